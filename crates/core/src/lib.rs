@@ -1,0 +1,36 @@
+//! The domain of cunjin (寸进): how real a feature is, how a promise was shown, the life of a
+//! commitment, the 尺/寸 gap and the roadmap score.
+//!
+//! Everything here is pure: no I/O, no async, no database types. Values arrive already parsed
+//! (`Stage::parse`, `MenuPath::parse`, …) so that past the edge of the system they are valid by
+//! construction, and every rule of DESIGN.md is unit-tested here without a server.
+
+pub mod commitment;
+pub mod gap;
+pub mod mode;
+pub mod roadmap;
+pub mod role;
+pub mod stage;
+pub mod values;
+
+pub use commitment::{Status, TransitionError};
+pub use gap::Gap;
+pub use mode::{Health, Mode};
+pub use roadmap::{
+    CommitmentDemand, CommitmentTerm, FeatureInput, Requester, RoadmapWeights, ScoreTerms,
+};
+pub use role::{Permission, Role};
+pub use stage::Stage;
+pub use values::{required_text, DealStage, Email, MenuPath, Money, ParseError};
+
+/// Serializes a contract enum as its name (`"idea"`, `"live"`, …).
+macro_rules! serialize_as_str {
+    ($($t:ty),*) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    )*};
+}
+serialize_as_str!(Stage, Mode, Status, Role, DealStage);

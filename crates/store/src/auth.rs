@@ -1,0 +1,321 @@
+//! People and scripts: users with argon2id passwords, session cookies, API tokens.
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use cunjin_core::{Email, ParseError, Role};
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::{conflict_on_unique, now, parse_stored, Result, Store, StoreError};
+
+/// How long a login lasts.
+pub const SESSION_DAYS: i64 = 30;
+/// Shortest accepted password.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// A person with an account.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    /// Id.
+    pub id: i64,
+    /// Workspace the user belongs to.
+    pub workspace_id: i64,
+    /// Login address.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "pm"))]
+    pub role: Role,
+}
+
+/// What a new user needs.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    /// Workspace.
+    pub workspace_id: i64,
+    /// Login address.
+    pub email: Email,
+    /// Display name; the part of the address before `@` when empty.
+    pub name: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Password in clear, hashed here and never stored.
+    pub password: &'a str,
+}
+
+/// The administrator created on first start.
+#[derive(Debug, Clone)]
+pub struct FirstAdmin {
+    /// The administrator.
+    pub user: User,
+    /// The generated password, when none was given; shown once.
+    pub generated_password: Option<String>,
+}
+
+/// A new random secret: 32 bytes as hex.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A password a person can type: 20 characters without look-alikes.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..20)
+        .map(|_| ALPHABET[(rng.next_u32() as usize) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Secrets are stored hashed: a stolen database yields no usable cookie or token.
+fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Hashes a password with argon2id.
+pub fn hash_password(password: &str) -> Result<String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ParseError::new(
+            "password",
+            format!("at least {MIN_PASSWORD_CHARS} characters"),
+        )
+        .into());
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Corrupt(format!("password hash: {e}")))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
+    Ok(User {
+        id: r.try_get("id")?,
+        workspace_id: r.try_get("workspace_id")?,
+        email: r.try_get("email")?,
+        name: r.try_get("name")?,
+        role: parse_stored(&r.try_get::<String, _>("role")?, Role::parse)?,
+    })
+}
+
+const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.name, u.role";
+
+impl Store {
+    /// Adds a user with an argon2id-hashed password.
+    pub async fn create_user(&self, new: NewUser<'_>) -> Result<User> {
+        let hash = hash_password(new.password)?;
+        let name = match new.name.trim() {
+            "" => new
+                .email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            n => cunjin_core::required_text("name", n, 200)?,
+        };
+        let id: i64 = sqlx::query(
+            "INSERT INTO users (workspace_id, email, name, role, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(new.workspace_id)
+        .bind(new.email.as_str())
+        .bind(&name)
+        .bind(new.role.as_str())
+        .bind(hash)
+        .bind(now())
+        .fetch_one(self.writer())
+        .await
+        .map_err(|e| conflict_on_unique(e, || format!("a user {} already exists", new.email)))?
+        .try_get(0)?;
+        Ok(User {
+            id,
+            workspace_id: new.workspace_id,
+            email: new.email.as_str().to_string(),
+            name,
+            role: new.role,
+        })
+    }
+
+    /// Number of users in the whole database.
+    pub async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM users")
+            .fetch_one(self.reader())
+            .await?
+            .try_get(0)?)
+    }
+
+    /// The users of a workspace.
+    pub async fn list_users(&self, workspace_id: i64) -> Result<Vec<User>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.workspace_id = $1 ORDER BY u.id"
+        ))
+        .bind(workspace_id)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(user_from_row)
+        .collect()
+    }
+
+    /// On an empty database: creates the first workspace and `admin@localhost`, with `password`
+    /// or a generated one. Returns `None` when users exist already.
+    pub async fn ensure_first_admin(&self, password: Option<&str>) -> Result<Option<FirstAdmin>> {
+        if self.count_users().await? > 0 {
+            return Ok(None);
+        }
+        let workspace = match self.first_workspace().await? {
+            Some(w) => w,
+            None => {
+                self.create_workspace("默认工作区 Default workspace")
+                    .await?
+            }
+        };
+        let generated = password.is_none().then(generate_password);
+        let password = password.or(generated.as_deref()).unwrap_or_default();
+        let user = self
+            .create_user(NewUser {
+                workspace_id: workspace.id,
+                email: Email::parse("admin@localhost")?,
+                name: "Administrator",
+                role: Role::Admin,
+                password,
+            })
+            .await?;
+        Ok(Some(FirstAdmin {
+            user,
+            generated_password: generated,
+        }))
+    }
+
+    /// Checks an e-mail and password; `None` when either is wrong.
+    pub async fn verify_login(&self, email: &str, password: &str) -> Result<Option<User>> {
+        let Ok(email) = Email::parse(email) else {
+            return Ok(None);
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"
+        ))
+        .bind(email.as_str())
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let hash: String = row.try_get("password_hash")?;
+        let password = password.to_string();
+        // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .unwrap_or(false);
+        if ok {
+            Ok(Some(user_from_row(&row)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Starts a session for a user; returns the cookie value.
+    pub async fn create_session(&self, user_id: i64) -> Result<String> {
+        let token = new_secret();
+        let expires = (chrono::Utc::now() + chrono::Duration::days(SESSION_DAYS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(secret_hash(&token))
+        .bind(user_id)
+        .bind(now())
+        .bind(expires)
+        .execute(self.writer())
+        .await?;
+        Ok(token)
+    }
+
+    /// The user of a live session.
+    pub async fn user_for_session(&self, token: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2"
+        ))
+        .bind(secret_hash(token))
+        .bind(now())
+        .fetch_optional(self.reader())
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(secret_hash(token))
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    /// Creates an API token for a user; the token is returned once and stored hashed.
+    pub async fn create_api_token(&self, user_id: i64, name: &str) -> Result<(i64, String)> {
+        let name = cunjin_core::required_text("name", name, 200)?;
+        let token = format!("cj_{}", new_secret());
+        let id: i64 = sqlx::query(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(secret_hash(&token))
+        .bind(now())
+        .fetch_one(self.writer())
+        .await?
+        .try_get(0)?;
+        Ok((id, token))
+    }
+
+    /// The user an API token acts for.
+    pub async fn user_for_token(&self, token: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+        ))
+        .bind(secret_hash(token))
+        .fetch_optional(self.reader())
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_argon2id_and_verify() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse!", &h));
+        assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn secrets_are_long_and_distinct() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert_eq!(generate_password().len(), 20);
+    }
+}

@@ -1,0 +1,518 @@
+//! Commitments (承诺): what was promised to a customer, on which feature, shown how, with the
+//! customer's own acceptance criteria; and every change to them in the audit trail.
+
+use chrono::NaiveDate;
+use cunjin_core::{required_text, Gap, Health, Mode, Stage, Status};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::catalogue::{find_or_create_idea, get_feature_in};
+use crate::{audit, now, parse_date, parse_stored, Result, Store, StoreError};
+
+/// One acceptance criterion: the customer's words for the effect they really want.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Criterion {
+    /// Id.
+    pub id: i64,
+    /// The customer's words.
+    pub text: String,
+    /// Whether it is met.
+    pub met: bool,
+    /// When it was marked met.
+    pub met_at: Option<String>,
+    /// Who marked it met.
+    pub met_by: Option<String>,
+}
+
+/// A promise to a customer.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Commitment {
+    /// Id.
+    pub id: i64,
+    /// Customer.
+    pub customer_id: i64,
+    /// Deal, if any.
+    pub deal_id: Option<i64>,
+    /// Feature.
+    pub feature_id: i64,
+    /// The feature's title.
+    pub feature_title: String,
+    /// The feature's menu path.
+    pub menu_path: String,
+    /// The feature's stage now.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "designed"))]
+    pub stage: Stage,
+    /// How it was shown when promised.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "slides"))]
+    pub shown_as: Mode,
+    /// Who promised it.
+    pub promised_by: String,
+    /// When.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub promised_at: NaiveDate,
+    /// When it is due.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub due_date: Option<NaiveDate>,
+    /// Acceptance-critical (验收必须).
+    pub critical: bool,
+    /// Where it stands.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "open"))]
+    pub status: Status,
+    /// Acceptance criteria.
+    pub criteria: Vec<Criterion>,
+    /// Its gap now.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::gap::GapSchema))]
+    pub gap: Gap,
+}
+
+impl Commitment {
+    fn unmet(&self) -> u32 {
+        self.criteria.iter().filter(|c| !c.met).count() as u32
+    }
+}
+
+/// What the promise is about: a catalogue feature, or free text that becomes an `idea`.
+#[derive(Debug, Clone)]
+pub enum FeatureRef {
+    /// A feature of the catalogue.
+    Id(i64),
+    /// Free text; an existing feature with that title is reused.
+    Title {
+        /// The words of the promise.
+        title: String,
+        /// Product to file a new idea under (an "unsorted" product otherwise).
+        product_id: Option<i64>,
+    },
+}
+
+/// A promise to record.
+#[derive(Debug, Clone)]
+pub struct NewCommitment {
+    /// Customer.
+    pub customer_id: i64,
+    /// Deal.
+    pub deal_id: Option<i64>,
+    /// Feature.
+    pub feature: FeatureRef,
+    /// How it was shown; by default what the feature's stage allows without a probe.
+    pub shown_as: Option<Mode>,
+    /// Who promised it; the recording person by default.
+    pub promised_by: Option<String>,
+    /// When; today by default.
+    pub promised_at: Option<NaiveDate>,
+    /// Due date; the deal's acceptance date by default.
+    pub due_date: Option<NaiveDate>,
+    /// Acceptance-critical.
+    pub critical: bool,
+    /// Acceptance criteria.
+    pub criteria: Vec<String>,
+}
+
+/// Filters for listing commitments.
+#[derive(Debug, Clone, Default)]
+pub struct CommitmentFilter {
+    /// One customer.
+    pub customer_id: Option<i64>,
+    /// One feature.
+    pub feature_id: Option<i64>,
+    /// One status.
+    pub status: Option<Status>,
+    /// At most this many (default 500, at most 5000).
+    pub limit: Option<i64>,
+    /// Skip this many.
+    pub offset: Option<i64>,
+}
+
+const COMMITMENT_COLUMNS: &str =
+    "c.id, c.customer_id, c.deal_id, c.feature_id, f.title, f.menu_path, \
+     f.stage, c.shown_as, c.promised_by, c.promised_at, c.due_date, c.critical, c.status";
+
+fn commitment_from_row(r: &AnyRow) -> Result<Commitment> {
+    Ok(Commitment {
+        id: r.try_get("id")?,
+        customer_id: r.try_get("customer_id")?,
+        deal_id: r.try_get("deal_id")?,
+        feature_id: r.try_get("feature_id")?,
+        feature_title: r.try_get("title")?,
+        menu_path: r.try_get("menu_path")?,
+        stage: parse_stored(&r.try_get::<String, _>("stage")?, Stage::parse)?,
+        shown_as: parse_stored(&r.try_get::<String, _>("shown_as")?, Mode::parse)?,
+        promised_by: r.try_get("promised_by")?,
+        promised_at: parse_date(Some(r.try_get("promised_at")?))?.unwrap_or_default(),
+        due_date: parse_date(r.try_get("due_date")?)?,
+        critical: r.try_get::<i64, _>("critical")? != 0,
+        status: parse_stored(&r.try_get::<String, _>("status")?, Status::parse)?,
+        criteria: Vec::new(),
+        gap: Gap::default(),
+    })
+}
+
+fn criterion_from_row(r: &AnyRow) -> Result<(i64, Criterion)> {
+    Ok((
+        r.try_get("commitment_id")?,
+        Criterion {
+            id: r.try_get("id")?,
+            text: r.try_get("text")?,
+            met: r.try_get::<i64, _>("met")? != 0,
+            met_at: r.try_get("met_at")?,
+            met_by: r.try_get("met_by")?,
+        },
+    ))
+}
+
+fn finish(mut c: Commitment) -> Commitment {
+    c.gap = Gap::of_commitment(c.stage, c.status, c.unmet());
+    c
+}
+
+async fn load_in(tx: &mut Transaction<'_, Any>, workspace_id: i64, id: i64) -> Result<Commitment> {
+    let r = sqlx::query(&format!(
+        "SELECT {COMMITMENT_COLUMNS} FROM commitments c JOIN features f ON f.id = c.feature_id \
+         WHERE c.workspace_id = $1 AND c.id = $2"
+    ))
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found("commitment", id))?;
+    let mut c = commitment_from_row(&r)?;
+    c.criteria = sqlx::query(
+        "SELECT id, commitment_id, text, met, met_at, met_by FROM criteria WHERE commitment_id = $1 ORDER BY position, id",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| criterion_from_row(r).map(|(_, k)| k))
+    .collect::<Result<_>>()?;
+    Ok(finish(c))
+}
+
+async fn insert_criterion(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    commitment_id: i64,
+    position: i64,
+    text: &str,
+) -> Result<()> {
+    let text = required_text("criteria", text, 2000)?;
+    sqlx::query(
+        "INSERT INTO criteria (workspace_id, commitment_id, position, text, met) VALUES ($1, $2, $3, $4, 0)",
+    )
+    .bind(workspace_id)
+    .bind(commitment_id)
+    .bind(position)
+    .bind(text)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Records a promise in one transaction: the feature (created at `idea` for free text), the
+    /// commitment, its criteria and the audit entry.
+    pub async fn record_promise(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        new: NewCommitment,
+    ) -> Result<Commitment> {
+        let mut tx = self.writer().begin().await?;
+        let id = record_promise_in(&mut tx, workspace_id, actor, new).await?;
+        let c = load_in(&mut tx, workspace_id, id).await?;
+        audit::record(
+            &mut tx,
+            workspace_id,
+            "commitment",
+            id,
+            "create",
+            actor,
+            None::<&()>,
+            Some(&c),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// One commitment with its criteria and gap.
+    pub async fn get_commitment(&self, workspace_id: i64, id: i64) -> Result<Commitment> {
+        let mut tx = self.reader().begin().await?;
+        let c = load_in(&mut tx, workspace_id, id).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Commitments with their criteria, newest first.
+    pub async fn list_commitments(
+        &self,
+        workspace_id: i64,
+        filter: &CommitmentFilter,
+    ) -> Result<Vec<Commitment>> {
+        let limit = filter.limit.unwrap_or(500).clamp(1, 5000);
+        let offset = filter.offset.unwrap_or(0).max(0);
+        let condition = "c.workspace_id = $1 AND ($2 IS NULL OR c.customer_id = $2) \
+             AND ($3 IS NULL OR c.feature_id = $3) AND ($4 IS NULL OR c.status = $4)";
+        let status = filter.status.map(Status::as_str);
+        let rows = sqlx::query(&format!(
+            "SELECT {COMMITMENT_COLUMNS} FROM commitments c JOIN features f ON f.id = c.feature_id \
+             WHERE {condition} ORDER BY c.id DESC LIMIT $5 OFFSET $6"
+        ))
+        .bind(workspace_id)
+        .bind(filter.customer_id)
+        .bind(filter.feature_id)
+        .bind(status)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.reader())
+        .await?;
+        let mut list: Vec<Commitment> = rows
+            .iter()
+            .map(commitment_from_row)
+            .collect::<Result<_>>()?;
+        if list.is_empty() {
+            return Ok(list);
+        }
+        // Criteria of exactly the listed commitments, in one query over the same id range.
+        let (lo, hi) = (list.last().map(|c| c.id).unwrap_or(0), list[0].id);
+        let criteria = sqlx::query(&format!(
+            "SELECT k.id, k.commitment_id, k.text, k.met, k.met_at, k.met_by FROM criteria k \
+             JOIN commitments c ON c.id = k.commitment_id \
+             WHERE {condition} AND c.id BETWEEN $5 AND $6 ORDER BY k.commitment_id, k.position, k.id"
+        ))
+        .bind(workspace_id)
+        .bind(filter.customer_id)
+        .bind(filter.feature_id)
+        .bind(status)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(self.reader())
+        .await?;
+        let mut by_id: std::collections::HashMap<i64, Vec<Criterion>> =
+            std::collections::HashMap::new();
+        for r in &criteria {
+            let (cid, k) = criterion_from_row(r)?;
+            by_id.entry(cid).or_default().push(k);
+        }
+        for c in &mut list {
+            c.criteria = by_id.remove(&c.id).unwrap_or_default();
+        }
+        Ok(list.into_iter().map(finish).collect())
+    }
+
+    /// Moves a commitment through its life by the rules of the core; the step and its reason go
+    /// into the audit trail.
+    pub async fn transition_commitment(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        id: i64,
+        to: Status,
+        reason: Option<&str>,
+    ) -> Result<Commitment> {
+        let mut tx = self.writer().begin().await?;
+        let before = load_in(&mut tx, workspace_id, id).await?;
+        let to = before.status.transition(to, reason, before.unmet())?;
+        sqlx::query("UPDATE commitments SET status = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4")
+            .bind(to.as_str())
+            .bind(now())
+            .bind(workspace_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let after = load_in(&mut tx, workspace_id, id).await?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        audit::record(
+            &mut tx,
+            workspace_id,
+            "commitment",
+            id,
+            "transition",
+            actor,
+            Some(&before),
+            Some(&after),
+            reason,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Marks one criterion met or not met.
+    pub async fn set_criterion(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        commitment_id: i64,
+        criterion_id: i64,
+        met: bool,
+    ) -> Result<Commitment> {
+        let mut tx = self.writer().begin().await?;
+        let before = load_in(&mut tx, workspace_id, commitment_id).await?;
+        if !before.criteria.iter().any(|k| k.id == criterion_id) {
+            return Err(StoreError::not_found("criterion", criterion_id));
+        }
+        if !before.status.is_live() {
+            return Err(StoreError::Conflict(format!(
+                "the commitment is {}; its criteria can no longer change",
+                before.status
+            )));
+        }
+        let (met_at, met_by) = if met {
+            (Some(now()), Some(actor.to_string()))
+        } else {
+            (None, None)
+        };
+        sqlx::query("UPDATE criteria SET met = $1, met_at = $2, met_by = $3 WHERE id = $4 AND commitment_id = $5")
+            .bind(i64::from(met))
+            .bind(met_at)
+            .bind(met_by)
+            .bind(criterion_id)
+            .bind(commitment_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE commitments SET updated_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(commitment_id)
+            .execute(&mut *tx)
+            .await?;
+        let after = load_in(&mut tx, workspace_id, commitment_id).await?;
+        audit::record(
+            &mut tx,
+            workspace_id,
+            "commitment",
+            commitment_id,
+            "criterion",
+            actor,
+            Some(&before),
+            Some(&after),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Adds an acceptance criterion to a live commitment.
+    pub async fn add_criterion(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        commitment_id: i64,
+        text: &str,
+    ) -> Result<Commitment> {
+        let mut tx = self.writer().begin().await?;
+        let before = load_in(&mut tx, workspace_id, commitment_id).await?;
+        if !before.status.is_live() {
+            return Err(StoreError::Conflict(format!(
+                "the commitment is {}; its criteria can no longer change",
+                before.status
+            )));
+        }
+        insert_criterion(
+            &mut tx,
+            workspace_id,
+            commitment_id,
+            before.criteria.len() as i64,
+            text,
+        )
+        .await?;
+        let after = load_in(&mut tx, workspace_id, commitment_id).await?;
+        audit::record(
+            &mut tx,
+            workspace_id,
+            "commitment",
+            commitment_id,
+            "criterion",
+            actor,
+            Some(&before),
+            Some(&after),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+/// Inserts a promise inside a caller's transaction and returns its id.
+pub(crate) async fn record_promise_in(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    actor: &str,
+    new: NewCommitment,
+) -> Result<i64> {
+    sqlx::query("SELECT id FROM customers WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id)
+        .bind(new.customer_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("customer", new.customer_id))?;
+    let mut deal_acceptance = None;
+    if let Some(deal_id) = new.deal_id {
+        let r = sqlx::query(
+            "SELECT customer_id, acceptance_date FROM deals WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace_id)
+        .bind(deal_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("deal", deal_id))?;
+        if r.try_get::<i64, _>(0)? != new.customer_id {
+            return Err(StoreError::Conflict(format!(
+                "deal {deal_id} belongs to another customer"
+            )));
+        }
+        deal_acceptance = parse_date(r.try_get(1)?)?;
+    }
+    let (feature, from_text) = match new.feature {
+        FeatureRef::Id(id) => (get_feature_in(&mut **tx, workspace_id, id).await?, false),
+        FeatureRef::Title { title, product_id } => {
+            let (f, _) = find_or_create_idea(tx, workspace_id, product_id, &title).await?;
+            (f, true)
+        }
+    };
+    let shown_as = new
+        .shown_as
+        .unwrap_or(if from_text && feature.stage == Stage::Idea {
+            Mode::Promise
+        } else {
+            Mode::for_feature(feature.stage, Health::Unverified)
+        });
+    let promised_by = match new.promised_by.as_deref().map(str::trim) {
+        Some(p) if !p.is_empty() => required_text("promised_by", p, 200)?,
+        _ => actor.to_string(),
+    };
+    let promised_at = new.promised_at.unwrap_or_else(crate::today);
+    let due = new.due_date.or(deal_acceptance);
+    let ts = now();
+    let id: i64 = sqlx::query(
+        "INSERT INTO commitments (workspace_id, customer_id, deal_id, feature_id, shown_as, promised_by, \
+         promised_at, due_date, critical, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $10) RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(new.customer_id)
+    .bind(new.deal_id)
+    .bind(feature.id)
+    .bind(shown_as.as_str())
+    .bind(promised_by)
+    .bind(promised_at.to_string())
+    .bind(due.map(|d| d.to_string()))
+    .bind(i64::from(new.critical))
+    .bind(ts)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    for (i, text) in new.criteria.iter().enumerate() {
+        if text.trim().is_empty() {
+            continue;
+        }
+        insert_criterion(tx, workspace_id, id, i as i64, text).await?;
+    }
+    Ok(id)
+}

@@ -1,0 +1,223 @@
+//! Customers (hospitals and other enterprises) and their deals.
+
+use chrono::NaiveDate;
+use cunjin_core::{required_text, DealStage, Money, ParseError};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::{conflict_on_unique, now, parse_date, parse_stored, Result, Store, StoreError};
+
+/// A customer of the vendor.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Customer {
+    /// Id.
+    pub id: i64,
+    /// Name, e.g. 华西第一人民医院.
+    pub name: String,
+    /// Weight of its requests in the roadmap (default 1.0).
+    pub weight: f64,
+}
+
+/// A deal with a customer.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Deal {
+    /// Id.
+    pub id: i64,
+    /// Customer.
+    pub customer_id: i64,
+    /// Name.
+    pub name: String,
+    /// Stage in the pipeline.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "won"))]
+    pub stage: DealStage,
+    /// Contract value in the contract currency.
+    pub contract_value: f64,
+    /// Acceptance date (验收), the default due date of its commitments.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub acceptance_date: Option<NaiveDate>,
+    /// A pilot customer (试点).
+    pub pilot: bool,
+}
+
+/// A deal to create.
+#[derive(Debug, Clone)]
+pub struct NewDeal {
+    /// Customer.
+    pub customer_id: i64,
+    /// Name.
+    pub name: String,
+    /// Stage.
+    pub stage: DealStage,
+    /// Contract value.
+    pub contract_value: Money,
+    /// Acceptance date.
+    pub acceptance_date: Option<NaiveDate>,
+    /// Pilot.
+    pub pilot: bool,
+}
+
+/// A customer's weight must be a sensible positive number.
+pub fn check_weight(w: f64) -> Result<f64> {
+    if w.is_finite() && (0.0..=1000.0).contains(&w) {
+        Ok(w)
+    } else {
+        Err(ParseError::new("weight", "must be between 0 and 1000").into())
+    }
+}
+
+fn deal_from_row(r: &AnyRow) -> Result<Deal> {
+    Ok(Deal {
+        id: r.try_get("id")?,
+        customer_id: r.try_get("customer_id")?,
+        name: r.try_get("name")?,
+        stage: parse_stored(&r.try_get::<String, _>("stage")?, DealStage::parse)?,
+        contract_value: Money::from_cents(r.try_get("contract_value")?).units(),
+        acceptance_date: parse_date(r.try_get("acceptance_date")?)?,
+        pilot: r.try_get::<i64, _>("pilot")? != 0,
+    })
+}
+
+const DEAL_COLUMNS: &str = "id, customer_id, name, stage, contract_value, acceptance_date, pilot";
+
+impl Store {
+    /// Creates a customer.
+    pub async fn create_customer(
+        &self,
+        workspace_id: i64,
+        name: &str,
+        weight: Option<f64>,
+    ) -> Result<Customer> {
+        let name = required_text("name", name, 200)?;
+        let weight = check_weight(weight.unwrap_or(1.0))?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO customers (workspace_id, name, weight, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(&name)
+        .bind(weight)
+        .bind(now())
+        .fetch_one(self.writer())
+        .await
+        .map_err(|e| conflict_on_unique(e, || format!("a customer named '{name}' exists")))?
+        .try_get(0)?;
+        Ok(Customer { id, name, weight })
+    }
+
+    /// The customers of a workspace, by name.
+    pub async fn list_customers(&self, workspace_id: i64) -> Result<Vec<Customer>> {
+        sqlx::query(
+            "SELECT id, name, weight FROM customers WHERE workspace_id = $1 ORDER BY name, id",
+        )
+        .bind(workspace_id)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Customer {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                weight: r.try_get(2)?,
+            })
+        })
+        .collect()
+    }
+
+    /// One customer.
+    pub async fn get_customer(&self, workspace_id: i64, id: i64) -> Result<Customer> {
+        let r = sqlx::query(
+            "SELECT id, name, weight FROM customers WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found("customer", id))?;
+        Ok(Customer {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            weight: r.try_get(2)?,
+        })
+    }
+
+    /// A customer by exact name.
+    pub async fn find_customer_by_name(
+        &self,
+        workspace_id: i64,
+        name: &str,
+    ) -> Result<Option<Customer>> {
+        let r = sqlx::query("SELECT id FROM customers WHERE workspace_id = $1 AND name = $2")
+            .bind(workspace_id)
+            .bind(name.trim())
+            .fetch_optional(self.reader())
+            .await?;
+        match r {
+            Some(r) => Ok(Some(self.get_customer(workspace_id, r.try_get(0)?).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Creates a deal for a customer of the same workspace.
+    pub async fn create_deal(&self, workspace_id: i64, new: NewDeal) -> Result<Deal> {
+        self.get_customer(workspace_id, new.customer_id).await?;
+        let name = required_text("name", &new.name, 200)?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO deals (workspace_id, customer_id, name, stage, contract_value, acceptance_date, pilot, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(new.customer_id)
+        .bind(&name)
+        .bind(new.stage.as_str())
+        .bind(new.contract_value.cents())
+        .bind(new.acceptance_date.map(|d| d.to_string()))
+        .bind(i64::from(new.pilot))
+        .bind(now())
+        .fetch_one(self.writer())
+        .await?
+        .try_get(0)?;
+        Ok(Deal {
+            id,
+            customer_id: new.customer_id,
+            name,
+            stage: new.stage,
+            contract_value: new.contract_value.units(),
+            acceptance_date: new.acceptance_date,
+            pilot: new.pilot,
+        })
+    }
+
+    /// Deals of a workspace, optionally of one customer.
+    pub async fn list_deals(
+        &self,
+        workspace_id: i64,
+        customer_id: Option<i64>,
+    ) -> Result<Vec<Deal>> {
+        sqlx::query(&format!(
+            "SELECT {DEAL_COLUMNS} FROM deals WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) \
+             ORDER BY customer_id, id"
+        ))
+        .bind(workspace_id)
+        .bind(customer_id)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(deal_from_row)
+        .collect()
+    }
+
+    /// One deal.
+    pub async fn get_deal(&self, workspace_id: i64, id: i64) -> Result<Deal> {
+        let r = sqlx::query(&format!(
+            "SELECT {DEAL_COLUMNS} FROM deals WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found("deal", id))?;
+        deal_from_row(&r)
+    }
+}

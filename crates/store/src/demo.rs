@@ -1,0 +1,1 @@
+//! The sample workspace of `cunjin serve --demo`.

@@ -1,0 +1,135 @@
+//! The gap in 尺 and 寸, per customer and for the whole portfolio.
+//!
+//! Storage adds up counts per (customer, stage, status) and the core turns each group into a gap
+//! (`Gap::of_group`), so the arithmetic lives in one place and no commitment is loaded one by one.
+
+use std::collections::HashMap;
+
+use cunjin_core::{Gap, Stage, Status};
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{parse_stored, Result, Store};
+
+/// The shape of a gap in the OpenAPI document.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+pub struct GapSchema {
+    /// 尺: product not built.
+    pub chi: u64,
+    /// 寸: delivered but not yet what the customer wants.
+    pub cun: u64,
+}
+
+/// One customer's gap.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerGap {
+    /// Customer.
+    pub customer_id: i64,
+    /// Its name.
+    pub name: String,
+    /// 尺.
+    pub chi: u64,
+    /// 寸.
+    pub cun: u64,
+    /// Open or delivered commitments.
+    pub open_commitments: u64,
+    /// Whether any of its deals is a pilot.
+    pub pilot: bool,
+}
+
+/// The gap of every customer and their sum.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PortfolioGap {
+    /// 尺 over all customers.
+    pub chi: u64,
+    /// 寸 over all customers.
+    pub cun: u64,
+    /// Customers, largest gap first.
+    pub customers: Vec<CustomerGap>,
+}
+
+impl Store {
+    /// The gap of every customer of a workspace (or of one), largest first.
+    pub async fn gap(&self, workspace_id: i64, only_customer: Option<i64>) -> Result<PortfolioGap> {
+        let groups = sqlx::query(
+            "SELECT c.customer_id, f.stage, c.status, COUNT(*) AS n, \
+             CAST(COALESCE(SUM(u.unmet), 0) AS BIGINT) AS unmet \
+             FROM commitments c JOIN features f ON f.id = c.feature_id \
+             LEFT JOIN (SELECT commitment_id, COUNT(*) AS unmet FROM criteria \
+                        WHERE workspace_id = $1 AND met = 0 GROUP BY commitment_id) u ON u.commitment_id = c.id \
+             WHERE c.workspace_id = $1 AND c.status IN ('open', 'delivered') \
+             AND ($2 IS NULL OR c.customer_id = $2) \
+             GROUP BY c.customer_id, f.stage, c.status",
+        )
+        .bind(workspace_id)
+        .bind(only_customer)
+        .fetch_all(self.reader())
+        .await?;
+        let mut per_customer: HashMap<i64, (Gap, u64)> = HashMap::new();
+        for r in &groups {
+            let stage = parse_stored(&r.try_get::<String, _>(1)?, Stage::parse)?;
+            let status = parse_stored(&r.try_get::<String, _>(2)?, Status::parse)?;
+            let n = r.try_get::<i64, _>(3)?.max(0) as u64;
+            let unmet = r.try_get::<i64, _>(4)?.max(0) as u64;
+            let e = per_customer.entry(r.try_get(0)?).or_default();
+            e.0 += Gap::of_group(stage, status, n, unmet);
+            e.1 += n;
+        }
+        let customers = sqlx::query(
+            "SELECT c.id, c.name, CAST(COALESCE(MAX(d.pilot), 0) AS BIGINT) FROM customers c \
+             LEFT JOIN deals d ON d.customer_id = c.id \
+             WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2) GROUP BY c.id, c.name",
+        )
+        .bind(workspace_id)
+        .bind(only_customer)
+        .fetch_all(self.reader())
+        .await?;
+        let mut rows = Vec::with_capacity(customers.len());
+        for r in &customers {
+            let id: i64 = r.try_get(0)?;
+            let (gap, n) = per_customer.get(&id).copied().unwrap_or_default();
+            rows.push(CustomerGap {
+                customer_id: id,
+                name: r.try_get(1)?,
+                chi: gap.chi,
+                cun: gap.cun,
+                open_commitments: n,
+                pilot: r.try_get::<i64, _>(2)? != 0,
+            });
+        }
+        rows.sort_by(|a, b| {
+            (b.chi, b.cun)
+                .cmp(&(a.chi, a.cun))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        let total: Gap = rows
+            .iter()
+            .map(|r| Gap {
+                chi: r.chi,
+                cun: r.cun,
+            })
+            .sum();
+        Ok(PortfolioGap {
+            chi: total.chi,
+            cun: total.cun,
+            customers: rows,
+        })
+    }
+
+    /// One customer's gap.
+    pub async fn gap_for_customer(
+        &self,
+        workspace_id: i64,
+        customer_id: i64,
+    ) -> Result<CustomerGap> {
+        self.get_customer(workspace_id, customer_id).await?;
+        let p = self.gap(workspace_id, Some(customer_id)).await?;
+        p.customers
+            .into_iter()
+            .next()
+            .ok_or_else(|| crate::StoreError::not_found("customer", customer_id))
+    }
+}

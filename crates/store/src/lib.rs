@@ -1,0 +1,270 @@
+//! Storage for cunjin: the same queries on an embedded SQLite file (the default) and on
+//! PostgreSQL (for teams and several `cunjin serve` instances).
+//!
+//! One module per aggregate. Both engines run through sqlx's `Any` driver with one query text:
+//! `$n` placeholders, ISO 8601 text for dates, 0/1 integers for flags and hundredths for money,
+//! so that behaviour cannot drift between engines. Migrations are kept per engine.
+
+pub mod audit;
+pub mod auth;
+pub mod catalogue;
+pub mod commitments;
+pub mod customers;
+pub mod demo;
+pub mod gap;
+pub mod roadmap;
+pub mod testing;
+pub mod workspaces;
+
+use std::str::FromStr;
+
+use cunjin_core::{ParseError, TransitionError};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions};
+
+/// Which database engine a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// Everything that can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No record with that id in this workspace.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// The kind of record.
+        entity: &'static str,
+        /// The id that was asked for.
+        id: String,
+    },
+    /// The write would break a uniqueness rule or refers to something inconsistent.
+    #[error("{0}")]
+    Conflict(String),
+    /// A value was not valid.
+    #[error(transparent)]
+    Invalid(#[from] ParseError),
+    /// A commitment cannot make that step.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The URL does not name a supported database.
+    #[error("unsupported database URL '{0}': use a file path, sqlite://FILE or postgres://…")]
+    BadUrl(String),
+    /// A stored value could not be read back; the database was changed outside cunjin.
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// A not-found error for `entity` with `id`.
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        StoreError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+}
+
+/// Result of a storage operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database behind cunjin.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    /// SQLite allows one writer at a time; writes go through a pool of one connection there so
+    /// that transactions queue instead of failing with SQLITE_BUSY. On PostgreSQL it is `pool`.
+    writer: AnyPool,
+    engine: Engine,
+}
+
+/// Turns what a user typed into a database URL: a bare path means a SQLite file.
+pub fn normalize_url(db: &str) -> Result<(String, Engine)> {
+    let db = db.trim();
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        return Ok((db.to_string(), Engine::Postgres));
+    }
+    if let Some(rest) = db.strip_prefix("sqlite://").or(db.strip_prefix("sqlite:")) {
+        let sep = if rest.contains('?') { '&' } else { '?' };
+        let url = if rest.contains("mode=") {
+            format!("sqlite://{rest}")
+        } else {
+            format!("sqlite://{rest}{sep}mode=rwc")
+        };
+        return Ok((url, Engine::Sqlite));
+    }
+    if db.is_empty() || db.contains("://") {
+        return Err(StoreError::BadUrl(db.to_string()));
+    }
+    Ok((format!("sqlite://{db}?mode=rwc"), Engine::Sqlite))
+}
+
+impl Store {
+    /// Connects to `db` (a file path, `sqlite://…` or `postgres://…`) without migrating.
+    pub async fn connect(db: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (url, engine) = normalize_url(db)?;
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let store = match engine {
+            Engine::Sqlite => {
+                let pool = sqlite_pool(8).connect_with(options.clone()).await?;
+                let writer = sqlite_pool(1).connect_with(options).await?;
+                Store {
+                    pool,
+                    writer,
+                    engine,
+                }
+            }
+            Engine::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .connect_with(options)
+                    .await?;
+                Store {
+                    writer: pool.clone(),
+                    pool,
+                    engine,
+                }
+            }
+        };
+        Ok(store)
+    }
+
+    /// Connects and applies every pending migration.
+    pub async fn open(db: &str) -> Result<Store> {
+        let store = Store::connect(db).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations; safe to run on every start.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.engine {
+            Engine::Sqlite => {
+                sqlx::migrate!("migrations/sqlite")
+                    .run(&self.writer)
+                    .await?
+            }
+            Engine::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.writer)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// The engine in use.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The pool for reads.
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The pool for writes.
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// Checks that the database answers, for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
+    }
+}
+
+fn sqlite_pool(max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL lets readers go on while one writer writes; foreign keys are off by default
+                // in SQLite and the schema relies on them.
+                for pragma in [
+                    "PRAGMA journal_mode = WAL",
+                    "PRAGMA synchronous = NORMAL",
+                    "PRAGMA foreign_keys = ON",
+                    "PRAGMA busy_timeout = 10000",
+                ] {
+                    sqlx::Executor::execute(&mut *conn, pragma).await?;
+                }
+                Ok(())
+            })
+        })
+}
+
+/// The current time as stored: RFC 3339 in UTC with milliseconds.
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Today's date in UTC.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// Reads a stored ISO date.
+pub(crate) fn parse_date(s: Option<String>) -> Result<Option<chrono::NaiveDate>> {
+    s.map(|d| {
+        chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+            .map_err(|_| StoreError::Corrupt(format!("date '{d}'")))
+    })
+    .transpose()
+}
+
+/// Reads a stored enum by its parser.
+pub(crate) fn parse_stored<T>(
+    s: &str,
+    parse: impl Fn(&str) -> std::result::Result<T, ParseError>,
+) -> Result<T> {
+    parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Maps a unique-constraint violation to a readable conflict.
+pub(crate) fn conflict_on_unique(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(message()),
+        _ => StoreError::Database(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            normalize_url("cunjin.db").unwrap(),
+            ("sqlite://cunjin.db?mode=rwc".into(), Engine::Sqlite)
+        );
+        assert_eq!(
+            normalize_url("sqlite:///tmp/x.db").unwrap().0,
+            "sqlite:///tmp/x.db?mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("postgres://u@h/db").unwrap().1,
+            Engine::Postgres
+        );
+        assert!(normalize_url("mysql://x").is_err());
+    }
+}

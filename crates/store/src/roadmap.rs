@@ -1,0 +1,110 @@
+//! The roadmap: features ranked by the money, dates and demand that depend on them.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use cunjin_core::{CommitmentDemand, FeatureInput, Money, ScoreTerms, Stage, Status};
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{parse_date, parse_stored, Result, Store};
+
+/// One ranked feature.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoadmapEntry {
+    /// 1 for the most pressing.
+    pub rank: u32,
+    /// Feature.
+    pub feature_id: i64,
+    /// Its title.
+    pub title: String,
+    /// Its menu path.
+    pub menu_path: String,
+    /// Its product.
+    pub product_id: i64,
+    /// Its stage.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub stage: Stage,
+    /// The score.
+    pub score: f64,
+    /// Every term of the formula.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub terms: ScoreTerms,
+}
+
+impl Store {
+    /// Every feature with an open or delivered commitment, ranked by score on `today`.
+    pub async fn roadmap(&self, workspace_id: i64, today: NaiveDate) -> Result<Vec<RoadmapEntry>> {
+        let weights = self.settings(workspace_id).await?.roadmap;
+        let rows = sqlx::query(
+            "SELECT c.id, c.customer_id, c.deal_id, c.feature_id, c.critical, c.due_date, c.status, \
+             COALESCE(d.contract_value, 0) AS contract_value, COALESCE(dn.n, 0) AS n \
+             FROM commitments c \
+             LEFT JOIN deals d ON d.id = c.deal_id \
+             LEFT JOIN (SELECT deal_id, COUNT(*) AS n FROM commitments \
+                        WHERE workspace_id = $1 AND status IN ('open', 'delivered') AND deal_id IS NOT NULL \
+                        GROUP BY deal_id) dn ON dn.deal_id = c.deal_id \
+             WHERE c.workspace_id = $1 AND c.status IN ('open', 'delivered')",
+        )
+        .bind(workspace_id)
+        .fetch_all(self.reader())
+        .await?;
+        let mut by_feature: HashMap<i64, Vec<CommitmentDemand>> = HashMap::new();
+        for r in &rows {
+            by_feature
+                .entry(r.try_get("feature_id")?)
+                .or_default()
+                .push(CommitmentDemand {
+                    commitment_id: r.try_get("id")?,
+                    customer_id: r.try_get("customer_id")?,
+                    deal_id: r.try_get("deal_id")?,
+                    contract_value: Money::from_cents(r.try_get("contract_value")?),
+                    live_on_deal: u32::try_from(r.try_get::<i64, _>("n")?).unwrap_or(u32::MAX),
+                    critical: r.try_get::<i64, _>("critical")? != 0,
+                    due: parse_date(r.try_get("due_date")?)?,
+                    status: parse_stored(&r.try_get::<String, _>("status")?, Status::parse)?,
+                });
+        }
+        let features = sqlx::query(
+            "SELECT id, title, menu_path, product_id, stage, effort_days FROM features \
+             WHERE workspace_id = $1 AND id IN (SELECT feature_id FROM commitments \
+             WHERE workspace_id = $1 AND status IN ('open', 'delivered'))",
+        )
+        .bind(workspace_id)
+        .fetch_all(self.reader())
+        .await?;
+        let mut entries = Vec::with_capacity(features.len());
+        for r in &features {
+            let id: i64 = r.try_get("id")?;
+            let stage = parse_stored(&r.try_get::<String, _>("stage")?, Stage::parse)?;
+            let input = FeatureInput {
+                stage,
+                effort_days: r.try_get("effort_days")?,
+                commitments: by_feature.remove(&id).unwrap_or_default(),
+                // Demand from requests joins the score when requests are linked to features.
+                requesters: Vec::new(),
+            };
+            let terms = weights.score(&input, today);
+            entries.push(RoadmapEntry {
+                rank: 0,
+                feature_id: id,
+                title: r.try_get("title")?,
+                menu_path: r.try_get("menu_path")?,
+                product_id: r.try_get("product_id")?,
+                stage,
+                score: terms.score,
+                terms,
+            });
+        }
+        entries.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.feature_id.cmp(&b.feature_id))
+        });
+        for (i, e) in entries.iter_mut().enumerate() {
+            e.rank = i as u32 + 1;
+        }
+        Ok(entries)
+    }
+}

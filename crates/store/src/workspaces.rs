@@ -1,0 +1,78 @@
+//! Workspaces: one vendor each; every top-level record belongs to one.
+
+use cunjin_core::RoadmapWeights;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{now, Result, Store, StoreError};
+
+/// A vendor's workspace.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Workspace {
+    /// Id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+}
+
+/// Per-workspace settings, stored as JSON so that later settings need no migration.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Weights of the roadmap score.
+    pub roadmap: RoadmapWeights,
+}
+
+impl Store {
+    /// Creates a workspace.
+    pub async fn create_workspace(&self, name: &str) -> Result<Workspace> {
+        let name = cunjin_core::required_text("name", name, 200)?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO workspaces (name, settings, created_at) VALUES ($1, '{}', $2) RETURNING id",
+        )
+        .bind(&name)
+        .bind(now())
+        .fetch_one(self.writer())
+        .await?
+        .try_get(0)?;
+        Ok(Workspace { id, name })
+    }
+
+    /// The first workspace, the one a single-vendor deployment uses.
+    pub async fn first_workspace(&self) -> Result<Option<Workspace>> {
+        let row = sqlx::query("SELECT id, name FROM workspaces ORDER BY id LIMIT 1")
+            .fetch_optional(self.reader())
+            .await?;
+        row.map(|r| {
+            Ok(Workspace {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// A workspace's settings.
+    pub async fn settings(&self, workspace_id: i64) -> Result<Settings> {
+        let raw: String = sqlx::query("SELECT settings FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found("workspace", workspace_id))?
+            .try_get(0)?;
+        serde_json::from_str(&raw).map_err(|e| StoreError::Corrupt(format!("settings: {e}")))
+    }
+
+    /// Replaces a workspace's settings.
+    pub async fn save_settings(&self, workspace_id: i64, settings: &Settings) -> Result<()> {
+        let raw = serde_json::to_string(settings)
+            .map_err(|e| StoreError::Corrupt(format!("settings: {e}")))?;
+        sqlx::query("UPDATE workspaces SET settings = $1 WHERE id = $2")
+            .bind(raw)
+            .bind(workspace_id)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+}
