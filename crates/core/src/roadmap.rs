@@ -182,8 +182,9 @@ impl RoadmapWeights {
                 }
             })
             .collect();
-        let value_urgency: f64 = commitments.iter().map(|t| t.weighted).sum();
-        let demand: f64 = f.requesters.iter().map(|r| r.weight).sum();
+        // Folding from +0.0: an empty f64 sum is -0.0, which would print as "-0".
+        let value_urgency = commitments.iter().fold(0.0, |a, t| a + t.weighted);
+        let demand = f.requesters.iter().fold(0.0, |a, r| a + r.weight);
         let weighted_demand = self.lambda * demand;
         let divisor = f.effort_days.unwrap_or(0.0).max(1.0);
         let released_without_open =

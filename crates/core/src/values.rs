@@ -135,7 +135,7 @@ impl Money {
 
     /// From whole units with up to two decimals, as the API carries it (`contract_value`).
     pub fn from_units(units: f64) -> Result<Self, ParseError> {
-        if !units.is_finite() || units < 0.0 || units > Self::MAX_UNITS {
+        if !(0.0..=Self::MAX_UNITS).contains(&units) {
             return Err(ParseError::new(
                 "contract_value",
                 "must be a number between 0 and 10,000,000,000,000",

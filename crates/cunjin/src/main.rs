@@ -1,1 +1,328 @@
-fn main() {}
+//! `cunjin` (寸进): the server and the command-line verbs people script.
+
+mod config;
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use cunjin_core::{Email, Role};
+use cunjin_store::auth::NewUser;
+use cunjin_store::Store;
+
+use crate::config::{Config, FileConfig};
+
+/// cunjin (寸进): see and close the gap between what was sold and what was shipped.
+///
+/// Records every promise made to a customer against the feature catalogue and measures the gap
+/// in 尺 (product not built) and 寸 (delivered, but not yet what the customer really wants).
+#[derive(Parser, Debug)]
+#[command(name = "cunjin", version, about, long_about)]
+struct Cli {
+    /// Database: a SQLite file path (default cunjin.db), sqlite://FILE or postgres://USER@HOST/DB.
+    #[arg(long, env = "CUNJIN_DB", global = true)]
+    db: Option<String>,
+    /// Optional TOML file with the same settings (db, listen, max_body_bytes, request_timeout_s, secure_cookies).
+    #[arg(long, env = "CUNJIN_CONFIG", global = true)]
+    config: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web UI, the JSON API and background jobs.
+    ///
+    /// On an empty database this creates the administrator admin@localhost, with the password in
+    /// CUNJIN_ADMIN_PASSWORD or a generated one printed once.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "CUNJIN_LISTEN")]
+        listen: Option<String>,
+        /// Fill an empty workspace with a sample medical-IT vendor (EMR, HIS, DRG/DIP…) and a dozen hospitals.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit (serve also does this on start).
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print the gap in 尺 and 寸: the portfolio, or one customer.
+    Gap {
+        /// One customer, by exact name.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Workspace id (default: the first).
+        #[arg(long)]
+        workspace: Option<i64>,
+    },
+    /// Print the OpenAPI document of the JSON API.
+    Openapi,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a user. The password comes from --password-stdin, CUNJIN_USER_PASSWORD, or is generated and printed once.
+    Add {
+        /// Login e-mail address.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// admin, pm, presales, implementation, rnd, sales, leader or viewer.
+        #[arg(long, default_value = "pm")]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Workspace id (default: the first).
+        #[arg(long)]
+        workspace: Option<i64>,
+    },
+    /// List the users of a workspace.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Workspace id (default: the first).
+        #[arg(long)]
+        workspace: Option<i64>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CUNJIN_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let file = match &cli.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => listen.clone(),
+        _ => None,
+    };
+    let config = Config::resolve(cli.db.clone(), listen, file);
+    match cli.command {
+        Command::Serve { demo, .. } => serve(config, demo).await,
+        Command::Migrate => {
+            let store = open(&config).await?;
+            println!("migrations applied to {} / 迁移已完成", config.display_db());
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::Add {
+            email,
+            name,
+            role,
+            password_stdin,
+            workspace,
+        }) => {
+            let store = open(&config).await?;
+            let ws = match workspace {
+                Some(w) => w,
+                None => match store.first_workspace().await? {
+                    Some(w) => w.id,
+                    None => {
+                        store
+                            .create_workspace("默认工作区 Default workspace")
+                            .await?
+                            .id
+                    }
+                },
+            };
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else if let Ok(p) = std::env::var("CUNJIN_USER_PASSWORD") {
+                (p, false)
+            } else {
+                (cunjin_store::auth::generate_password(), true)
+            };
+            let user = store
+                .create_user(NewUser {
+                    workspace_id: ws,
+                    email: Email::parse(&email)?,
+                    name: &name,
+                    role: Role::parse(&role)?,
+                    password: &password,
+                })
+                .await?;
+            println!("added {} ({}) / 已添加用户", user.email, user.role);
+            if generated {
+                println!("password / 密码: {password}");
+                println!("(shown once; 仅显示这一次)");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::List { json, workspace }) => {
+            let store = open(&config).await?;
+            let ws = workspace_or_first(&store, workspace).await?;
+            let users = store.list_users(ws).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else {
+                for u in users {
+                    println!("{:<32} {:<15} {}", u.email, u.role, u.name);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gap {
+            customer,
+            json,
+            workspace,
+        } => {
+            let store = open(&config).await?;
+            let ws = workspace_or_first(&store, workspace).await?;
+            gap(&store, ws, customer.as_deref(), json).await
+        }
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&cunjin_web::openapi())?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.db)
+        .await
+        .with_context(|| format!("cannot open the database {}", config.display_db()))
+}
+
+async fn workspace_or_first(store: &Store, ws: Option<i64>) -> anyhow::Result<i64> {
+    match ws {
+        Some(w) => Ok(w),
+        None => match store.first_workspace().await? {
+            Some(w) => Ok(w.id),
+            None => bail!("the database is empty: run `cunjin serve` once / 数据库为空：请先运行 cunjin serve"),
+        },
+    }
+}
+
+async fn gap(
+    store: &Store,
+    ws: i64,
+    customer: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if let Some(name) = customer {
+        let Some(c) = store.find_customer_by_name(ws, name).await? else {
+            eprintln!("no customer named '{name}' / 没有名为“{name}”的客户");
+            return Ok(ExitCode::from(1));
+        };
+        let g = store.gap_for_customer(ws, c.id).await?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&g)?);
+        } else {
+            println!(
+                "{}: {} 尺 {} 寸 ({} open commitments / 未结承诺)",
+                g.name, g.chi, g.cun, g.open_commitments
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let g = store.gap(ws, None).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&g)?);
+    } else {
+        println!("portfolio gap / 全部差距: {} 尺 {} 寸", g.chi, g.cun);
+        println!(
+            "{:>6} {:>6} {:>6}  customer / 客户",
+            "尺chi", "寸cun", "open"
+        );
+        for c in &g.customers {
+            println!(
+                "{:>6} {:>6} {:>6}  {}{}",
+                c.chi,
+                c.cun,
+                c.open_commitments,
+                c.name,
+                if c.pilot { " [pilot 试点]" } else { "" }
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
+    let store = open(&config).await?;
+    let admin_password = std::env::var("CUNJIN_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    if let Some(first) = store.ensure_first_admin(admin_password.as_deref()).await? {
+        match first.generated_password {
+            Some(p) => {
+                println!("created the administrator {} / 已创建管理员", first.user.email);
+                println!("password / 密码: {p}");
+                println!("(shown once: write it down, or set CUNJIN_ADMIN_PASSWORD on first start; 仅显示这一次)");
+            }
+            None => println!(
+                "created the administrator {} with the password from CUNJIN_ADMIN_PASSWORD / 已创建管理员",
+                first.user.email
+            ),
+        }
+    }
+    if demo {
+        let ws = workspace_or_first(&store, None).await?;
+        match store.seed_demo(ws, cunjin_store::today()).await? {
+            Some(s) => println!(
+                "sample workspace ready / 示例数据已生成: {} products, {} features, {} customers, {} deals, {} commitments",
+                s.products, s.features, s.customers, s.deals, s.commitments
+            ),
+            None => println!("the workspace already has data; sample not added / 工作区已有数据，未添加示例"),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    println!("cunjin is running at http://{addr}/ / 寸进已启动");
+    let state = cunjin_web::AppState::new(store.clone(), config.web.clone());
+    cunjin_web::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

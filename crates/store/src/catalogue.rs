@@ -108,6 +108,14 @@ fn feature_from_row(r: &AnyRow) -> Result<Feature> {
     })
 }
 
+/// An optional effort as a query parameter: -1 stands for "none" and the query turns it back
+/// into NULL. sqlx's `Any` driver declares a NULL `f64` as a 4-byte float, and PostgreSQL then
+/// refuses the 8-byte value of the next execution of the same cached statement; a number is
+/// always declared as 8 bytes.
+fn effort_param(effort: Option<f64>) -> f64 {
+    effort.unwrap_or(-1.0)
+}
+
 /// Effort must be a sensible number of person-days.
 pub fn check_effort(effort: Option<f64>) -> Result<Option<f64>> {
     match effort {
@@ -249,14 +257,15 @@ impl Store {
             after.recording_url = u;
         }
         sqlx::query(
-            "UPDATE features SET menu_path = $1, title = $2, stage = $3, effort_days = $4, \
+            "UPDATE features SET menu_path = $1, title = $2, stage = $3, \
+             effort_days = CASE WHEN $4 < 0 THEN NULL ELSE $4 END, \
              target_release = $5, slide_url = $6, recording_url = $7, updated_at = $8 \
              WHERE workspace_id = $9 AND id = $10",
         )
         .bind(&after.menu_path)
         .bind(&after.title)
         .bind(after.stage.as_str())
-        .bind(after.effort_days)
+        .bind(effort_param(after.effort_days))
         .bind(&after.target_release)
         .bind(&after.slide_url)
         .bind(&after.recording_url)
@@ -318,14 +327,14 @@ pub(crate) async fn insert_feature(
     let id: i64 = sqlx::query(
         "INSERT INTO features (workspace_id, product_id, menu_path, title, stage, effort_days, \
          target_release, slide_url, recording_url, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 < 0 THEN NULL ELSE $6 END, $7, $8, $9, $10, $10) RETURNING id",
     )
     .bind(workspace_id)
     .bind(new.product_id)
     .bind(new.menu_path.as_str())
     .bind(&title)
     .bind(new.stage.as_str())
-    .bind(effort_days)
+    .bind(effort_param(effort_days))
     .bind(&new.target_release)
     .bind(&new.slide_url)
     .bind(&new.recording_url)

@@ -220,6 +220,42 @@ on_both_engines! {
         assert_eq!(by_id(cheap.id).terms.commitments[0].live_on_deal, 2);
     }
 
+    features_with_and_without_effort_mix_on_every_connection(store) {
+        // Regression: a NULL effort first, then a number, on the same pooled connections.
+        let fx = fixture(&store).await;
+        let product = store.list_products(fx.ws).await.unwrap()[0].id;
+        let new = |i: usize, effort: Option<f64>| NewFeature {
+            product_id: product,
+            menu_path: MenuPath::parse(&format!("检验/报告/第{i}项")).unwrap(),
+            title: None,
+            stage: Stage::Built,
+            effort_days: effort,
+            target_release: None,
+            slide_url: None,
+            recording_url: None,
+        };
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let s = store.clone();
+            let f = new(i, None);
+            tasks.push(tokio::spawn(async move { s.create_feature(fx.ws, "pm@x", f).await }));
+        }
+        for i in 8..24 {
+            let s = store.clone();
+            let f = new(i, Some(i as f64 / 2.0));
+            tasks.push(tokio::spawn(async move { s.create_feature(fx.ws, "pm@x", f).await }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let all = store.list_features(fx.ws, &FeatureFilter::default()).await.unwrap();
+        assert_eq!(all.iter().filter(|f| f.effort_days.is_none()).count(), 8);
+        assert!(all.iter().any(|f| f.effort_days == Some(11.5)));
+        let id = all.iter().find(|f| f.effort_days.is_some()).unwrap().id;
+        let f = store.update_feature(fx.ws, "pm@x", id, FeatureChange { effort_days: Some(None), ..Default::default() }).await.unwrap();
+        assert_eq!(f.effort_days, None);
+    }
+
     users_sessions_and_tokens(store) {
         let ws = store.create_workspace("w").await.unwrap().id;
         let first = store.ensure_first_admin(Some("s3cret-pass")).await.unwrap().unwrap();

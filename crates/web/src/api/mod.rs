@@ -1,0 +1,105 @@
+//! The JSON API under `/api/v1`, with its OpenAPI document generated from the handlers.
+
+mod catalogue;
+mod commitments;
+pub use commitments::CreateCommitment;
+mod customers;
+mod reports;
+mod session;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "cunjin (寸进) API",
+        description = "Record every promise made to a customer, measure the gap in 尺 and 寸, rank the roadmap."
+    ),
+    modifiers(&Security),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "session", description = "Login, tokens, users"),
+        (name = "catalogue", description = "Products and features"),
+        (name = "customers", description = "Customers and deals"),
+        (name = "commitments", description = "Promises, criteria, transitions, audit"),
+        (name = "reports", description = "Gap and roadmap"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// The API routes and the OpenAPI document that describes them.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(session::create_token))
+        .routes(routes!(session::list_users, session::create_user))
+        .routes(routes!(catalogue::list_products, catalogue::create_product))
+        .routes(routes!(catalogue::list_features, catalogue::create_feature))
+        .routes(routes!(catalogue::get_feature, catalogue::update_feature))
+        .routes(routes!(
+            customers::list_customers,
+            customers::create_customer
+        ))
+        .routes(routes!(customers::get_customer))
+        .routes(routes!(customers::list_deals, customers::create_deal))
+        .routes(routes!(customers::get_deal))
+        .routes(routes!(
+            commitments::list_commitments,
+            commitments::record_promise
+        ))
+        .routes(routes!(commitments::get_commitment))
+        .routes(routes!(commitments::transition))
+        .routes(routes!(commitments::add_criterion))
+        .routes(routes!(commitments::set_criterion))
+        .routes(routes!(commitments::audit_trail))
+        .routes(routes!(reports::gap))
+        .routes(routes!(reports::customer_gap))
+        .routes(routes!(reports::roadmap))
+        .split_for_parts();
+    let doc_json = doc.clone();
+    let router = router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let d = doc_json.clone();
+                async move { Json(d) }
+            }),
+        )
+        .route("/api/v1/{*rest}", axum::routing::any(unknown_endpoint));
+    (router, doc)
+}
+
+async fn unknown_endpoint() -> ApiError {
+    ApiError::not_found("no such endpoint; see /api/v1/openapi.json")
+}
+
+/// A list answered as a JSON array.
+pub type JsonList<T> = Json<Vec<T>>;

@@ -1,0 +1,167 @@
+//! Login, logout, API tokens and users.
+
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse};
+use axum::Json;
+use cunjin_core::{Email, Permission, Role};
+use cunjin_store::auth::{NewUser, User};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{clear_session_cookie, session_cookie, Caller, SESSION_COOKIE};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::AppState;
+
+/// Credentials.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    /// E-mail address.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Logs a person in and sets the session cookie (HttpOnly, SameSite=Lax).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", request_body = Login,
+    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Login>,
+) -> ApiResult<impl IntoResponse> {
+    let user = state
+        .store
+        .verify_login(&body.email, &body.password)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                "wrong e-mail or password",
+            )
+        })?;
+    let token = state.store.create_session(user.id).await?;
+    Ok((
+        AppendHeaders([(
+            SET_COOKIE,
+            session_cookie(&token, state.config.secure_cookies),
+        )]),
+        Json(user),
+    ))
+}
+
+/// Ends the session of the cookie sent.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "session",
+    responses((status = 204, description = "Logged out")))]
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
+    if let Some(token) = crate::auth::cookie(&headers, SESSION_COOKIE) {
+        state.store.delete_session(token).await?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        AppendHeaders([(SET_COOKIE, clear_session_cookie())]),
+    ))
+}
+
+/// The caller.
+#[utoipa::path(get, path = "/api/v1/me", tag = "session",
+    responses((status = 200, body = User), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn me(caller: Caller) -> Json<User> {
+    Json(caller.user)
+}
+
+/// A token to create.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CreateToken {
+    /// What the token is for, e.g. "nightly gap report".
+    pub name: Option<String>,
+}
+
+/// A new token, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct NewToken {
+    /// Id.
+    pub id: i64,
+    /// Send as `Authorization: Bearer <token>`. Stored hashed; it cannot be shown again.
+    pub token: String,
+}
+
+/// Creates an API token acting as the caller, with the caller's role.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "session", request_body = CreateToken,
+    responses((status = 201, body = NewToken), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn create_token(
+    caller: Caller,
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<NewToken>)> {
+    caller.require(Permission::UseTokens, "create API tokens")?;
+    // The body is optional: an empty POST creates a token with a default name.
+    let body: CreateToken = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateToken::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()))?
+    };
+    let name = body.name.unwrap_or_else(|| "API token".to_string());
+    let (id, token) = state.store.create_api_token(caller.user.id, &name).await?;
+    Ok((StatusCode::CREATED, Json(NewToken { id, token })))
+}
+
+/// The users of the caller's workspace.
+#[utoipa::path(get, path = "/api/v1/users", tag = "session",
+    responses((status = 200, body = Vec<User>), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn list_users(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<User>>> {
+    caller.require(Permission::Read, "read")?;
+    Ok(Json(state.store.list_users(caller.ws()).await?))
+}
+
+/// A user to add.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Login address.
+    pub email: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// One of admin, pm, presales, implementation, rnd, sales, leader, viewer.
+    pub role: String,
+    /// At least 8 characters; stored as an argon2id hash.
+    pub password: String,
+}
+
+/// Adds a user to the caller's workspace (admin only).
+#[utoipa::path(post, path = "/api/v1/users", tag = "session", request_body = CreateUser,
+    responses((status = 201, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn create_user(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    caller.require(Permission::ManageUsers, "add users")?;
+    let user = state
+        .store
+        .create_user(NewUser {
+            workspace_id: caller.ws(),
+            email: Email::parse(&body.email)?,
+            name: &body.name,
+            role: Role::parse(&body.role)?,
+            password: &body.password,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}

@@ -1,0 +1,191 @@
+//! The server-rendered web UI: login, dashboard, catalogue, customers, recording a promise,
+//! roadmap. Every page speaks zh-CN and English; forms keep what was typed when they fail.
+
+mod pages;
+mod views;
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use cunjin_core::Permission;
+
+use crate::auth::{authenticate, Caller};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::AppState;
+
+/// The UI routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::dashboard))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang/{code}", get(switch_lang))
+        .route("/features", get(pages::features))
+        .route("/customers", get(pages::customers))
+        .route("/customers/{id}", get(pages::customer))
+        .route(
+            "/customers/{id}/commitments/{cid}/transition",
+            post(pages::transition),
+        )
+        .route(
+            "/customers/{id}/commitments/{cid}/criteria/{kid}",
+            post(pages::set_criterion),
+        )
+        .route("/promises/new", get(pages::promise_form))
+        .route("/promises", post(pages::record_promise))
+        .route("/roadmap", get(pages::roadmap))
+        .route("/static/app.css", get(stylesheet))
+        .fallback(not_found)
+}
+
+/// A signed-in person looking at a page, and the language to answer in.
+pub struct Page {
+    /// Language of the answer.
+    pub l: Lang,
+    /// Who is looking.
+    pub caller: Caller,
+}
+
+impl Page {
+    /// The address shown in the header.
+    fn me(&self) -> String {
+        self.caller.user.email.clone()
+    }
+
+    /// An error page unless the role allows `p`.
+    fn require(&self, p: Permission) -> Result<(), Response> {
+        if self.caller.user.role.can(p) {
+            Ok(())
+        } else {
+            Err(error_page(
+                self.l,
+                &self.me(),
+                StatusCode::FORBIDDEN,
+                "error.forbidden",
+                "",
+            ))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let l = Lang::from_headers(&parts.headers);
+        match authenticate(parts, state).await {
+            Ok(Some(caller)) => Ok(Page { l, caller }),
+            Ok(None) => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Err(redirect(&format!("/login?{q}")))
+            }
+            Err(e) => Err(error_page(l, "", e.status, "error.title", &e.message)),
+        }
+    }
+}
+
+/// A 303 redirect, the answer to a form post.
+pub fn redirect(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response()
+}
+
+/// Renders a template, or a plain 500 if the template fails (it cannot, once it compiled,
+/// short of running out of memory).
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// An error page in the person's language.
+pub fn error_page(
+    l: Lang,
+    me: &str,
+    status: StatusCode,
+    message_key: &'static str,
+    detail: &str,
+) -> Response {
+    let page = views::ErrorPage {
+        l,
+        me: me.to_string(),
+        active: "",
+        message_key,
+        detail: detail.to_string(),
+    };
+    (status, render(&page)).into_response()
+}
+
+/// An error page for a failed storage call.
+pub fn api_error_page(l: Lang, me: &str, e: ApiError) -> Response {
+    let key = match e.status {
+        StatusCode::NOT_FOUND => "error.not_found",
+        StatusCode::FORBIDDEN => "error.forbidden",
+        _ => "error.title",
+    };
+    error_page(l, me, e.status, key, &e.message)
+}
+
+async fn switch_lang(
+    crate::extract::ApiPath(code): crate::extract::ApiPath<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let lang = Lang::parse(&code).unwrap_or(Lang::Zh);
+    // Back to the page the switch was clicked on, when it is one of ours.
+    let back = headers
+        .get(axum::http::header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .unwrap_or_else(|| "/".to_string());
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (LOCATION, back),
+            (
+                SET_COOKIE,
+                format!(
+                    "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                    lang.short()
+                ),
+            ),
+        ],
+    )
+        .into_response()
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn not_found(headers: axum::http::HeaderMap) -> Response {
+    error_page(
+        Lang::from_headers(&headers),
+        "",
+        StatusCode::NOT_FOUND,
+        "error.not_found",
+        "",
+    )
+}

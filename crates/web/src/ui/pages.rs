@@ -1,0 +1,602 @@
+//! Page handlers: extract, call one storage function, render.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use cunjin_core::{Mode, Permission, Stage, Status};
+use cunjin_store::catalogue::FeatureFilter;
+use cunjin_store::commitments::CommitmentFilter;
+use serde::Deserialize;
+
+use super::views::*;
+use super::{api_error_page, redirect, render, Page};
+use crate::api::CreateCommitment;
+use crate::auth::{clear_session_cookie, cookie, session_cookie, SESSION_COOKIE};
+use crate::error::ApiError;
+use crate::extract::ApiPath;
+use crate::i18n::Lang;
+use crate::AppState;
+
+type PageResult = Result<Response, Response>;
+
+fn fail(p: &Page) -> impl Fn(cunjin_store::StoreError) -> Response + '_ {
+    move |e| api_error_page(p.l, &p.me(), ApiError::from(e))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: String,
+}
+
+/// Only our own paths: `//host` or `https://…` would send a person elsewhere after login.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+pub async fn login_form(
+    headers: HeaderMap,
+    q: Result<Query<LoginQuery>, QueryRejection>,
+) -> Response {
+    let next = q.map(|q| q.0.next).unwrap_or_default();
+    render(&LoginPage {
+        l: Lang::from_headers(&headers),
+        me: String::new(),
+        active: "login",
+        next: safe_next(&next),
+        email: String::new(),
+        failed: false,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    next: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    let l = Lang::from_headers(&headers);
+    let form = form.map(|f| f.0).unwrap_or_default();
+    let user = match state.store.verify_login(&form.email, &form.password).await {
+        Ok(u) => u,
+        Err(e) => return api_error_page(l, "", e.into()),
+    };
+    let Some(user) = user else {
+        let page = LoginPage {
+            l,
+            me: String::new(),
+            active: "login",
+            next: safe_next(&form.next),
+            email: form.email,
+            failed: true,
+        };
+        return (axum::http::StatusCode::UNAUTHORIZED, render(&page)).into_response();
+    };
+    match state.store.create_session(user.id).await {
+        Ok(token) => {
+            let mut res = redirect(&safe_next(&form.next));
+            if let Ok(v) = session_cookie(&token, state.config.secure_cookies).parse() {
+                res.headers_mut().insert(SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => api_error_page(l, "", e.into()),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        if let Err(e) = state.store.delete_session(token).await {
+            tracing::warn!(error = %e, "could not end a session");
+        }
+    }
+    let mut res = redirect("/login");
+    if let Ok(v) = clear_session_cookie().parse() {
+        res.headers_mut().insert(SET_COOKIE, v);
+    }
+    res
+}
+
+pub async fn dashboard(p: Page, State(state): State<AppState>) -> PageResult {
+    let gap = state
+        .store
+        .gap(p.caller.ws(), None)
+        .await
+        .map_err(fail(&p))?;
+    let max_chi = gap
+        .customers
+        .iter()
+        .map(|c| c.chi)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    Ok(render(&DashboardPage {
+        l: p.l,
+        me: p.me(),
+        active: "dashboard",
+        gap,
+        max_chi,
+    }))
+}
+
+pub async fn features(p: Page, State(state): State<AppState>) -> PageResult {
+    let ws = p.caller.ws();
+    let products = state.store.list_products(ws).await.map_err(fail(&p))?;
+    let features = state
+        .store
+        .list_features(ws, &FeatureFilter::default())
+        .await
+        .map_err(fail(&p))?;
+    let names: HashMap<i64, String> = products.into_iter().map(|p| (p.id, p.name)).collect();
+    // Group by product, then walk the sorted menu paths, opening each level once.
+    let mut by_product: BTreeMap<String, Vec<_>> = BTreeMap::new();
+    for f in features {
+        let name = names.get(&f.product_id).cloned().unwrap_or_default();
+        by_product.entry(name).or_default().push(f);
+    }
+    let mut rows = Vec::new();
+    for (product, mut list) in by_product {
+        list.sort_by(|a, b| a.menu_path.cmp(&b.menu_path));
+        rows.push(TreeRow {
+            depth: 0,
+            indent: "0.8".into(),
+            label: product,
+            feature_id: None,
+            stage: None,
+            effort: None,
+        });
+        let mut open: Vec<String> = Vec::new();
+        for f in list {
+            let levels: Vec<&str> = f.menu_path.split('/').collect();
+            let parents = &levels[..levels.len().saturating_sub(1)];
+            let common = open
+                .iter()
+                .zip(parents.iter())
+                .take_while(|(a, b)| a.as_str() == **b)
+                .count();
+            open.truncate(common);
+            for (i, level) in parents.iter().enumerate().skip(common) {
+                rows.push(TreeRow {
+                    depth: i + 1,
+                    indent: format!("{:.1}", 0.8 + (i + 1) as f64 * 1.4),
+                    label: level.to_string(),
+                    feature_id: None,
+                    stage: None,
+                    effort: None,
+                });
+                open.push(level.to_string());
+            }
+            let leaf = levels.last().copied().unwrap_or_default();
+            let label = if f.title == leaf {
+                f.title.clone()
+            } else {
+                format!("{leaf} — {}", f.title)
+            };
+            rows.push(TreeRow {
+                depth: parents.len() + 1,
+                indent: format!("{:.1}", 0.8 + (parents.len() + 1) as f64 * 1.4),
+                label,
+                feature_id: Some(f.id),
+                stage: Some(f.stage),
+                effort: f.effort_days,
+            });
+        }
+    }
+    Ok(render(&FeaturesPage {
+        l: p.l,
+        me: p.me(),
+        active: "features",
+        stages: Stage::ALL.to_vec(),
+        rows,
+    }))
+}
+
+pub async fn customers(p: Page, State(state): State<AppState>) -> PageResult {
+    let mut gap = state
+        .store
+        .gap(p.caller.ws(), None)
+        .await
+        .map_err(fail(&p))?;
+    gap.customers.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(render(&CustomersPage {
+        l: p.l,
+        me: p.me(),
+        active: "customers",
+        gap,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CustomerQuery {
+    recorded: Option<i64>,
+    error: String,
+}
+
+fn next_statuses(s: Status) -> Vec<Status> {
+    Status::ALL
+        .into_iter()
+        .filter(|to| match s.transition(*to, Some("x"), 0) {
+            Ok(_) => true,
+            Err(cunjin_core::TransitionError::CriteriaUnmet { .. }) => true,
+            Err(_) => false,
+        })
+        .collect()
+}
+
+pub async fn customer(
+    p: Page,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    q: Result<Query<CustomerQuery>, QueryRejection>,
+) -> PageResult {
+    let ws = p.caller.ws();
+    let q = q.map(|q| q.0).unwrap_or_default();
+    let customer = state.store.get_customer(ws, id).await.map_err(fail(&p))?;
+    let gap = state
+        .store
+        .gap_for_customer(ws, id)
+        .await
+        .map_err(fail(&p))?;
+    let deals = state
+        .store
+        .list_deals(ws, Some(id))
+        .await
+        .map_err(fail(&p))?
+        .into_iter()
+        .map(|d| DealView {
+            name: d.name,
+            value: amount(d.contract_value),
+            acceptance: d.acceptance_date.map(|d| d.to_string()).unwrap_or_default(),
+            pilot: d.pilot,
+        })
+        .collect();
+    let today = cunjin_store::today();
+    let filter = CommitmentFilter {
+        customer_id: Some(id),
+        limit: Some(5000),
+        ..Default::default()
+    };
+    let commitments = state
+        .store
+        .list_commitments(ws, &filter)
+        .await
+        .map_err(fail(&p))?
+        .into_iter()
+        .map(|c| CommitmentView {
+            overdue: c.status == Status::Open && c.due_date.is_some_and(|d| d < today),
+            live: c.status.is_live(),
+            next: next_statuses(c.status),
+            c,
+        })
+        .collect();
+    Ok(render(&CustomerPage {
+        l: p.l,
+        me: p.me(),
+        active: "customers",
+        customer,
+        gap,
+        deals,
+        commitments,
+        recorded: q.recorded.is_some(),
+        error: q.error,
+    }))
+}
+
+fn back_to_customer(customer_id: i64, result: Result<(), ApiError>) -> Response {
+    match result {
+        Ok(()) => redirect(&format!("/customers/{customer_id}")),
+        Err(e) => {
+            let q = serde_urlencoded::to_string([("error", e.message)]).unwrap_or_default();
+            redirect(&format!("/customers/{customer_id}?{q}"))
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TransitionForm {
+    to: String,
+    reason: String,
+}
+
+pub async fn transition(
+    p: Page,
+    State(state): State<AppState>,
+    ApiPath((customer_id, id)): ApiPath<(i64, i64)>,
+    form: Result<Form<TransitionForm>, FormRejection>,
+) -> PageResult {
+    p.require(Permission::ChangeCommitment)?;
+    let form = form.map(|f| f.0).unwrap_or_default();
+    let result = async {
+        let to = Status::parse(&form.to)?;
+        state
+            .store
+            .transition_commitment(p.caller.ws(), p.caller.actor(), id, to, Some(&form.reason))
+            .await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    Ok(back_to_customer(customer_id, result))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CriterionForm {
+    met: String,
+}
+
+pub async fn set_criterion(
+    p: Page,
+    State(state): State<AppState>,
+    ApiPath((customer_id, id, criterion_id)): ApiPath<(i64, i64, i64)>,
+    form: Result<Form<CriterionForm>, FormRejection>,
+) -> PageResult {
+    p.require(Permission::ChangeCommitment)?;
+    let met = form.map(|f| f.0.met == "1").unwrap_or(false);
+    let result = state
+        .store
+        .set_criterion(p.caller.ws(), p.caller.actor(), id, criterion_id, met)
+        .await
+        .map(|_| ())
+        .map_err(ApiError::from);
+    Ok(back_to_customer(customer_id, result))
+}
+
+async fn promise_page(p: &Page, state: &AppState, form: PromiseForm, error: String) -> PageResult {
+    let ws = p.caller.ws();
+    let customers = state.store.list_customers(ws).await.map_err(fail(p))?;
+    let names: HashMap<i64, &str> = customers.iter().map(|c| (c.id, c.name.as_str())).collect();
+    let deals = state
+        .store
+        .list_deals(ws, None)
+        .await
+        .map_err(fail(p))?
+        .into_iter()
+        .map(|d| DealOption {
+            id: d.id,
+            customer_id: d.customer_id,
+            label: format!(
+                "{} — {} (¥{})",
+                names.get(&d.customer_id).copied().unwrap_or_default(),
+                d.name,
+                amount(d.contract_value)
+            ),
+        })
+        .collect();
+    let products = state.store.list_products(ws).await.map_err(fail(p))?;
+    let features = state
+        .store
+        .list_features(ws, &FeatureFilter::default())
+        .await
+        .map_err(fail(p))?;
+    let mut feature_groups: Vec<FeatureGroup> = products
+        .into_iter()
+        .map(|pr| FeatureGroup {
+            product: pr.name,
+            features: features
+                .iter()
+                .filter(|f| f.product_id == pr.id)
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    feature_groups.retain(|g| !g.features.is_empty());
+    let form = PromiseForm {
+        promised_by: if form.promised_by.is_empty() {
+            p.caller.user.name.clone()
+        } else {
+            form.promised_by
+        },
+        ..form
+    };
+    let status = if error.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        render(&PromisePage {
+            l: p.l,
+            me: p.me(),
+            active: "promise",
+            customers,
+            deals,
+            feature_groups,
+            modes: Mode::ALL.to_vec(),
+            form,
+            error,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PromiseQuery {
+    customer_id: String,
+}
+
+pub async fn promise_form(
+    p: Page,
+    State(state): State<AppState>,
+    q: Result<Query<PromiseQuery>, QueryRejection>,
+) -> PageResult {
+    p.require(Permission::RecordPromise)?;
+    let form = PromiseForm {
+        customer_id: q.map(|q| q.0.customer_id).unwrap_or_default(),
+        ..Default::default()
+    };
+    promise_page(&p, &state, form, String::new()).await
+}
+
+fn optional_id(field: &'static str, s: &str) -> Result<Option<i64>, ApiError> {
+    match s.trim() {
+        "" => Ok(None),
+        v => v
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::invalid(format!("{field}: '{v}' is not an id"))),
+    }
+}
+
+fn parse_promise_form(f: &PromiseForm) -> Result<CreateCommitment, ApiError> {
+    let feature_id = optional_id("feature_id", &f.feature_id)?;
+    let title = Some(f.feature_title.trim().to_string()).filter(|t| !t.is_empty());
+    Ok(CreateCommitment {
+        customer_id: optional_id("customer_id", &f.customer_id)?
+            .ok_or_else(|| ApiError::invalid("customer_id: choose a customer"))?,
+        deal_id: optional_id("deal_id", &f.deal_id)?,
+        // A picked feature wins over words typed as well.
+        feature_title: if feature_id.is_some() { None } else { title },
+        feature_id,
+        product_id: None,
+        shown_as: Some(f.shown_as.clone()).filter(|s| !s.is_empty()),
+        promised_by: Some(f.promised_by.clone()),
+        promised_at: None,
+        due_date: Some(f.due_date.clone()),
+        critical: f.critical.is_some(),
+        criteria: f
+            .criteria
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
+        status: None,
+    })
+}
+
+pub async fn record_promise(
+    p: Page,
+    State(state): State<AppState>,
+    form: Result<Form<PromiseForm>, FormRejection>,
+) -> PageResult {
+    p.require(Permission::RecordPromise)?;
+    let form = form.map(|f| f.0).unwrap_or_default();
+    let attempt = async {
+        let new = parse_promise_form(&form)?.into_new()?;
+        let c = state
+            .store
+            .record_promise(p.caller.ws(), p.caller.actor(), new)
+            .await?;
+        Ok::<_, ApiError>(c)
+    }
+    .await;
+    match attempt {
+        Ok(c) => Ok(redirect(&format!(
+            "/customers/{}?recorded={}",
+            c.customer_id, c.id
+        ))),
+        Err(e) => promise_page(&p, &state, form, e.message).await,
+    }
+}
+
+pub async fn roadmap(p: Page, State(state): State<AppState>) -> PageResult {
+    let ws = p.caller.ws();
+    let l = p.l;
+    let entries = state
+        .store
+        .roadmap(ws, cunjin_store::today())
+        .await
+        .map_err(fail(&p))?;
+    let weights = state.store.settings(ws).await.map_err(fail(&p))?.roadmap;
+    let customers: HashMap<i64, String> = state
+        .store
+        .list_customers(ws)
+        .await
+        .map_err(fail(&p))?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let views = entries
+        .into_iter()
+        .take(500)
+        .map(|e| {
+            let t = &e.terms;
+            let mut terms: Vec<String> = t
+                .commitments
+                .iter()
+                .map(|c| {
+                    let days = c
+                        .days_until_due
+                        .map(|d| format!(", {} {d}", l.t("roadmap.days_left")))
+                        .unwrap_or_default();
+                    format!(
+                        "{}: {} {} × {} {} ÷ {} ({}) = {} · {} {:.2}{} → {}",
+                        customers
+                            .get(&c.customer_id)
+                            .map(String::as_str)
+                            .unwrap_or("?"),
+                        l.t("col.value"),
+                        amount(c.contract_value),
+                        l.t("roadmap.share"),
+                        c.share,
+                        c.live_on_deal,
+                        l.t("roadmap.commitments_on_deal"),
+                        amount(c.value),
+                        l.t("roadmap.urgency"),
+                        c.urgency,
+                        days,
+                        amount(c.weighted),
+                    )
+                })
+                .collect();
+            terms.push(format!(
+                "λ × {} = {} × {} = {}",
+                l.t("roadmap.demand"),
+                amount(t.lambda),
+                t.demand,
+                amount(t.weighted_demand)
+            ));
+            terms.push(format!(
+                "÷ max({} {}, 1) = {}",
+                l.t("roadmap.effort"),
+                t.effort_days.map(amount).unwrap_or_else(|| "—".into()),
+                t.divisor
+            ));
+            if t.released_without_open {
+                terms.push(l.t("roadmap.released_zero").to_string());
+            }
+            RoadmapView {
+                rank: e.rank,
+                summary: format!(
+                    "({} + {}) ÷ {} = {}",
+                    amount(t.value_urgency),
+                    amount(t.weighted_demand),
+                    t.divisor,
+                    amount(e.score)
+                ),
+                score: amount(e.score),
+                title: e.title,
+                menu_path: e.menu_path,
+                stage: e.stage,
+                terms,
+            }
+        })
+        .collect();
+    Ok(render(&RoadmapPage {
+        l,
+        me: p.me(),
+        active: "roadmap",
+        lambda: amount(weights.lambda),
+        entries: views,
+    }))
+}

@@ -1,0 +1,194 @@
+//! What each page shows, prepared for its template.
+
+use askama::Template;
+use cunjin_core::{Mode, Stage, Status};
+use cunjin_store::commitments::Commitment;
+use cunjin_store::customers::Customer;
+use cunjin_store::gap::{CustomerGap, PortfolioGap};
+
+use crate::i18n::Lang;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub l: Lang,
+    pub me: String,
+    pub active: &'static str,
+    pub message_key: &'static str,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub l: Lang,
+    pub me: String,
+    pub active: &'static str,
+    pub next: String,
+    pub email: String,
+    pub failed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub l: Lang,
+    pub me: String,
+    pub active: &'static str,
+    pub gap: PortfolioGap,
+    /// The largest customer 尺, at least 1, to scale the bars.
+    pub max_chi: u64,
+}
+
+/// One line of the menu tree: a menu level, or a feature at its leaf.
+pub struct TreeRow {
+    pub depth: usize,
+    /// Left padding in em.
+    pub indent: String,
+    pub label: String,
+    pub feature_id: Option<i64>,
+    pub stage: Option<Stage>,
+    pub effort: Option<f64>,
+}
+
+#[derive(Template)]
+#[template(path = "features.html")]
+pub struct FeaturesPage {
+    pub l: Lang,
+    pub me: String,
+    pub active: &'static str,
+    pub stages: Vec<Stage>,
+    pub rows: Vec<TreeRow>,
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+pub struct CustomersPage {
+    pub l: Lang,
+    pub me: String,
+    pub active: &'static str,
+    pub gap: PortfolioGap,
+}
+
+pub struct DealView {
+    pub name: String,
+    pub value: String,
+    pub acceptance: String,
+    pub pilot: bool,
+}
+
+pub struct CommitmentView {
+    pub c: Commitment,
+    pub overdue: bool,
+    pub live: bool,
+    /// The statuses this commitment may move to.
+    pub next: Vec<Status>,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+pub struct CustomerPage {
+    pub l: Lang,
+    pub me: String,
+    pub active: &'static str,
+    pub customer: Customer,
+    pub gap: CustomerGap,
+    pub deals: Vec<DealView>,
+    pub commitments: Vec<CommitmentView>,
+    pub recorded: bool,
+    pub error: String,
+}
+
+pub struct DealOption {
+    pub id: i64,
+    pub customer_id: i64,
+    pub label: String,
+}
+
+pub struct FeatureGroup {
+    pub product: String,
+    pub features: Vec<cunjin_store::catalogue::Feature>,
+}
+
+/// What was typed into the promise form, kept when it fails.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PromiseForm {
+    pub customer_id: String,
+    pub deal_id: String,
+    pub feature_id: String,
+    pub feature_title: String,
+    pub shown_as: String,
+    pub promised_by: String,
+    pub due_date: String,
+    pub critical: Option<String>,
+    pub criteria: String,
+}
+
+#[derive(Template)]
+#[template(path = "promise.html")]
+pub struct PromisePage {
+    pub l: Lang,
+    pub me: String,
+    pub active: &'static str,
+    pub customers: Vec<Customer>,
+    pub deals: Vec<DealOption>,
+    pub feature_groups: Vec<FeatureGroup>,
+    pub modes: Vec<Mode>,
+    pub form: PromiseForm,
+    pub error: String,
+}
+
+pub struct RoadmapView {
+    pub rank: u32,
+    pub title: String,
+    pub menu_path: String,
+    pub stage: Stage,
+    pub score: String,
+    pub summary: String,
+    pub terms: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "roadmap.html")]
+pub struct RoadmapPage {
+    pub l: Lang,
+    pub me: String,
+    pub active: &'static str,
+    pub lambda: String,
+    pub entries: Vec<RoadmapView>,
+}
+
+/// A number with thousands separators and at most two decimals: 3,800,000 or 1,234.5.
+pub fn amount(x: f64) -> String {
+    let rounded = (x * 100.0).round() / 100.0;
+    let whole = rounded.trunc() as i64;
+    let frac = ((rounded - whole as f64).abs() * 100.0).round() as i64;
+    let digits = whole.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if whole < 0 {
+        out.insert(0, '-');
+    }
+    match frac {
+        0 => out,
+        f if f % 10 == 0 => format!("{out}.{}", f / 10),
+        f => format!("{out}.{f:02}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn amounts_read_well() {
+        assert_eq!(super::amount(3_800_000.0), "3,800,000");
+        assert_eq!(super::amount(1234.5), "1,234.5");
+        assert_eq!(super::amount(999.0), "999");
+        assert_eq!(super::amount(0.25), "0.25");
+    }
+}
