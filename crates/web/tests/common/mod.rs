@@ -1,0 +1,235 @@
+//! `TestApp`: the real application on a random port, over a fresh SQLite file or a fresh
+//! PostgreSQL database, with an administrator logged in.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use cunjin_core::{Email, Role};
+use cunjin_store::auth::NewUser;
+use cunjin_store::testing::{TestDb, TestEngine};
+use cunjin_store::Store;
+use cunjin_web::{AppState, WebConfig};
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+
+pub const ADMIN_PASSWORD: &str = "admin-pass-1";
+
+pub struct TestApp {
+    pub base: String,
+    /// Logged in as admin@localhost through the session cookie.
+    pub admin: Client,
+    pub store: Store,
+    pub ws: i64,
+    _db: TestDb,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// Generates one test per engine from each body.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($name:ident($app:ident) $body:block)*) => {
+        mod sqlite { use super::*; $( #[tokio::test] async fn $name() { let $app = $crate::common::TestApp::spawn(cunjin_store::testing::TestEngine::Sqlite).await; $body } )* }
+        mod postgres { use super::*; $( #[tokio::test] async fn $name() { let $app = $crate::common::TestApp::spawn(cunjin_store::testing::TestEngine::Postgres).await; $body } )* }
+    };
+}
+
+impl TestApp {
+    pub async fn spawn(engine: TestEngine) -> TestApp {
+        Self::spawn_with(engine, WebConfig::default()).await
+    }
+
+    pub async fn spawn_with(engine: TestEngine, config: WebConfig) -> TestApp {
+        let db = TestDb::new(engine).await.expect("a fresh test database");
+        let store = db.store().await.expect("migrations apply");
+        let first = store
+            .ensure_first_admin(Some(ADMIN_PASSWORD))
+            .await
+            .unwrap()
+            .expect("the database is empty");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(store.clone(), config);
+        tokio::spawn(async move {
+            cunjin_web::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        let admin = Self::login(&base, "admin@localhost", ADMIN_PASSWORD).await;
+        TestApp {
+            base,
+            admin,
+            store,
+            ws: first.user.workspace_id,
+            _db: db,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// A client with a session cookie.
+    pub async fn login(base: &str, email: &str, password: &str) -> Client {
+        let client = Client::builder()
+            .cookie_provider(Arc::new(reqwest::cookie::Jar::default()))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "login as {email}");
+        client
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client without any credentials.
+    pub fn anonymous(&self) -> Client {
+        Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// A bearer-token client acting as a new user with `role` in workspace `ws`.
+    pub async fn token_for(&self, ws: i64, role: Role) -> Client {
+        let email = format!(
+            "{}-{}@test.cn",
+            role.as_str(),
+            &cunjin_store::auth::new_secret()[..8]
+        );
+        let user = self
+            .store
+            .create_user(NewUser {
+                workspace_id: ws,
+                email: Email::parse(&email).unwrap(),
+                name: "",
+                role,
+                password: "password-1",
+            })
+            .await
+            .unwrap();
+        let (_, token) = self.store.create_api_token(user.id, "test").await.unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> (StatusCode, Value) {
+        let res = client.get(self.url(path)).send().await.unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, client: &Client, path: &str, body: Value) -> (StatusCode, Value) {
+        let res = client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn patch(&self, client: &Client, path: &str, body: Value) -> (StatusCode, Value) {
+        let res = client
+            .patch(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates a product, a designed feature with a slide, a customer and a won deal;
+    /// returns their ids.
+    pub async fn catalogue(&self) -> Ids {
+        let c = &self.admin;
+        let (s, product) = self
+            .post(
+                c,
+                "/api/v1/products",
+                serde_json::json!({"name": "电子病历 EMR"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{product}");
+        let (s, feature) = self
+            .post(
+                c,
+                "/api/v1/features",
+                serde_json::json!({
+                    "product_id": product["id"], "menu_path": "住院医生站/病历书写/结构化模板",
+                    "stage": "designed", "effort_days": 10, "slide_url": "https://slides/emr"
+                }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{feature}");
+        let (s, customer) = self
+            .post(
+                c,
+                "/api/v1/customers",
+                serde_json::json!({"name": "华西第一人民医院"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{customer}");
+        let (s, deal) = self
+            .post(
+                c,
+                "/api/v1/deals",
+                serde_json::json!({
+                    "customer_id": customer["id"], "name": "电子病历升级", "stage": "won",
+                    "contract_value": 3800000, "acceptance_date": "2027-03-31", "pilot": true
+                }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{deal}");
+        Ids {
+            product: product["id"].as_i64().unwrap(),
+            feature: feature["id"].as_i64().unwrap(),
+            customer: customer["id"].as_i64().unwrap(),
+            deal: deal["id"].as_i64().unwrap(),
+        }
+    }
+
+    /// Numbers of rows that writes would change, to prove a refused request wrote nothing.
+    pub async fn footprint(&self) -> (usize, usize, usize, usize) {
+        let (_, c) = self.get(&self.admin, "/api/v1/commitments").await;
+        let (_, f) = self.get(&self.admin, "/api/v1/features").await;
+        let (_, k) = self.get(&self.admin, "/api/v1/customers").await;
+        let (_, p) = self.get(&self.admin, "/api/v1/products").await;
+        let n = |v: &Value| v.as_array().map(Vec::len).unwrap_or(usize::MAX);
+        (n(&c), n(&f), n(&k), n(&p))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Ids {
+    pub product: i64,
+    pub feature: i64,
+    pub customer: i64,
+    pub deal: i64,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
