@@ -35,11 +35,13 @@ impl TestDb {
     /// Creates a fresh, empty database on `engine`.
     pub async fn new(engine: TestEngine) -> Result<TestDb> {
         sqlx::any::install_default_drivers();
-        let unique = format!(
-            "cunjin_t_{}_{}",
-            std::process::id(),
-            &crate::auth::new_secret()[..12]
-        );
+        // The creation time in the name lets the test script drop what crashed runs left behind
+        // without touching a run that is still going.
+        let epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let unique = format!("cunjin_t_{epoch}_{}", &crate::auth::new_secret()[..12]);
         match engine {
             TestEngine::Sqlite => {
                 let dir = std::env::temp_dir().join(unique);

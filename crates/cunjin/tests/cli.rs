@@ -1,0 +1,134 @@
+//! The `cunjin` command line, run as a user runs it, on SQLite and PostgreSQL.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+
+use cunjin_store::testing::{TestDb, TestEngine};
+
+fn cunjin(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cunjin"))
+        .args(args)
+        .env("CUNJIN_DB", db)
+        .env_remove("CUNJIN_ADMIN_PASSWORD")
+        .env_remove("CUNJIN_USER_PASSWORD")
+        .env("CUNJIN_LOG", "warn")
+        .output()
+        .expect("cunjin runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn help_names_every_verb() {
+    let o = cunjin("unused.db", &["--help"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for verb in ["serve", "migrate", "user", "gap", "openapi", "--db"] {
+        assert!(text.contains(verb), "{verb} in {text}");
+    }
+    let o = cunjin("unused.db", &["gap", "--help"]);
+    assert!(stdout(&o).contains("--customer") && stdout(&o).contains("--json"));
+}
+
+#[test]
+fn a_bad_database_url_fails_clearly() {
+    let o = cunjin("mysql://nowhere/db", &["migrate"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unsupported database URL"));
+}
+
+macro_rules! on_both_engines {
+    ($($name:ident($db:ident) $body:block)*) => {
+        mod sqlite { use super::*; $( #[tokio::test] async fn $name() { let $db = TestDb::new(TestEngine::Sqlite).await.unwrap(); $body } )* }
+        mod postgres { use super::*; $( #[tokio::test] async fn $name() { let $db = TestDb::new(TestEngine::Postgres).await.unwrap(); $body } )* }
+    };
+}
+
+on_both_engines! {
+    migrate_then_add_a_user_who_can_log_in(db) {
+        let o = cunjin(&db.url, &["migrate"]);
+        assert!(o.status.success(), "{o:?}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cunjin"))
+            .args(["user", "add", "--email", "Li.Na@hospital.cn", "--role", "presales", "--password-stdin"])
+            .env("CUNJIN_DB", &db.url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"s3cret-pass\n").unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success());
+        assert!(!stdout(&o).contains("s3cret-pass"), "a given password is never echoed");
+        let store = db.store().await.unwrap();
+        let u = store.verify_login("li.na@hospital.cn", "s3cret-pass").await.unwrap().expect("can log in");
+        assert_eq!(u.role.as_str(), "presales");
+        let o = cunjin(&db.url, &["user", "add", "--email", "x@y.cn", "--role", "boss"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("viewer"), "the error lists the roles");
+        let o = cunjin(&db.url, &["user", "add", "--email", "gen@y.cn"]);
+        assert!(stdout(&o).contains("password"), "a generated password is shown once");
+    }
+
+    gap_reports_the_portfolio_and_one_customer(db) {
+        let store = db.store().await.unwrap();
+        let ws = store.create_workspace("demo").await.unwrap().id;
+        store.seed_demo(ws, cunjin_store::today()).await.unwrap().unwrap();
+        let expected = store.gap(ws, None).await.unwrap();
+        let o = cunjin(&db.url, &["gap", "--json"]);
+        assert!(o.status.success(), "{o:?}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["chi"].as_u64(), Some(expected.chi));
+        assert_eq!(v["cun"].as_u64(), Some(expected.cun));
+        assert_eq!(v["customers"].as_array().unwrap().len(), expected.customers.len());
+        let text = stdout(&cunjin(&db.url, &["gap"]));
+        assert!(text.contains(&format!("{} 尺 {} 寸", expected.chi, expected.cun)), "{text}");
+        let first = &expected.customers[0];
+        let o = cunjin(&db.url, &["gap", "--customer", &first.name, "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["chi"].as_u64(), Some(first.chi));
+        let o = cunjin(&db.url, &["gap", "--customer", "不存在的医院"]);
+        assert_eq!(o.status.code(), Some(1));
+    }
+
+    first_start_prints_a_generated_password_once(db) {
+        let run = || {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_cunjin"))
+                .args(["serve", "--listen", "127.0.0.1:0"])
+                .env("CUNJIN_DB", &db.url)
+                .env_remove("CUNJIN_ADMIN_PASSWORD")
+                .env("CUNJIN_LOG", "warn")
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut lines = Vec::new();
+            let mut reader = BufReader::new(child.stdout.take().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 {
+                    break;
+                }
+                let done = line.contains("is running at");
+                lines.push(line);
+                if done {
+                    break;
+                }
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+            lines
+        };
+        let first = run();
+        let password = first
+            .iter()
+            .find_map(|l| l.strip_prefix("password / 密码: "))
+            .map(|p| p.trim().to_string())
+            .unwrap_or_else(|| panic!("no password in {first:?}"));
+        let store = db.store().await.unwrap();
+        assert!(store.verify_login("admin@localhost", &password).await.unwrap().is_some());
+        let second = run();
+        assert!(second.iter().all(|l| !l.contains("password")), "{second:?}");
+        assert!(second.last().unwrap().contains("http://127.0.0.1:"));
+    }
+}

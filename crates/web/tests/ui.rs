@@ -1,0 +1,142 @@
+//! The web UI as a browser sees it (HTML over HTTP), on SQLite and PostgreSQL.
+
+mod common;
+
+use cunjin_core::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn page(client: &reqwest::Client, url: String) -> (StatusCode, String) {
+    let res = client.get(url).send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+on_both_engines! {
+    pages_need_a_login_and_speak_the_browsers_language(app) {
+        let anon = app.anonymous();
+        let res = anon.get(app.url("/customers/1?x=1")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], "/login?next=%2Fcustomers%2F1%3Fx%3D1");
+        let zh = anon.get(app.url("/login")).header("accept-language", "zh-CN,zh;q=0.9").send().await.unwrap().text().await.unwrap();
+        assert!(zh.contains("lang=\"zh-CN\"") && zh.contains("密码"), "{zh}");
+        let en = anon.get(app.url("/login")).header("accept-language", "en-US,en;q=0.9").send().await.unwrap().text().await.unwrap();
+        assert!(en.contains("lang=\"en\"") && en.contains("Password"));
+        let res = anon.get(app.url("/lang/en")).send().await.unwrap();
+        assert!(res.headers()["set-cookie"].to_str().unwrap().starts_with("lang=en"));
+        let en = anon.get(app.url("/login")).header("cookie", "lang=en").header("accept-language", "zh-CN").send().await.unwrap().text().await.unwrap();
+        assert!(en.contains("Password"), "the chosen language wins over the browser's");
+    }
+
+    logging_in_through_the_form(app) {
+        let client = reqwest::Client::builder()
+            .cookie_provider(std::sync::Arc::new(reqwest::cookie::Jar::default()))
+            .redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let res = client.post(app.url("/login")).form(&[("email", "admin@localhost"), ("password", "nope-nope"), ("next", "/roadmap")]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("admin@localhost"), "the typed address is kept");
+        let res = client.post(app.url("/login")).form(&[("email", "admin@localhost"), ("password", common::ADMIN_PASSWORD), ("next", "https://evil.example/")]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], "/", "no redirect to another site");
+        let (s, body) = page(&client, app.url("/")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(body.contains("id=\"portfolio-gap\""));
+    }
+
+    recording_a_promise_in_one_step_moves_the_gap(app) {
+        let ids = app.catalogue().await;
+        let c = &app.admin;
+        let (_, dash) = page(c, app.url("/")).await;
+        assert!(dash.contains("<span class=\"chi\">0</span> 尺 <span class=\"cun\">0</span> 寸"), "{dash}");
+        let (s, form) = page(c, app.url("/promises/new")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(form.contains("华西第一人民医院") && form.contains("住院医生站/病历书写/结构化模板"));
+        let res = c.post(app.url("/promises")).form(&[
+            ("customer_id", ids.customer.to_string()), ("deal_id", ids.deal.to_string()),
+            ("feature_id", ids.feature.to_string()), ("shown_as", "slides".into()),
+            ("promised_by", "张伟(售前)".into()), ("critical", "1".into()),
+            ("criteria", "模板可由科室自行维护\r\n\r\n三级质控提示\r\n".into()),
+        ]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.starts_with(&format!("/customers/{}?recorded=", ids.customer)), "{to}");
+        let (_, customer) = page(c, app.url(&to)).await;
+        assert!(customer.contains("模板可由科室自行维护") && customer.contains("三级质控提示"));
+        assert!(customer.contains("<span class=\"chi\">3</span> 尺 <span class=\"cun\">3</span> 寸"), "{customer}");
+        let (_, dash) = page(c, app.url("/")).await;
+        assert!(dash.contains("<span class=\"chi\">3</span> 尺 <span class=\"cun\">3</span> 寸"));
+        let (_, list) = app.get(c, "/api/v1/commitments").await;
+        assert_eq!(list[0]["criteria"].as_array().unwrap().len(), 2, "blank lines are not criteria");
+        assert_eq!(list[0]["critical"], true);
+    }
+
+    a_failed_promise_keeps_what_was_typed(app) {
+        let ids = app.catalogue().await;
+        let res = app.admin.post(app.url("/promises")).form(&[
+            ("customer_id", ids.customer.to_string()), ("feature_title", "".into()),
+            ("due_date", "2027-02-30".into()), ("criteria", "要能导出 Excel".into()),
+        ]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("id=\"promise-error\""));
+        assert!(body.contains("要能导出 Excel"), "criteria kept");
+        assert!(body.contains("2027-02-30"), "date kept");
+        assert_eq!(app.footprint().await.0, 0);
+    }
+
+    criteria_and_transitions_from_the_customer_page(app) {
+        let ids = app.catalogue().await;
+        let (_, c) = app.post(&app.admin, "/api/v1/commitments", json!({"customer_id": ids.customer, "feature_id": ids.feature, "criteria": ["一致率≥98%"]})).await;
+        let base = format!("/customers/{}/commitments/{}", ids.customer, c["id"]);
+        let res = app.admin.post(app.url(&format!("{base}/criteria/{}", c["criteria"][0]["id"]))).form(&[("met", "1")]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = app.admin.post(app.url(&format!("{base}/transition"))).form(&[("to", "waived"), ("reason", "")]).send().await.unwrap();
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.contains("error="), "a refused step comes back with its reason: {to}");
+        let (_, page_text) = page(&app.admin, app.url(&to)).await;
+        assert!(page_text.contains("needs a reason"));
+        app.admin.post(app.url(&format!("{base}/transition"))).form(&[("to", "delivered")]).send().await.unwrap();
+        let (_, now) = app.get(&app.admin, &format!("/api/v1/commitments/{}", c["id"])).await;
+        assert_eq!(now["status"], "delivered");
+        assert_eq!(now["criteria"][0]["met"], true);
+    }
+
+    a_viewer_sees_but_cannot_record(app) {
+        let ids = app.catalogue().await;
+        app.token_for(app.ws, Role::Viewer).await;
+        let viewer = common::TestApp::login(&app.base, &viewer_email(&app).await, "password-1").await;
+        assert_eq!(page(&viewer, app.url("/")).await.0, StatusCode::OK);
+        assert_eq!(page(&viewer, app.url("/roadmap")).await.0, StatusCode::OK);
+        assert_eq!(page(&viewer, app.url("/promises/new")).await.0, StatusCode::FORBIDDEN);
+        let res = viewer.post(app.url("/promises")).form(&[("customer_id", ids.customer.to_string()), ("feature_id", ids.feature.to_string())]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.footprint().await.0, 0);
+    }
+
+    catalogue_tree_and_roadmap_pages(app) {
+        let ids = app.catalogue().await;
+        app.post(&app.admin, "/api/v1/commitments", json!({"customer_id": ids.customer, "deal_id": ids.deal, "feature_id": ids.feature, "critical": true})).await;
+        let (s, tree) = page(&app.admin, app.url("/features")).await;
+        assert_eq!(s, StatusCode::OK);
+        for level in ["电子病历 EMR", "住院医生站", "病历书写", "结构化模板", "stage-designed"] {
+            assert!(tree.contains(level), "{level}");
+        }
+        app.admin.get(app.url("/lang/en")).send().await.unwrap();
+        let (_, en) = page(&app.admin, app.url("/roadmap")).await;
+        assert!(en.contains("结构化模板") && en.contains("urgency") && en.contains("3,800,000"), "{en}");
+        let (s, missing) = page(&app.admin, app.url("/customers/424242")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert!(missing.contains("role=\"alert\""));
+    }
+}
+
+async fn viewer_email(app: &common::TestApp) -> String {
+    app.store
+        .list_users(app.ws)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.role == Role::Viewer)
+        .unwrap()
+        .email
+}
