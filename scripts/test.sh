@@ -55,7 +55,7 @@ cargo build --workspace --locked
 cargo test --workspace --locked
 
 step "Browser test on SQLite"
-export CUNJIN_BIN="$PWD/target/debug/cunjin"
+export CUNJIN_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/cunjin"
 (cd tests/browser && node --test)
 
 step "Browser test on PostgreSQL"
