@@ -49,6 +49,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage workspaces: one per vendor, so that one deployment can host several.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
     /// Print the gap in 尺 and 寸: the portfolio, or one customer.
     Gap {
         /// One customer, by exact name.
@@ -63,6 +66,21 @@ enum Command {
     },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
+}
+
+#[derive(Subcommand, Debug)]
+enum WorkspaceCommand {
+    /// Create a workspace and print its id; add its first user with `cunjin user add --workspace ID`.
+    Add {
+        /// Display name, e.g. the vendor's name.
+        name: String,
+    },
+    /// List workspaces.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -175,6 +193,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if generated {
                 println!("password / 密码: {password}");
                 println!("(shown once; 仅显示这一次)");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Workspace(WorkspaceCommand::Add { name }) => {
+            let store = open(&config).await?;
+            let w = store.create_workspace(&name).await?;
+            println!("{}", w.id);
+            eprintln!("created workspace {} '{}' / 已创建工作区", w.id, w.name);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Workspace(WorkspaceCommand::List { json }) => {
+            let store = open(&config).await?;
+            let list = store.list_workspaces().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for w in list {
+                    println!("{:>6}  {}", w.id, w.name);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -25,7 +25,15 @@ fn help_names_every_verb() {
     let o = cunjin("unused.db", &["--help"]);
     assert!(o.status.success());
     let text = stdout(&o);
-    for verb in ["serve", "migrate", "user", "gap", "openapi", "--db"] {
+    for verb in [
+        "serve",
+        "migrate",
+        "user",
+        "workspace",
+        "gap",
+        "openapi",
+        "--db",
+    ] {
         assert!(text.contains(verb), "{verb} in {text}");
     }
     let o = cunjin("unused.db", &["gap", "--help"]);
@@ -69,6 +77,25 @@ on_both_engines! {
         assert!(String::from_utf8_lossy(&o.stderr).contains("viewer"), "the error lists the roles");
         let o = cunjin(&db.url, &["user", "add", "--email", "gen@y.cn"]);
         assert!(stdout(&o).contains("password"), "a generated password is shown once");
+    }
+
+    a_second_workspace_with_its_own_users(db) {
+        assert!(cunjin(&db.url, &["migrate"]).status.success());
+        let o = cunjin(&db.url, &["workspace", "add", "第二家厂商"]);
+        assert!(o.status.success(), "{o:?}");
+        let id = stdout(&o).trim().to_string();
+        let o = Command::new(env!("CARGO_BIN_EXE_cunjin"))
+            .args(["user", "add", "--email", "pm@second.cn", "--workspace", &id])
+            .env("CUNJIN_DB", &db.url)
+            .env("CUNJIN_USER_PASSWORD", "second-pass")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{o:?}");
+        let store = db.store().await.unwrap();
+        let u = store.verify_login("pm@second.cn", "second-pass").await.unwrap().unwrap();
+        assert_eq!(u.workspace_id.to_string(), id);
+        let list: serde_json::Value = serde_json::from_slice(&cunjin(&db.url, &["workspace", "list", "--json"]).stdout).unwrap();
+        assert!(list.as_array().unwrap().iter().any(|w| w["name"] == "第二家厂商"));
     }
 
     gap_reports_the_portfolio_and_one_customer(db) {

@@ -95,6 +95,15 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| StoreError::Corrupt(format!("password hash: {e}")))
 }
 
+/// An argon2id hash of a random password, verified against when the address is unknown.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(new_secret().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| {
@@ -216,7 +225,14 @@ impl Store {
         .bind(email.as_str())
         .fetch_optional(self.reader())
         .await?;
-        let Some(row) = row else { return Ok(None) };
+        let Some(row) = row else {
+            // Spend the same work on an unknown address as on a wrong password, so that response
+            // times do not tell which addresses have accounts.
+            let password = password.to_string();
+            let _ =
+                tokio::task::spawn_blocking(move || verify_password(&password, &DUMMY_HASH)).await;
+            return Ok(None);
+        };
         let hash: String = row.try_get("password_hash")?;
         let password = password.to_string();
         // argon2 takes tens of milliseconds of CPU: keep it off the async workers.

@@ -53,6 +53,21 @@ impl Store {
         .transpose()
     }
 
+    /// Every workspace, oldest first.
+    pub async fn list_workspaces(&self) -> Result<Vec<Workspace>> {
+        sqlx::query("SELECT id, name FROM workspaces ORDER BY id")
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Workspace {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                })
+            })
+            .collect()
+    }
+
     /// A workspace's settings.
     pub async fn settings(&self, workspace_id: i64) -> Result<Settings> {
         let raw: String = sqlx::query("SELECT settings FROM workspaces WHERE id = $1")
