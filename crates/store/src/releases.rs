@@ -227,7 +227,7 @@ async fn get_release_in(
     .await?
     .ok_or_else(|| StoreError::not_found("release", id))?;
     let mut list = [release_from_row(&r)?];
-    fill_release(&mut **tx, workspace_id, &mut list).await?;
+    fill_release(tx, workspace_id, &mut list).await?;
     let [release] = list;
     Ok(release)
 }
