@@ -37,6 +37,8 @@ pub struct ReleaseDelivery {
     pub customer_name: String,
     /// When it was first delivered (RFC 3339).
     pub delivered_at: String,
+    /// The day of it.
+    pub delivered_on: String,
     /// Who delivered it.
     pub delivered_by: String,
 }
@@ -140,6 +142,8 @@ pub struct ShippedRelease {
     pub date: NaiveDate,
     /// When it was delivered to the customer (RFC 3339).
     pub delivered_at: String,
+    /// The day of it.
+    pub delivered_on: String,
     /// What it brought this customer.
     pub items: Vec<ShippedItem>,
 }
@@ -202,10 +206,12 @@ async fn fill_release(
     }
     for r in &deliveries {
         if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
+            let delivered_at: String = r.try_get(3)?;
             releases[i].deliveries.push(ReleaseDelivery {
                 customer_id: r.try_get(1)?,
                 customer_name: r.try_get(2)?,
-                delivered_at: r.try_get(3)?,
+                delivered_on: day_of(&delivered_at),
+                delivered_at,
                 delivered_by: r.try_get(4)?,
             });
         }
@@ -528,16 +534,23 @@ impl Store {
                     .cmp(&b.menu_path)
                     .then(a.commitment_id.cmp(&b.commitment_id))
             });
+            let delivered_at: String = r.try_get(3)?;
             out.push(ShippedRelease {
                 release_id: id,
                 version: r.try_get(1)?,
                 date: parse_date(Some(r.try_get(2)?))?.unwrap_or_default(),
-                delivered_at: r.try_get(3)?,
+                delivered_on: day_of(&delivered_at),
+                delivered_at,
                 items,
             });
         }
         Ok(out)
     }
+}
+
+/// The day part of an RFC 3339 time.
+fn day_of(ts: &str) -> String {
+    ts.get(..10).unwrap_or(ts).to_string()
 }
 
 fn item(c: &Commitment) -> DeliveredCommitment {

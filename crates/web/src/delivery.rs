@@ -110,11 +110,6 @@ pub async fn customer_status(
     })
 }
 
-/// The release date shown to a reader: the day part of an RFC 3339 time.
-fn day_of(ts: &str) -> &str {
-    ts.get(..10).unwrap_or(ts)
-}
-
 /// Release notes in Markdown.
 pub fn notes_markdown(l: Lang, customer: &str, shipped: &[ShippedRelease]) -> String {
     let mut out = format!("# {} — {}\n\n", l.t("notes.title"), customer);
@@ -130,7 +125,7 @@ pub fn notes_markdown(l: Lang, customer: &str, shipped: &[ShippedRelease]) -> St
             l.t("notes.released_on"),
             r.date,
             l.t("notes.delivered_on"),
-            day_of(&r.delivered_at)
+            r.delivered_on
         ));
         if r.items.is_empty() {
             out.push_str(&format!("- {}\n\n", l.t("notes.nothing_for_you")));
@@ -200,7 +195,7 @@ pub fn notes_csv(l: Lang, customer: &str, shipped: &[ShippedRelease]) -> String 
                 customer.to_string(),
                 r.version.clone(),
                 r.date.to_string(),
-                day_of(&r.delivered_at).to_string(),
+                r.delivered_on.clone(),
                 i.feature_title.clone(),
                 i.menu_path.clone(),
                 l.status(i.status).to_string(),
