@@ -164,6 +164,20 @@ impl Store {
         put_snapshot(self.writer(), workspace_id, customer_id, day, gap).await
     }
 
+    /// A customer's gap on `day` as kept in the snapshots alone (no live value): the last
+    /// snapshot on or before it.
+    pub async fn kept_gap_on(
+        &self,
+        workspace_id: i64,
+        customer_id: i64,
+        day: NaiveDate,
+    ) -> Result<Gap> {
+        let s = self.snapshots(workspace_id, Some(customer_id), day).await?;
+        Ok(s.get(&customer_id)
+            .map(|s| gap_on(s, day))
+            .unwrap_or_default())
+    }
+
     /// Every customer's snapshots up to `to`, sorted by day.
     async fn snapshots(
         &self,
