@@ -353,7 +353,7 @@ on_both_engines! {
         assert!(anon.get(app.url(&url)).header("accept-language", "en").send().await.unwrap().text().await.unwrap().contains("Project status"));
         assert!(en.contains("项目进展"), "Chinese by default");
 
-        let (s, j) = app.get(&anon, &link["status_json_url"].as_str().unwrap().to_string()).await;
+        let (s, j) = app.get(&anon, link["status_json_url"].as_str().unwrap()).await;
         assert_eq!(s, StatusCode::OK, "{j}");
         assert_eq!(j["customer"], "华西第一人民医院");
         assert_eq!((j["chi"].as_u64(), j["cun"].as_u64()), (Some(1), Some(4)));
