@@ -355,6 +355,19 @@ impl Store {
         release_id: i64,
         customer_ids: &[i64],
     ) -> Result<DeliveryReport> {
+        self.deliver_release_at(workspace_id, actor, release_id, customer_ids, now())
+            .await
+    }
+
+    /// [`Store::deliver_release`] with the delivery dated `at` (RFC 3339), for the demo's past.
+    pub(crate) async fn deliver_release_at(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        release_id: i64,
+        customer_ids: &[i64],
+        at: String,
+    ) -> Result<DeliveryReport> {
         let mut seen = HashSet::new();
         let customers: Vec<i64> = customer_ids
             .iter()
@@ -387,7 +400,7 @@ impl Store {
             .bind(workspace_id)
             .bind(release_id)
             .bind(customer_id)
-            .bind(now())
+            .bind(&at)
             .bind(actor)
             .execute(&mut *tx)
             .await?;
