@@ -398,10 +398,12 @@ const PROMISES: &[PromiseSeed] = &[
     promise(15, F("drg-upcoding"), Fallback, WANG, 210, false, &["高套低编嫌疑病例每周推送医保办"]),
 ];
 
-/// Releases shipped since the demos: (version, days ago, features, customers it was delivered
+/// A release shipped since the demos: (version, days ago, features, customers it was delivered
 /// to, days ago of the delivery).
+type ReleaseSeed = (&'static str, i64, &'static [&'static str], &'static [usize], i64);
+
 #[rustfmt::skip]
-const RELEASES: [(&str, i64, &[&str], &[usize], i64); 3] = [
+const RELEASES: [ReleaseSeed; 3] = [
     ("v5.1", 75, &["emr-template", "emr-cite", "emr-front-qc", "his-pay"], &[0, 8, 11], 60),
     ("v5.2", 21, &["his-rx-audit", "cdss-ddx", "net-video"], &[2, 3, 6], 14),
     ("v5.3", 3, &["drg-list", "emr-timeliness"], &[0, 4], 2),
