@@ -400,7 +400,13 @@ const PROMISES: &[PromiseSeed] = &[
 
 /// A release shipped since the demos: (version, days ago, features, customers it was delivered
 /// to, days ago of the delivery).
-type ReleaseSeed = (&'static str, i64, &'static [&'static str], &'static [usize], i64);
+type ReleaseSeed = (
+    &'static str,
+    i64,
+    &'static [&'static str],
+    &'static [usize],
+    i64,
+);
 
 #[rustfmt::skip]
 const RELEASES: [ReleaseSeed; 3] = [

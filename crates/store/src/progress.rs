@@ -172,26 +172,36 @@ impl Store {
         customer_id: i64,
         day: NaiveDate,
     ) -> Result<Gap> {
-        let s = self.snapshots(workspace_id, Some(customer_id), day).await?;
+        let s = self
+            .snapshots(workspace_id, Some(customer_id), day, day)
+            .await?;
         Ok(s.get(&customer_id)
             .map(|s| gap_on(s, day))
             .unwrap_or_default())
     }
 
-    /// Every customer's snapshots up to `to`, sorted by day.
+    /// Every customer's snapshots from `from` to `to`, plus the last one before `from` (which
+    /// gives the value on `from`), sorted by day. Reading only these keeps a long history cheap.
     async fn snapshots(
         &self,
         workspace_id: i64,
         customer_id: Option<i64>,
+        from: NaiveDate,
         to: NaiveDate,
     ) -> Result<BTreeMap<i64, Vec<(NaiveDate, Gap)>>> {
         let rows = sqlx::query(
             "SELECT customer_id, day, chi, cun FROM gap_snapshots \
-             WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) AND day <= $3 \
-             ORDER BY customer_id, day",
+             WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) AND day >= $3 AND day <= $4 \
+             UNION ALL \
+             SELECT s.customer_id, s.day, s.chi, s.cun FROM gap_snapshots s \
+             WHERE s.workspace_id = $1 AND ($2 IS NULL OR s.customer_id = $2) AND s.day = \
+               (SELECT MAX(t.day) FROM gap_snapshots t \
+                WHERE t.workspace_id = $1 AND t.customer_id = s.customer_id AND t.day < $3) \
+             ORDER BY 1, 2",
         )
         .bind(workspace_id)
         .bind(customer_id)
+        .bind(from.to_string())
         .bind(to.to_string())
         .fetch_all(self.reader())
         .await?;
@@ -237,7 +247,7 @@ impl Store {
                 format!("at most {MAX_HISTORY_DAYS} days at once"),
             )));
         }
-        let snapshots = self.snapshots(workspace_id, customer_id, to).await?;
+        let snapshots = self.snapshots(workspace_id, customer_id, from, to).await?;
         let days = (to - from).num_days() as usize + 1;
         let mut totals = vec![Gap::default(); days];
         for series in snapshots.values() {
@@ -277,7 +287,7 @@ impl Store {
         let monday = week_start(today);
         let eve = monday.pred_opt().unwrap_or(monday);
         let start: Gap = self
-            .snapshots(workspace_id, customer_id, eve)
+            .snapshots(workspace_id, customer_id, eve, eve)
             .await?
             .values()
             .map(|s| gap_on(s, eve))

@@ -421,6 +421,8 @@ on_both_engines! {
         assert_eq!(at(9), (ago(12).to_string(), 6, 5));
         assert_eq!(at(20), (ago(1).to_string(), 6, 5));
         assert_eq!(at(21), (today.to_string(), 1, 4), "today is live");
+        let (_, mid) = app.get(c, &format!("/api/v1/gap/history?from={}&to={}&customer_id={}", ago(15), ago(14), w.ids.customer)).await;
+        assert_eq!(mid, json!([{"day": ago(15).to_string(), "chi": 10, "cun": 8}, {"day": ago(14).to_string(), "chi": 10, "cun": 8}]), "a range that starts between snapshots");
         let (_, p) = app.get(c, &format!("/api/v1/gap/history?from={}&to={}", ago(12), ago(12))).await;
         assert_eq!(p, json!([{"day": ago(12).to_string(), "chi": 8, "cun": 7}]), "the portfolio adds up its customers");
         let (_, d) = app.get(c, "/api/v1/gap/history").await;
