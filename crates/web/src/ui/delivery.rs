@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY};
+use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
@@ -221,7 +221,9 @@ pub async fn rotate_status_link(
 }
 
 /// The customer's status through its link: no login, no menu, no form; an unknown or rotated
-/// token gets the same plain "not found" as any missing page.
+/// token gets the same plain "not found" as any missing page. The app-wide `same-origin`
+/// referrer policy keeps the token from leaking to other sites while the language switch can
+/// still come back here.
 pub async fn public_status(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -248,8 +250,6 @@ pub async fn public_status(
     (
         [
             (CACHE_CONTROL, "no-store"),
-            // The token must not leak to other sites through links on the page.
-            (REFERRER_POLICY, "no-referrer"),
             (HeaderName::from_static("x-robots-tag"), "noindex, nofollow"),
         ],
         render(&page),
