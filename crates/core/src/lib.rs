@@ -8,6 +8,7 @@
 pub mod commitment;
 pub mod gap;
 pub mod mode;
+pub mod progress;
 pub mod roadmap;
 pub mod role;
 pub mod stage;
@@ -16,6 +17,7 @@ pub mod values;
 pub use commitment::{Status, TransitionError};
 pub use gap::Gap;
 pub use mode::{Health, Mode};
+pub use progress::Gained;
 pub use roadmap::{
     CommitmentDemand, CommitmentTerm, FeatureInput, Requester, RoadmapWeights, ScoreTerms,
 };

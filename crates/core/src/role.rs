@@ -40,6 +40,12 @@ pub enum Permission {
     UseTokens,
     /// Add users and change roles.
     ManageUsers,
+    /// Create releases, which move their features to `released`.
+    ManageReleases,
+    /// Deliver a release to customers, which marks their commitments `delivered`.
+    DeliverRelease,
+    /// Create or rotate a customer's read-only status link.
+    ShareStatusLink,
 }
 
 impl Role {
@@ -88,6 +94,9 @@ impl Role {
             EditCustomers => matches!(self, Admin | Pm | Presales | Sales | Leader),
             RecordPromise => matches!(self, Admin | Pm | Presales | Sales | Implementation),
             ChangeCommitment => matches!(self, Admin | Pm | Presales | Implementation),
+            ManageReleases => matches!(self, Admin | Pm | Rnd),
+            DeliverRelease => matches!(self, Admin | Pm | Implementation),
+            ShareStatusLink => matches!(self, Admin | Pm),
         }
     }
 }
@@ -111,6 +120,9 @@ mod tests {
             RecordPromise,
             ChangeCommitment,
             ManageUsers,
+            ManageReleases,
+            DeliverRelease,
+            ShareStatusLink,
         ] {
             assert!(!Role::Viewer.can(p), "{p:?}");
             assert!(Role::Admin.can(p), "{p:?}");
@@ -120,5 +132,18 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()).unwrap(), r);
         }
+    }
+
+    #[test]
+    fn who_ships_and_who_delivers() {
+        use Permission::*;
+        let may =
+            |p: Permission| -> Vec<Role> { Role::ALL.into_iter().filter(|r| r.can(p)).collect() };
+        assert_eq!(may(ManageReleases), [Role::Admin, Role::Pm, Role::Rnd]);
+        assert_eq!(
+            may(DeliverRelease),
+            [Role::Admin, Role::Pm, Role::Implementation]
+        );
+        assert_eq!(may(ShareStatusLink), [Role::Admin, Role::Pm]);
     }
 }

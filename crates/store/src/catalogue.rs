@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::progress::{refresh_snapshots, Scope};
 use crate::{audit, conflict_on_unique, now, parse_stored, Result, Store, StoreError};
 
 /// A product line (EMR, HIS, DRG/DIP…).
@@ -296,6 +297,9 @@ impl Store {
             None,
         )
         .await?;
+        if after.stage != before.stage {
+            refresh_snapshots(&mut tx, workspace_id, Scope::Feature(id)).await?;
+        }
         tx.commit().await?;
         Ok(after)
     }

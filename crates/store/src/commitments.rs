@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::catalogue::{find_or_create_idea, get_feature_in};
+use crate::progress::{refresh_snapshots, Scope};
 use crate::{audit, now, parse_date, parse_stored, Result, Store, StoreError};
 
 /// One acceptance criterion: the customer's words for the effect they really want.
@@ -168,7 +169,11 @@ fn finish(mut c: Commitment) -> Commitment {
     c
 }
 
-async fn load_in(tx: &mut Transaction<'_, Any>, workspace_id: i64, id: i64) -> Result<Commitment> {
+pub(crate) async fn load_in(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    id: i64,
+) -> Result<Commitment> {
     let r = sqlx::query(&format!(
         "SELECT {COMMITMENT_COLUMNS} FROM commitments c JOIN features f ON f.id = c.feature_id \
          WHERE c.workspace_id = $1 AND c.id = $2"
@@ -358,6 +363,7 @@ impl Store {
             reason,
         )
         .await?;
+        refresh_snapshots(&mut tx, workspace_id, Scope::Customer(after.customer_id)).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -414,6 +420,7 @@ impl Store {
             None,
         )
         .await?;
+        refresh_snapshots(&mut tx, workspace_id, Scope::Customer(after.customer_id)).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -456,6 +463,7 @@ impl Store {
             None,
         )
         .await?;
+        refresh_snapshots(&mut tx, workspace_id, Scope::Customer(after.customer_id)).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -536,5 +544,6 @@ pub(crate) async fn record_promise_in(
         }
         insert_criterion(tx, workspace_id, id, i as i64, text).await?;
     }
+    refresh_snapshots(tx, workspace_id, Scope::Customer(new.customer_id)).await?;
     Ok(id)
 }

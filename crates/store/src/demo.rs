@@ -12,12 +12,13 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
-use cunjin_core::{DealStage, MenuPath, Mode, Money, Stage, Status};
+use cunjin_core::{DealStage, Gap, MenuPath, Mode, Money, Stage, Status};
 use serde::Serialize;
 
 use crate::catalogue::{FeatureChange, FeatureFilter, NewFeature};
 use crate::commitments::{FeatureRef, NewCommitment};
 use crate::customers::NewDeal;
+use crate::releases::NewRelease;
 use crate::{Result, Store, StoreError};
 
 /// What the seed created.
@@ -33,6 +34,8 @@ pub struct SeedSummary {
     pub deals: usize,
     /// Commitments.
     pub commitments: usize,
+    /// Releases.
+    pub releases: usize,
 }
 
 /// Who records the sample data in the audit trail.
@@ -395,6 +398,27 @@ const PROMISES: &[PromiseSeed] = &[
     promise(15, F("drg-upcoding"), Fallback, WANG, 210, false, &["高套低编嫌疑病例每周推送医保办"]),
 ];
 
+/// A release shipped since the demos: (version, days ago, features, customers it was delivered
+/// to, days ago of the delivery).
+type ReleaseSeed = (
+    &'static str,
+    i64,
+    &'static [&'static str],
+    &'static [usize],
+    i64,
+);
+
+#[rustfmt::skip]
+const RELEASES: [ReleaseSeed; 3] = [
+    ("v5.1", 75, &["emr-template", "emr-cite", "emr-front-qc", "his-pay"], &[0, 8, 11], 60),
+    ("v5.2", 21, &["his-rx-audit", "cdss-ddx", "net-video"], &[2, 3, 6], 14),
+    ("v5.3", 3, &["drg-list", "emr-timeliness"], &[0, 4], 2),
+];
+
+/// Days in the past on which the demo keeps a gap snapshot, so that the dashboard's chart shows
+/// eight weeks of a closing gap.
+const HISTORY_DAYS: [i64; 11] = [56, 49, 42, 35, 28, 21, 14, 10, 7, 4, 1];
+
 /// Features that moved on after the demos, before the deliveries: (key, new stage, recording).
 const PROGRESS: [(&str, Stage, bool); 5] = [
     ("emr-risk", Built, false),
@@ -585,6 +609,49 @@ impl Store {
             }
         }
 
+        // Releases shipped them, and implementation delivered them to some hospitals.
+        for (version, days_ago, keys, to, delivered_ago) in RELEASES {
+            let feature_ids = keys
+                .iter()
+                .map(|k| feature_of(k).map(|f| f.0))
+                .collect::<Result<Vec<_>>>()?;
+            let release = self
+                .create_release(
+                    ws,
+                    "rnd@localhost",
+                    NewRelease {
+                        version: version.to_string(),
+                        date: day(-days_ago),
+                        feature_ids,
+                    },
+                )
+                .await?;
+            let customer_ids: Vec<i64> = to.iter().map(|&i| customers[i]).collect();
+            let at = format!("{}T09:30:00.000Z", day(-delivered_ago));
+            self.deliver_release_at(ws, "impl@localhost", release.id, &customer_ids, at)
+                .await?;
+        }
+
+        // The weeks before today, as if cunjin had kept the gap all along: wider in the past,
+        // closing towards today, and nothing before a hospital's first promise.
+        let mut first_promise: HashMap<i64, i64> = HashMap::new();
+        for p in PROMISES {
+            let e = first_promise.entry(deals[p.deal].1).or_insert(0);
+            *e = (*e).max(p.days_ago);
+        }
+        for row in self.gap(ws, None).await?.customers {
+            let oldest = first_promise.get(&row.customer_id).copied().unwrap_or(0);
+            for d in HISTORY_DAYS.into_iter().filter(|d| *d < oldest) {
+                let d64 = d as u64;
+                let then = Gap {
+                    chi: row.chi + row.chi * d64 / 60 + d64 / 20,
+                    cun: row.cun + row.cun * d64 / 45 + d64 / 14,
+                };
+                self.put_gap_snapshot(ws, row.customer_id, day(-d), then)
+                    .await?;
+            }
+        }
+
         Ok(Some(SeedSummary {
             products: self.list_products(ws).await?.len(),
             features: self
@@ -594,6 +661,7 @@ impl Store {
             customers: customers.len(),
             deals: deals.len(),
             commitments: recorded.len(),
+            releases: RELEASES.len(),
         }))
     }
 }

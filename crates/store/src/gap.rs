@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use cunjin_core::{Gap, Stage, Status};
 use serde::Serialize;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::{parse_stored, Result, Store};
@@ -51,6 +52,22 @@ pub struct PortfolioGap {
     pub customers: Vec<CustomerGap>,
 }
 
+/// Adds up rows of (customer_id, stage, status, count, unmet) into each customer's gap and
+/// number of live commitments.
+pub(crate) fn fold_groups(groups: &[AnyRow]) -> Result<HashMap<i64, (Gap, u64)>> {
+    let mut per_customer: HashMap<i64, (Gap, u64)> = HashMap::new();
+    for r in groups {
+        let stage = parse_stored(&r.try_get::<String, _>(1)?, Stage::parse)?;
+        let status = parse_stored(&r.try_get::<String, _>(2)?, Status::parse)?;
+        let n = r.try_get::<i64, _>(3)?.max(0) as u64;
+        let unmet = r.try_get::<i64, _>(4)?.max(0) as u64;
+        let e = per_customer.entry(r.try_get(0)?).or_default();
+        e.0 += Gap::of_group(stage, status, n, unmet);
+        e.1 += n;
+    }
+    Ok(per_customer)
+}
+
 impl Store {
     /// The gap of every customer of a workspace (or of one), largest first.
     pub async fn gap(&self, workspace_id: i64, only_customer: Option<i64>) -> Result<PortfolioGap> {
@@ -68,16 +85,7 @@ impl Store {
         .bind(only_customer)
         .fetch_all(self.reader())
         .await?;
-        let mut per_customer: HashMap<i64, (Gap, u64)> = HashMap::new();
-        for r in &groups {
-            let stage = parse_stored(&r.try_get::<String, _>(1)?, Stage::parse)?;
-            let status = parse_stored(&r.try_get::<String, _>(2)?, Status::parse)?;
-            let n = r.try_get::<i64, _>(3)?.max(0) as u64;
-            let unmet = r.try_get::<i64, _>(4)?.max(0) as u64;
-            let e = per_customer.entry(r.try_get(0)?).or_default();
-            e.0 += Gap::of_group(stage, status, n, unmet);
-            e.1 += n;
-        }
+        let per_customer = fold_groups(&groups)?;
         let customers = sqlx::query(
             "SELECT c.id, c.name, CAST(COALESCE(MAX(d.pilot), 0) AS BIGINT) FROM customers c \
              LEFT JOIN deals d ON d.customer_id = c.id \

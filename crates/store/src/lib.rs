@@ -12,7 +12,10 @@ pub mod commitments;
 pub mod customers;
 pub mod demo;
 pub mod gap;
+pub mod progress;
+pub mod releases;
 pub mod roadmap;
+pub mod status_links;
 pub mod testing;
 pub mod workspaces;
 

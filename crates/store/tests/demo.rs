@@ -103,6 +103,40 @@ async fn the_demo_shows_every_mode_status_and_a_closing_gap(engine: TestEngine) 
     );
     assert_eq!(gap.cun, commitments.iter().map(|c| c.gap.cun).sum::<u64>());
 
+    // Releases shipped and were delivered; the gap was kept over the past weeks and closed.
+    let releases = store.list_releases(ws).await.unwrap();
+    assert_eq!(releases.len(), 3);
+    assert_eq!(summary.releases, 3);
+    assert!(releases.iter().all(|r| !r.deliveries.is_empty()));
+    for r in &releases {
+        for f in &r.features {
+            let f = features.iter().find(|x| x.id == f.feature_id).unwrap();
+            assert!(f.stage.works(), "{} shipped", f.title);
+        }
+    }
+    let gulou = customers.iter().find(|c| c.name.contains("鼓楼")).unwrap();
+    let shipped = store
+        .shipped_for_customer(ws, gulou.id, None)
+        .await
+        .unwrap();
+    assert_eq!(shipped[0].version, "v5.3");
+    assert!(shipped[0]
+        .items
+        .iter()
+        .any(|i| i.status == Status::Delivered));
+    let history = store
+        .gap_history(ws, None, today - chrono::Duration::days(56), today)
+        .await
+        .unwrap();
+    let (first, last) = (history[0], history[history.len() - 1]);
+    assert!(
+        first.chi > last.chi && first.cun > last.cun,
+        "{first:?} → {last:?}"
+    );
+    assert_eq!((last.chi, last.cun), (gap.chi, gap.cun));
+    let week = store.week_progress(ws, None, today).await.unwrap();
+    assert!(week.gained.chi > 0 && week.gained.cun > 0, "{week:?}");
+
     // Seeding again changes nothing.
     assert!(store.seed_demo(ws, today).await.unwrap().is_none());
     assert_eq!(store.list_products(ws).await.unwrap().len(), 5);

@@ -4,6 +4,8 @@ mod catalogue;
 mod commitments;
 pub use commitments::CreateCommitment;
 mod customers;
+mod progress;
+mod releases;
 mod reports;
 mod session;
 
@@ -31,6 +33,7 @@ use crate::AppState;
         (name = "customers", description = "Customers and deals"),
         (name = "commitments", description = "Promises, criteria, transitions, audit"),
         (name = "reports", description = "Gap and roadmap"),
+        (name = "delivery", description = "Releases, delivery to customers, release notes, status links"),
     )
 )]
 struct ApiDoc;
@@ -83,6 +86,17 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::gap))
         .routes(routes!(reports::customer_gap))
         .routes(routes!(reports::roadmap))
+        .routes(routes!(progress::gap_history))
+        .routes(routes!(progress::week_progress))
+        .routes(routes!(releases::list_releases, releases::create_release))
+        .routes(routes!(releases::get_release))
+        .routes(routes!(releases::deliver_release))
+        .routes(routes!(releases::release_notes))
+        .routes(routes!(
+            releases::get_status_link,
+            releases::rotate_status_link
+        ))
+        .routes(routes!(releases::public_status))
         .split_for_parts();
     let doc_json = doc.clone();
     let router = router

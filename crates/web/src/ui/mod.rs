@@ -5,6 +5,8 @@
 // add noise to every handler.
 #![allow(clippy::result_large_err)]
 
+mod chart;
+mod delivery;
 mod pages;
 mod views;
 
@@ -44,6 +46,16 @@ pub fn router() -> Router<AppState> {
         .route("/promises/new", get(pages::promise_form))
         .route("/promises", post(pages::record_promise))
         .route("/roadmap", get(pages::roadmap))
+        .route(
+            "/releases",
+            get(delivery::releases).post(delivery::create_release),
+        )
+        .route("/releases/{id}/deliver", post(delivery::deliver_release))
+        .route(
+            "/customers/{id}/status-link",
+            post(delivery::rotate_status_link),
+        )
+        .route("/status/c/{token}", get(delivery::public_status))
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
 }

@@ -130,12 +130,26 @@ pub async fn dashboard(p: Page, State(state): State<AppState>) -> PageResult {
         .max()
         .unwrap_or(1)
         .max(1);
+    let today = cunjin_store::today();
+    let week = state
+        .store
+        .week_progress(p.caller.ws(), None, today)
+        .await
+        .map_err(fail(&p))?;
+    let from = cunjin_core::progress::week_start(today) - chrono::Days::new(7 * 7);
+    let history = state
+        .store
+        .gap_history(p.caller.ws(), None, from, today)
+        .await
+        .map_err(fail(&p))?;
     Ok(render(&DashboardPage {
         l: p.l,
         me: p.me(),
         active: "dashboard",
         gap,
         max_chi,
+        week,
+        chart: super::chart::gap_chart(p.l, &history),
     }))
 }
 
@@ -291,6 +305,23 @@ pub async fn customer(
             c,
         })
         .collect();
+    let shipped = state
+        .store
+        .shipped_for_customer(ws, id, None)
+        .await
+        .map_err(fail(&p))?;
+    let can_share = p.caller.user.role.can(Permission::ShareStatusLink);
+    let status_url = if can_share {
+        state
+            .store
+            .status_link(ws, id)
+            .await
+            .map_err(fail(&p))?
+            .map(|link| format!("/status/c/{}", link.token))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     Ok(super::clear_flash(render(&CustomerPage {
         l: p.l,
         me: p.me(),
@@ -301,6 +332,9 @@ pub async fn customer(
         commitments,
         recorded: q.recorded.is_some(),
         error,
+        shipped,
+        can_share,
+        status_url,
     })))
 }
 

@@ -38,6 +38,10 @@ pub struct DashboardPage {
     pub gap: PortfolioGap,
     /// The largest customer 尺, at least 1, to scale the bars.
     pub max_chi: u64,
+    /// What this week closed.
+    pub week: cunjin_store::progress::WeekProgress,
+    /// The progress chart, inline SVG drawn by `chart::gap_chart`.
+    pub chart: String,
 }
 
 /// One line of the menu tree: a menu level, or a feature at its leaf.
@@ -97,6 +101,55 @@ pub struct CustomerPage {
     pub commitments: Vec<CommitmentView>,
     pub recorded: bool,
     pub error: String,
+    /// Releases delivered to this customer, with its commitments on them.
+    pub shipped: Vec<cunjin_store::releases::ShippedRelease>,
+    /// Whether the person may see and rotate the status link.
+    pub can_share: bool,
+    /// The path of the current status link, empty when none.
+    pub status_url: String,
+}
+
+/// A customer in a release's delivery form.
+pub struct DeliverOption {
+    pub id: i64,
+    pub name: String,
+    pub delivered: bool,
+}
+
+pub struct ReleaseView {
+    pub r: cunjin_store::releases::Release,
+    pub customers: Vec<DeliverOption>,
+}
+
+#[derive(Template)]
+#[template(path = "releases.html")]
+pub struct ReleasesPage {
+    pub l: Lang,
+    pub me: String,
+    pub active: &'static str,
+    pub releases: Vec<ReleaseView>,
+    pub feature_groups: Vec<FeatureGroup>,
+    pub can_manage: bool,
+    pub can_deliver: bool,
+    pub created: bool,
+    /// Counts of the last delivery: (delivered, left as they were).
+    pub report: Option<(usize, usize)>,
+    pub error: String,
+    pub version: String,
+    pub date: String,
+}
+
+/// The public, read-only status page of one customer.
+#[derive(Template)]
+#[template(path = "status.html")]
+pub struct StatusPage {
+    pub l: Lang,
+    /// Always empty: nobody is signed in on a status link, so the page has no menu.
+    pub me: String,
+    pub active: &'static str,
+    pub s: crate::delivery::CustomerStatus,
+    /// The releases delivered to the customer (taken out of `s` for the shared template).
+    pub shipped: Vec<cunjin_store::releases::ShippedRelease>,
 }
 
 pub struct DealOption {

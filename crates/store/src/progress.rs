@@ -1,0 +1,307 @@
+//! Progress: every customer's gap kept day by day, so that any past day can be shown, and the
+//! portfolio's gap over a range of days.
+//!
+//! Every write that can change a customer's gap (a promise, a transition, a criterion, a feature's
+//! stage, a release, a delivery) refreshes that customer's snapshot for today in the same
+//! transaction, so history and data never disagree.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+use cunjin_core::progress::{daily, gap_on, week_start};
+use cunjin_core::{Gained, Gap};
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use crate::gap::fold_groups;
+use crate::{parse_date, Result, Store, StoreError};
+
+/// Whose snapshots a write refreshes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scope {
+    /// One customer.
+    Customer(i64),
+    /// Every customer with a commitment on a feature.
+    Feature(i64),
+    /// Every customer with a commitment on a feature of a release.
+    Release(i64),
+}
+
+impl Scope {
+    /// The customers of the scope, as a subquery over `$1` (workspace) and `$2` (the id).
+    fn customers_sql(self) -> &'static str {
+        match self {
+            Scope::Customer(_) => "SELECT id FROM customers WHERE workspace_id = $1 AND id = $2",
+            Scope::Feature(_) => {
+                "SELECT DISTINCT customer_id FROM commitments WHERE workspace_id = $1 AND feature_id = $2"
+            }
+            Scope::Release(_) => {
+                "SELECT DISTINCT k.customer_id FROM commitments k \
+                 JOIN release_features rf ON rf.feature_id = k.feature_id \
+                 WHERE k.workspace_id = $1 AND rf.release_id = $2"
+            }
+        }
+    }
+
+    fn id(self) -> i64 {
+        match self {
+            Scope::Customer(id) | Scope::Feature(id) | Scope::Release(id) => id,
+        }
+    }
+}
+
+/// Longest history answered at once, in days.
+pub const MAX_HISTORY_DAYS: i64 = 1000;
+
+/// The portfolio's (or one customer's) gap on one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GapPoint {
+    /// The day.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub day: NaiveDate,
+    /// 尺 at the end of that day.
+    pub chi: u64,
+    /// 寸 at the end of that day.
+    pub cun: u64,
+}
+
+/// What this week closed: the gap at the start of the week against the gap now.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WeekProgress {
+    /// The Monday the week started.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub week_start: NaiveDate,
+    /// The gap when the week started (end of the Sunday before).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::gap::GapSchema))]
+    pub start: Gap,
+    /// The gap now.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::gap::GapSchema))]
+    pub now: Gap,
+    /// Start minus now: what was closed (negative when new promises outgrew the work).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub gained: Gained,
+}
+
+/// Recomputes today's snapshot of every customer in `scope`, inside the caller's transaction.
+pub(crate) async fn refresh_snapshots(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    scope: Scope,
+) -> Result<()> {
+    let customers_sql = scope.customers_sql();
+    let customers: Vec<i64> = sqlx::query(customers_sql)
+        .bind(workspace_id)
+        .bind(scope.id())
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<std::result::Result<_, _>>()?;
+    if customers.is_empty() {
+        return Ok(());
+    }
+    let groups = sqlx::query(&format!(
+        "SELECT c.customer_id, f.stage, c.status, COUNT(*) AS n, \
+         CAST(COALESCE(SUM(u.unmet), 0) AS BIGINT) AS unmet \
+         FROM commitments c JOIN features f ON f.id = c.feature_id \
+         LEFT JOIN (SELECT commitment_id, COUNT(*) AS unmet FROM criteria \
+                    WHERE workspace_id = $1 AND met = 0 GROUP BY commitment_id) u ON u.commitment_id = c.id \
+         WHERE c.workspace_id = $1 AND c.status IN ('open', 'delivered') \
+         AND c.customer_id IN ({customers_sql}) \
+         GROUP BY c.customer_id, f.stage, c.status"
+    ))
+    .bind(workspace_id)
+    .bind(scope.id())
+    .fetch_all(&mut **tx)
+    .await?;
+    let gaps = fold_groups(&groups)?;
+    let today = crate::today();
+    for customer_id in customers {
+        let gap = gaps.get(&customer_id).map(|g| g.0).unwrap_or_default();
+        put_snapshot(&mut **tx, workspace_id, customer_id, today, gap).await?;
+    }
+    Ok(())
+}
+
+async fn put_snapshot<'e, E>(
+    exec: E,
+    workspace_id: i64,
+    customer_id: i64,
+    day: NaiveDate,
+    gap: Gap,
+) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let as_i64 = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
+    sqlx::query(
+        "INSERT INTO gap_snapshots (workspace_id, customer_id, day, chi, cun) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (workspace_id, customer_id, day) DO UPDATE SET chi = excluded.chi, cun = excluded.cun",
+    )
+    .bind(workspace_id)
+    .bind(customer_id)
+    .bind(day.to_string())
+    .bind(as_i64(gap.chi))
+    .bind(as_i64(gap.cun))
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Sets a customer's gap at the end of a past day: for importing history kept elsewhere and
+    /// for the demo. Live writes keep today's snapshot on their own.
+    pub async fn put_gap_snapshot(
+        &self,
+        workspace_id: i64,
+        customer_id: i64,
+        day: NaiveDate,
+        gap: Gap,
+    ) -> Result<()> {
+        self.get_customer(workspace_id, customer_id).await?;
+        put_snapshot(self.writer(), workspace_id, customer_id, day, gap).await
+    }
+
+    /// A customer's gap on `day` as kept in the snapshots alone (no live value): the last
+    /// snapshot on or before it.
+    pub async fn kept_gap_on(
+        &self,
+        workspace_id: i64,
+        customer_id: i64,
+        day: NaiveDate,
+    ) -> Result<Gap> {
+        let s = self
+            .snapshots(workspace_id, Some(customer_id), day, day)
+            .await?;
+        Ok(s.get(&customer_id)
+            .map(|s| gap_on(s, day))
+            .unwrap_or_default())
+    }
+
+    /// Every customer's snapshots from `from` to `to`, plus the last one before `from` (which
+    /// gives the value on `from`), sorted by day. Reading only these keeps a long history cheap.
+    async fn snapshots(
+        &self,
+        workspace_id: i64,
+        customer_id: Option<i64>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<BTreeMap<i64, Vec<(NaiveDate, Gap)>>> {
+        let rows = sqlx::query(
+            "SELECT customer_id, day, chi, cun FROM gap_snapshots \
+             WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) AND day >= $3 AND day <= $4 \
+             UNION ALL \
+             SELECT s.customer_id, s.day, s.chi, s.cun FROM gap_snapshots s \
+             WHERE s.workspace_id = $1 AND ($2 IS NULL OR s.customer_id = $2) AND s.day = \
+               (SELECT MAX(t.day) FROM gap_snapshots t \
+                WHERE t.workspace_id = $1 AND t.customer_id = s.customer_id AND t.day < $3) \
+             ORDER BY 1, 2",
+        )
+        .bind(workspace_id)
+        .bind(customer_id)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        let mut by_customer: BTreeMap<i64, Vec<(NaiveDate, Gap)>> = BTreeMap::new();
+        for r in &rows {
+            let day = parse_date(Some(r.try_get(1)?))?.unwrap_or_default();
+            let gap = Gap {
+                chi: r.try_get::<i64, _>(2)?.max(0) as u64,
+                cun: r.try_get::<i64, _>(3)?.max(0) as u64,
+            };
+            by_customer
+                .entry(r.try_get(0)?)
+                .or_default()
+                .push((day, gap));
+        }
+        Ok(by_customer)
+    }
+
+    /// The gap on every day from `from` to `to` (both included), of the portfolio or of one
+    /// customer. A day's value is the last snapshot on or before it; today's is the live gap.
+    /// Days after today are not answered.
+    pub async fn gap_history(
+        &self,
+        workspace_id: i64,
+        customer_id: Option<i64>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<GapPoint>> {
+        if let Some(id) = customer_id {
+            self.get_customer(workspace_id, id).await?;
+        }
+        let today = crate::today();
+        let to = to.min(today);
+        if from > to {
+            return Err(StoreError::Invalid(cunjin_core::ParseError::new(
+                "from",
+                format!("must be on or before {to}"),
+            )));
+        }
+        if (to - from).num_days() >= MAX_HISTORY_DAYS {
+            return Err(StoreError::Invalid(cunjin_core::ParseError::new(
+                "from",
+                format!("at most {MAX_HISTORY_DAYS} days at once"),
+            )));
+        }
+        let snapshots = self.snapshots(workspace_id, customer_id, from, to).await?;
+        let days = (to - from).num_days() as usize + 1;
+        let mut totals = vec![Gap::default(); days];
+        for series in snapshots.values() {
+            for (t, g) in totals.iter_mut().zip(daily(series, from, to)) {
+                *t += g;
+            }
+        }
+        if to == today {
+            // Writes that bypassed the snapshot (or data older than the history) still show
+            // correctly today.
+            let live = self.gap(workspace_id, customer_id).await?;
+            if let Some(last) = totals.last_mut() {
+                *last = Gap {
+                    chi: live.chi,
+                    cun: live.cun,
+                };
+            }
+        }
+        Ok(totals
+            .into_iter()
+            .enumerate()
+            .map(|(i, g)| GapPoint {
+                day: from + Days::new(i as u64),
+                chi: g.chi,
+                cun: g.cun,
+            })
+            .collect())
+    }
+
+    /// What the week of `today` closed, for the portfolio or one customer.
+    pub async fn week_progress(
+        &self,
+        workspace_id: i64,
+        customer_id: Option<i64>,
+        today: NaiveDate,
+    ) -> Result<WeekProgress> {
+        let monday = week_start(today);
+        let eve = monday.pred_opt().unwrap_or(monday);
+        let start: Gap = self
+            .snapshots(workspace_id, customer_id, eve, eve)
+            .await?
+            .values()
+            .map(|s| gap_on(s, eve))
+            .sum();
+        let live = self.gap(workspace_id, customer_id).await?;
+        let now = Gap {
+            chi: live.chi,
+            cun: live.cun,
+        };
+        Ok(WeekProgress {
+            week_start: monday,
+            start,
+            now,
+            gained: Gained::between(start, now),
+        })
+    }
+}
