@@ -40,6 +40,10 @@ pub enum Permission {
     UseTokens,
     /// Add users and change roles.
     ManageUsers,
+    /// File a request (需求) on someone's behalf or one's own.
+    CreateRequest,
+    /// Decide on requests (triage), link them to features, rotate the intake link.
+    TriageRequests,
 }
 
 impl Role {
@@ -88,6 +92,8 @@ impl Role {
             EditCustomers => matches!(self, Admin | Pm | Presales | Sales | Leader),
             RecordPromise => matches!(self, Admin | Pm | Presales | Sales | Implementation),
             ChangeCommitment => matches!(self, Admin | Pm | Presales | Implementation),
+            CreateRequest => self != Viewer,
+            TriageRequests => matches!(self, Admin | Pm),
         }
     }
 }
@@ -111,6 +117,8 @@ mod tests {
             RecordPromise,
             ChangeCommitment,
             ManageUsers,
+            CreateRequest,
+            TriageRequests,
         ] {
             assert!(!Role::Viewer.can(p), "{p:?}");
             assert!(Role::Admin.can(p), "{p:?}");
@@ -119,6 +127,18 @@ mod tests {
         assert!(!Role::Pm.can(ManageUsers));
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()).unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn everyone_but_a_viewer_files_requests_and_product_triages_them() {
+        for r in Role::ALL {
+            assert_eq!(r.can(Permission::CreateRequest), r != Role::Viewer, "{r}");
+            assert_eq!(
+                r.can(Permission::TriageRequests),
+                matches!(r, Role::Admin | Role::Pm),
+                "{r}"
+            );
         }
     }
 }
