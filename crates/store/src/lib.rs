@@ -12,7 +12,9 @@ pub mod commitments;
 pub mod customers;
 pub mod demo;
 pub mod gap;
+pub mod requests;
 pub mod roadmap;
+pub mod search;
 pub mod testing;
 pub mod workspaces;
 
@@ -161,6 +163,8 @@ impl Store {
                     .await?
             }
         }
+        // Features written before the search index existed get their terms once.
+        self.index_unindexed_features().await?;
         Ok(())
     }
 
