@@ -4,6 +4,7 @@
 use axum::http::HeaderMap;
 
 mod ledger;
+mod requests;
 
 /// A UI language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +16,7 @@ pub enum Lang {
 }
 
 /// The message tables of each part of the UI: (key, 中文, English).
-const TABLES: &[&[(&str, &str, &str)]] = &[ledger::MESSAGES];
+const TABLES: &[&[(&str, &str, &str)]] = &[ledger::MESSAGES, requests::MESSAGES];
 
 /// A value handed over as itself or through references, as templates do.
 pub trait Val<T> {

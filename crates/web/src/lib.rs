@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod intake;
 mod metrics;
 pub mod ui;
 
@@ -53,6 +54,8 @@ pub struct AppState {
     /// Server settings.
     pub config: Arc<WebConfig>,
     metrics: Arc<metrics::Metrics>,
+    /// Rate limits of the public intake link.
+    pub intake: Arc<intake::IntakeLimiter>,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             metrics: Arc::default(),
+            intake: Arc::new(intake::IntakeLimiter::new(Default::default())),
         }
     }
 }

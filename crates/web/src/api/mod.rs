@@ -5,6 +5,7 @@ mod commitments;
 pub use commitments::CreateCommitment;
 mod customers;
 mod reports;
+pub mod requests;
 mod session;
 
 use axum::routing::get;
@@ -31,6 +32,7 @@ use crate::AppState;
         (name = "customers", description = "Customers and deals"),
         (name = "commitments", description = "Promises, criteria, transitions, audit"),
         (name = "reports", description = "Gap and roadmap"),
+        (name = "requests", description = "Requests, triage decisions, search, intake and status links"),
     )
 )]
 struct ApiDoc;
@@ -83,6 +85,16 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::gap))
         .routes(routes!(reports::customer_gap))
         .routes(routes!(reports::roadmap))
+        .routes(routes!(requests::list_requests, requests::create_request))
+        .routes(routes!(requests::similar_to_text))
+        .routes(routes!(requests::get_request))
+        .routes(routes!(requests::similar_to_request))
+        .routes(routes!(requests::decide))
+        .routes(routes!(requests::search))
+        .routes(routes!(requests::intake_link))
+        .routes(routes!(requests::rotate_intake_link))
+        .routes(routes!(requests::intake))
+        .routes(routes!(requests::request_status))
         .split_for_parts();
     let doc_json = doc.clone();
     let router = router

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 mod pages;
+mod requests;
 mod views;
 
 use askama::Template;
@@ -44,6 +45,21 @@ pub fn router() -> Router<AppState> {
         .route("/promises/new", get(pages::promise_form))
         .route("/promises", post(pages::record_promise))
         .route("/roadmap", get(pages::roadmap))
+        .route(
+            "/requests",
+            get(requests::inbox).post(requests::file_request),
+        )
+        .route("/requests/new", get(requests::new_request_form))
+        .route("/requests/{id}/decision", post(requests::decide))
+        .route(
+            "/requests/intake-link/rotate",
+            post(requests::rotate_intake),
+        )
+        .route("/status/r/{token}", get(requests::status))
+        .route(
+            "/intake/{token}",
+            get(requests::intake_form).post(requests::intake_post),
+        )
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
 }
