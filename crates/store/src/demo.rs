@@ -33,6 +33,8 @@ pub struct SeedSummary {
     pub deals: usize,
     /// Commitments.
     pub commitments: usize,
+    /// Requests.
+    pub requests: usize,
 }
 
 /// Who records the sample data in the audit trail.
@@ -585,6 +587,8 @@ impl Store {
             }
         }
 
+        let requests = self.seed_demo_requests(ws, &features, &customers).await?;
+
         Ok(Some(SeedSummary {
             products: self.list_products(ws).await?.len(),
             features: self
@@ -594,6 +598,7 @@ impl Store {
             customers: customers.len(),
             deals: deals.len(),
             commitments: recorded.len(),
+            requests,
         }))
     }
 }

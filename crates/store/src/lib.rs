@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod commitments;
 pub mod customers;
 pub mod demo;
+mod demo_requests;
 pub mod gap;
 pub mod requests;
 pub mod roadmap;

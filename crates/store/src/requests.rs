@@ -529,6 +529,43 @@ impl Store {
         Ok(after)
     }
 
+    /// Links a request to the feature that would meet it, without deciding yet.
+    pub async fn link_request_feature(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        id: i64,
+        feature_id: i64,
+    ) -> Result<Request> {
+        let mut tx = self.writer().begin().await?;
+        let before = load_in(&mut *tx, workspace_id, id).await?;
+        let f = get_feature_in(&mut *tx, workspace_id, feature_id).await?;
+        sqlx::query(
+            "UPDATE requests SET feature_id = $1, product_id = $2 WHERE workspace_id = $3 AND id = $4",
+        )
+        .bind(f.id)
+        .bind(f.product_id)
+        .bind(workspace_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let after = load_in(&mut *tx, workspace_id, id).await?;
+        audit::record(
+            &mut tx,
+            workspace_id,
+            "request",
+            id,
+            "link",
+            actor,
+            Some(&before),
+            Some(&after),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
     /// What the holder of a status link may see; `None` for an unknown link.
     pub async fn request_status(&self, token: &str) -> Result<Option<RequestStatus>> {
         // Tokens are 64 hex characters; anything else cannot be one.

@@ -334,6 +334,49 @@ async fn decisions_follow_the_rules_and_feed_the_roadmap(engine: TestEngine) {
     assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
 }
 
+async fn the_demo_has_requests_from_every_role(engine: TestEngine) {
+    let db = TestDb::new(engine).await.unwrap();
+    let store = db.store().await.unwrap();
+    let ws = store.create_workspace("demo").await.unwrap().id;
+    let summary = store
+        .seed_demo(ws, cunjin_store::today())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(summary.requests >= 40, "{}", summary.requests);
+    let all = store
+        .list_requests(ws, &RequestFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), summary.requests);
+    for role in SourceRole::ALL {
+        assert!(
+            all.iter().any(|r| r.source_role == role),
+            "no request from {role}"
+        );
+    }
+    for d in Decision::ALL {
+        assert!(all.iter().any(|r| r.decision == d), "no request {d}");
+    }
+    assert!(all.iter().any(|r| r.text.is_ascii()), "a few in English");
+    assert!(all
+        .iter()
+        .filter(|r| r.decision == Decision::Declined)
+        .all(|r| r.reason.is_some()));
+    // Demand reaches the roadmap, duplicates counting for their originals.
+    let roadmap = store.roadmap(ws, cunjin_store::today()).await.unwrap();
+    let cite = roadmap
+        .iter()
+        .find(|e| e.title == "检验检查结果一键引用")
+        .expect("a requested feature is on the roadmap");
+    assert!(
+        cite.terms.requesters.len() >= 2,
+        "{:?}",
+        cite.terms.requesters
+    );
+    assert_eq!(texts_found(&store, ws, "排班").await.len(), 3);
+}
+
 async fn bulk_loading_is_searchable(engine: TestEngine) {
     let db = TestDb::new(engine).await.unwrap();
     let store = db.store().await.unwrap();
@@ -385,5 +428,6 @@ on_both!(
     search_finds_chinese_and_english,
     similar_requests_are_near_duplicates,
     decisions_follow_the_rules_and_feed_the_roadmap,
+    the_demo_has_requests_from_every_role,
     bulk_loading_is_searchable
 );

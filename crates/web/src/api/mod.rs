@@ -87,7 +87,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::roadmap))
         .routes(routes!(requests::list_requests, requests::create_request))
         .routes(routes!(requests::similar_to_text))
-        .routes(routes!(requests::get_request))
+        .routes(routes!(requests::get_request, requests::link_feature))
         .routes(routes!(requests::similar_to_request))
         .routes(routes!(requests::decide))
         .routes(routes!(requests::search))

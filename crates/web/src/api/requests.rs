@@ -152,6 +152,34 @@ pub struct SimilarQuery {
     pub limit: Option<usize>,
 }
 
+/// A feature to link a request to, before or without deciding.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkFeature {
+    /// The feature that would meet the request.
+    pub feature_id: i64,
+}
+
+/// Links a request to a feature (admin and pm); the customer's demand then counts for it.
+#[utoipa::path(patch, path = "/api/v1/requests/{id}", tag = "requests", request_body = LinkFeature,
+    params(("id" = i64, Path, description = "Request id")),
+    responses((status = 200, body = Request), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn link_feature(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<LinkFeature>,
+) -> ApiResult<Json<Request>> {
+    caller.require(Permission::TriageRequests, "link requests to features")?;
+    Ok(Json(
+        state
+            .store
+            .link_request_feature(caller.ws(), caller.actor(), id, body.feature_id)
+            .await?,
+    ))
+}
+
 /// Requests that look like this one (near-duplicates), most alike first.
 #[utoipa::path(get, path = "/api/v1/requests/{id}/similar", tag = "requests",
     params(("id" = i64, Path, description = "Request id"), SimilarQuery),
