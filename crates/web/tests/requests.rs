@@ -146,6 +146,16 @@ on_both_engines! {
         assert_eq!(texts(&found), ["drg 分组器支持 2024 版", "DRG分组实时预警"]);
         let (_, found) = app.get(&app.admin, "/api/v1/requests?q=EXCEL").await;
         assert_eq!(texts(&found), ["Export DRG report to Excel"]);
+        // Linking to a feature is triage: product only.
+        let first = found[0]["id"].as_i64().unwrap();
+        let sales = app.token_for(app.ws, Role::Sales).await;
+        let (s, _) = app.patch(&sales, &format!("/api/v1/requests/{first}"), json!({"feature_id": ids.feature})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, linked) = app.patch(&app.admin, &format!("/api/v1/requests/{first}"), json!({"feature_id": ids.feature})).await;
+        assert_eq!(s, StatusCode::OK, "{linked}");
+        assert_eq!((linked["feature_id"].as_i64(), linked["decision"].as_str()), (Some(ids.feature), Some("new")));
+        let (s, _) = app.patch(&app.admin, &format!("/api/v1/requests/{first}"), json!({"feature_id": 424242})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
         let (_, both) = app.get(&app.admin, "/api/v1/search?q=病历").await;
         assert_eq!(both["requests"].as_array().unwrap().len(), 1);
         assert_eq!(both["features"][0]["id"], ids.feature, "the feature's menu path 住院医生站/病历书写 matches");
