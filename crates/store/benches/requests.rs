@@ -180,7 +180,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let mut loaded = 0usize;
     while loaded < n {
-        let size = (n - loaded).min(5_000);
+        let size = (n - loaded).min(20_000);
         let batch: Vec<BulkRequest> = (0..size)
             .map(|_| BulkRequest {
                 text: request_text(&mut rng),

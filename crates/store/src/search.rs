@@ -34,7 +34,7 @@ impl DocKind {
 
 /// Stop counting a term's documents here: past it, a term is "common" and its exact count
 /// does not change which term drives a query.
-const FREQUENCY_CAP: i64 = 5_000;
+const FREQUENCY_CAP: i64 = 2_000;
 /// Documents read per term when looking for similar requests.
 const SIMILAR_POSTINGS_PER_TERM: i64 = 2_000;
 /// Rarest terms of a text used to find candidates for similarity.
@@ -89,8 +89,8 @@ fn prefix_range(term: &str) -> (String, String) {
     (term.to_string(), upper)
 }
 
-/// The terms of a query split into exact terms, most selective first, and one-character prefix
-/// terms; `None` when some exact term occurs nowhere, so nothing can match.
+/// The terms of a query: exact terms, most selective first, and the ranges of one-character
+/// prefix terms.
 pub(crate) struct QueryPlan {
     pub exact: Vec<String>,
     pub prefix: Vec<(String, String)>,
