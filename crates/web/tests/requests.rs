@@ -129,6 +129,18 @@ on_both_engines! {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     }
 
+    the_contract_is_in_the_openapi_document(app) {
+        let (_, doc) = app.get(&app.anonymous(), "/api/v1/openapi.json").await;
+        for path in ["/api/v1/requests", "/api/v1/requests/{id}", "/api/v1/requests/{id}/similar", "/api/v1/requests/similar",
+                     "/api/v1/requests/{id}/decision", "/api/v1/search", "/api/v1/intake/{token}", "/api/v1/status/r/{token}", "/api/v1/intake-link"] {
+            assert!(doc["paths"][path].is_object(), "{path} is not in the OpenAPI document");
+        }
+        let fields = &doc["components"]["schemas"]["Request"]["properties"];
+        for f in ["text", "source_role", "customer_id", "requester", "feature_id", "decision", "reason", "duplicate_of", "status_url"] {
+            assert!(fields[f].is_object(), "Request.{f}");
+        }
+    }
+
     search_requests_and_features_in_chinese_and_english(app) {
         let ids = app.catalogue().await;
         for text in ["电子病历书写时自动引用检验结果", "门诊医保结算对接", "护士排班按周复制", "DRG分组实时预警", "drg 分组器支持 2024 版", "Export DRG report to Excel"] {
