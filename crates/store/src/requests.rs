@@ -377,8 +377,11 @@ impl Store {
                         "SELECT {} {REQUEST_COLUMNS} FROM search_terms s JOIN requests r ON r.id = s.doc_id \
                          LEFT JOIN customers c ON c.id = r.customer_id LEFT JOIN features f ON f.id = r.feature_id \
                          WHERE s.workspace_id = $1 AND s.kind = $7 AND r.workspace_id = $1 AND {conditions} AND {m} \
-                         ORDER BY s.doc_id DESC LIMIT {limit} OFFSET {offset}",
+                         ORDER BY {} DESC LIMIT {limit} OFFSET {offset}",
                         if plan.exact.is_empty() { "DISTINCT" } else { "" },
+                        // DISTINCT needs its order in the select list (PostgreSQL); otherwise
+                        // the term index's own order is the cheapest.
+                        if plan.exact.is_empty() { "r.id" } else { "s.doc_id" },
                     ),
                     binds,
                 )
