@@ -97,19 +97,39 @@ pub(crate) struct QueryPlan {
 }
 
 impl Store {
-    /// How many documents contain `term`, counting no further than [`FREQUENCY_CAP`].
-    async fn capped_frequency(&self, workspace_id: i64, kind: DocKind, term: &str) -> Result<i64> {
-        Ok(sqlx::query(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM search_terms WHERE workspace_id = $1 AND kind = $2 \
-             AND term = $3 LIMIT $4) t",
-        )
-        .bind(workspace_id)
-        .bind(kind.as_str())
-        .bind(term)
-        .bind(FREQUENCY_CAP)
-        .fetch_one(self.reader())
-        .await?
-        .try_get(0)?)
+    /// How many documents contain each term, counting no further than [`FREQUENCY_CAP`]; one
+    /// round trip for all of them.
+    async fn capped_frequencies(
+        &self,
+        workspace_id: i64,
+        kind: DocKind,
+        terms: &[String],
+    ) -> Result<Vec<i64>> {
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let parts: Vec<String> = (0..terms.len())
+            .map(|i| {
+                format!(
+                    "SELECT CAST({i} AS BIGINT) AS i, (SELECT COUNT(*) FROM (SELECT 1 FROM search_terms \
+                     WHERE workspace_id = $1 AND kind = $2 AND term = ${} LIMIT {FREQUENCY_CAP}) t) AS n",
+                    i + 3
+                )
+            })
+            .collect();
+        let sql = parts.join(" UNION ALL ");
+        let mut q = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
+        for t in terms {
+            q = q.bind(t.as_str());
+        }
+        let mut out = vec![0; terms.len()];
+        for r in q.fetch_all(self.reader()).await? {
+            let i: i64 = r.try_get(0)?;
+            if let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+                *slot = r.try_get(1)?;
+            }
+        }
+        Ok(out)
     }
 
     /// Plans a query: `Ok(None)` when it cannot match anything.
@@ -123,20 +143,23 @@ impl Store {
         if all.is_empty() {
             return Ok(None);
         }
-        let mut exact = Vec::new();
+        let mut exact_terms = Vec::new();
         let mut prefix = Vec::new();
         // A long pasted text would make a long query; its first terms say enough.
         for t in all.into_iter().take(32) {
             if is_prefix_term(&t) {
                 prefix.push(prefix_range(&t));
             } else {
-                let n = self.capped_frequency(workspace_id, kind, &t).await?;
-                if n == 0 {
-                    return Ok(None);
-                }
-                exact.push((n, t));
+                exact_terms.push(t);
             }
         }
+        let counts = self
+            .capped_frequencies(workspace_id, kind, &exact_terms)
+            .await?;
+        if counts.contains(&0) {
+            return Ok(None);
+        }
+        let mut exact: Vec<(i64, String)> = counts.into_iter().zip(exact_terms).collect();
         exact.sort();
         Ok(Some(QueryPlan {
             exact: exact.into_iter().map(|(_, t)| t).collect(),
@@ -189,27 +212,33 @@ impl Store {
             return Ok(Vec::new());
         }
         // The rarest terms say most about a text; common ones (医院, 需要) match everything.
-        let mut freq = Vec::new();
-        for t in wanted.iter().take(64) {
-            let n = self.capped_frequency(workspace_id, kind, t).await?;
-            if n > 0 {
-                freq.push((n, t.clone()));
-            }
-        }
+        let some: Vec<String> = wanted.iter().take(64).cloned().collect();
+        let counts = self.capped_frequencies(workspace_id, kind, &some).await?;
+        let mut freq: Vec<(i64, String)> = counts
+            .into_iter()
+            .zip(some)
+            .filter(|(n, _)| *n > 0)
+            .collect();
         freq.sort();
+        freq.truncate(SIMILAR_PROBE_TERMS);
         let mut shared: HashMap<i64, u32> = HashMap::new();
-        for (_, t) in freq.iter().take(SIMILAR_PROBE_TERMS) {
-            let rows = sqlx::query(
-                "SELECT doc_id FROM search_terms WHERE workspace_id = $1 AND kind = $2 AND term = $3 \
-                 ORDER BY doc_id DESC LIMIT $4",
-            )
-            .bind(workspace_id)
-            .bind(kind.as_str())
-            .bind(t.as_str())
-            .bind(SIMILAR_POSTINGS_PER_TERM)
-            .fetch_all(self.reader())
-            .await?;
-            for r in rows {
+        if !freq.is_empty() {
+            // The newest postings of each probe term, in one round trip.
+            let parts: Vec<String> = (0..freq.len())
+                .map(|i| {
+                    format!(
+                        "SELECT doc_id FROM (SELECT doc_id FROM search_terms WHERE workspace_id = $1 \
+                         AND kind = $2 AND term = ${} ORDER BY doc_id DESC LIMIT {SIMILAR_POSTINGS_PER_TERM}) p{i}",
+                        i + 3
+                    )
+                })
+                .collect();
+            let sql = parts.join(" UNION ALL ");
+            let mut q = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
+            for (_, t) in &freq {
+                q = q.bind(t.as_str());
+            }
+            for r in q.fetch_all(self.reader()).await? {
                 let id: i64 = r.try_get(0)?;
                 if Some(id) != exclude {
                     *shared.entry(id).or_default() += 1;
