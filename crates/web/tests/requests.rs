@@ -260,6 +260,23 @@ on_both_engines! {
         assert_eq!(s, StatusCode::OK);
         assert!(form.contains("name=\"website\""), "the form has the honeypot");
         assert!(!form.contains("华西第一人民医院"), "the public form lists no customer");
+        // The HTML form files too and hands back the status link. Limits are per address: another
+        // address may post, the one that used its burst gets a clear refusal.
+        let form_url = rotated["form_url"].as_str().unwrap();
+        let elsewhere = reqwest::Client::builder()
+            .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+            .redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let res = elsewhere.post(app.url(form_url)).header("accept-language", "en").form(&[("text", "Print lab and exam request forms together"), ("requester", "Dr. Li"), ("website", "")]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let receipt = res.text().await.unwrap();
+        let link = receipt.split("href=\"/status/r/").nth(1).and_then(|r| r.split('"').next()).expect("a status link in the receipt");
+        let (s, status) = page(&anon, app.url(&format!("/status/r/{link}"))).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(status.contains("Print lab and exam request forms together"));
+        let res = anon.post(app.url(form_url)).header("accept-language", "en").form(&[("text", "One more request from here")]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("Too many submissions") && body.contains("One more request from here"), "the text typed is kept");
     }
 
     the_inbox_and_the_request_form(app) {
