@@ -9,8 +9,10 @@ pub mod commitment;
 pub mod gap;
 pub mod mode;
 pub mod progress;
+pub mod request;
 pub mod roadmap;
 pub mod role;
+pub mod search;
 pub mod stage;
 pub mod values;
 
@@ -18,6 +20,7 @@ pub use commitment::{Status, TransitionError};
 pub use gap::Gap;
 pub use mode::{Health, Mode};
 pub use progress::Gained;
+pub use request::{check_decision, Decision, DecisionError, DecisionInput, SourceRole};
 pub use roadmap::{
     CommitmentDemand, CommitmentTerm, FeatureInput, Requester, RoadmapWeights, ScoreTerms,
 };
@@ -35,4 +38,4 @@ macro_rules! serialize_as_str {
         }
     )*};
 }
-serialize_as_str!(Stage, Mode, Status, Role, DealStage);
+serialize_as_str!(Stage, Mode, Status, Role, DealStage, Decision, SourceRole);

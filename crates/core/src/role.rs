@@ -46,6 +46,10 @@ pub enum Permission {
     DeliverRelease,
     /// Create or rotate a customer's read-only status link.
     ShareStatusLink,
+    /// File a request (需求) on someone's behalf or one's own.
+    CreateRequest,
+    /// Decide on requests (triage), link them to features, rotate the intake link.
+    TriageRequests,
 }
 
 impl Role {
@@ -97,6 +101,8 @@ impl Role {
             ManageReleases => matches!(self, Admin | Pm | Rnd),
             DeliverRelease => matches!(self, Admin | Pm | Implementation),
             ShareStatusLink => matches!(self, Admin | Pm),
+            CreateRequest => self != Viewer,
+            TriageRequests => matches!(self, Admin | Pm),
         }
     }
 }
@@ -123,6 +129,8 @@ mod tests {
             ManageReleases,
             DeliverRelease,
             ShareStatusLink,
+            CreateRequest,
+            TriageRequests,
         ] {
             assert!(!Role::Viewer.can(p), "{p:?}");
             assert!(Role::Admin.can(p), "{p:?}");
@@ -145,5 +153,17 @@ mod tests {
             [Role::Admin, Role::Pm, Role::Implementation]
         );
         assert_eq!(may(ShareStatusLink), [Role::Admin, Role::Pm]);
+    }
+
+    #[test]
+    fn everyone_but_a_viewer_files_requests_and_product_triages_them() {
+        for r in Role::ALL {
+            assert_eq!(r.can(Permission::CreateRequest), r != Role::Viewer, "{r}");
+            assert_eq!(
+                r.can(Permission::TriageRequests),
+                matches!(r, Role::Admin | Role::Pm),
+                "{r}"
+            );
+        }
     }
 }

@@ -285,6 +285,14 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        crate::search::index(
+            &mut tx,
+            workspace_id,
+            crate::search::DocKind::Feature,
+            id,
+            &crate::search::feature_text(&after.title, &after.menu_path),
+        )
+        .await?;
         audit::record(
             &mut tx,
             workspace_id,
@@ -356,6 +364,14 @@ pub(crate) async fn insert_feature(
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
+    crate::search::index(
+        tx,
+        workspace_id,
+        crate::search::DocKind::Feature,
+        id,
+        &crate::search::feature_text(&title, new.menu_path.as_str()),
+    )
+    .await?;
     Ok(Feature {
         id,
         product_id: new.product_id,

@@ -36,6 +36,8 @@ pub struct SeedSummary {
     pub commitments: usize,
     /// Releases.
     pub releases: usize,
+    /// Requests.
+    pub requests: usize,
 }
 
 /// Who records the sample data in the audit trail.
@@ -651,6 +653,7 @@ impl Store {
                     .await?;
             }
         }
+        let requests = self.seed_demo_requests(ws, &features, &customers).await?;
 
         Ok(Some(SeedSummary {
             products: self.list_products(ws).await?.len(),
@@ -662,6 +665,7 @@ impl Store {
             deals: deals.len(),
             commitments: recorded.len(),
             releases: RELEASES.len(),
+            requests,
         }))
     }
 }

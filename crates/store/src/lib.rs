@@ -11,10 +11,13 @@ pub mod catalogue;
 pub mod commitments;
 pub mod customers;
 pub mod demo;
+mod demo_requests;
 pub mod gap;
 pub mod progress;
 pub mod releases;
+pub mod requests;
 pub mod roadmap;
+pub mod search;
 pub mod status_links;
 pub mod testing;
 pub mod workspaces;
@@ -164,6 +167,8 @@ impl Store {
                     .await?
             }
         }
+        // Features written before the search index existed get their terms once.
+        self.index_unindexed_features().await?;
         Ok(())
     }
 

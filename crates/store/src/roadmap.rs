@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use cunjin_core::{CommitmentDemand, FeatureInput, Money, ScoreTerms, Stage, Status};
+use cunjin_core::{CommitmentDemand, FeatureInput, Money, Requester, ScoreTerms, Stage, Status};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -34,7 +34,8 @@ pub struct RoadmapEntry {
 }
 
 impl Store {
-    /// Every feature with an open or delivered commitment, ranked by score on `today`.
+    /// Every feature with an open or delivered commitment or with demand from requests, ranked by
+    /// score on `today`.
     pub async fn roadmap(&self, workspace_id: i64, today: NaiveDate) -> Result<Vec<RoadmapEntry>> {
         let weights = self.settings(workspace_id).await?.roadmap;
         let rows = sqlx::query(
@@ -66,11 +67,35 @@ impl Store {
                     status: parse_stored(&r.try_get::<String, _>("status")?, Status::parse)?,
                 });
         }
-        let features = sqlx::query(
+        // Demand: distinct customers with a request that counts, by feature.
+        let demand_rows = sqlx::query(&format!(
+            "SELECT d.feature_id, c.id, c.name, c.weight FROM ({}) d \
+             JOIN customers c ON c.id = d.customer_id ORDER BY d.feature_id, c.name, c.id",
+            crate::requests::DEMAND_SQL
+        ))
+        .bind(workspace_id)
+        .fetch_all(self.reader())
+        .await?;
+        let mut requesters: HashMap<i64, Vec<Requester>> = HashMap::new();
+        for r in &demand_rows {
+            let list = requesters.entry(r.try_get(0)?).or_default();
+            let customer_id: i64 = r.try_get(1)?;
+            if list.iter().all(|x| x.customer_id != customer_id) {
+                list.push(Requester {
+                    customer_id,
+                    name: r.try_get(2)?,
+                    weight: r.try_get(3)?,
+                });
+            }
+        }
+        // Features with live commitments, and features asked for without any promise.
+        let features = sqlx::query(&format!(
             "SELECT id, title, menu_path, product_id, stage, effort_days FROM features \
-             WHERE workspace_id = $1 AND id IN (SELECT feature_id FROM commitments \
-             WHERE workspace_id = $1 AND status IN ('open', 'delivered'))",
-        )
+             WHERE workspace_id = $1 AND (id IN (SELECT feature_id FROM commitments \
+             WHERE workspace_id = $1 AND status IN ('open', 'delivered')) \
+             OR id IN (SELECT feature_id FROM ({}) d))",
+            crate::requests::DEMAND_SQL
+        ))
         .bind(workspace_id)
         .fetch_all(self.reader())
         .await?;
@@ -82,8 +107,7 @@ impl Store {
                 stage,
                 effort_days: r.try_get("effort_days")?,
                 commitments: by_feature.remove(&id).unwrap_or_default(),
-                // Demand from requests joins the score when requests are linked to features.
-                requesters: Vec::new(),
+                requesters: requesters.remove(&id).unwrap_or_default(),
             };
             let terms = weights.score(&input, today);
             entries.push(RoadmapEntry {

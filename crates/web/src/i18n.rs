@@ -5,6 +5,7 @@ use axum::http::HeaderMap;
 
 mod delivery;
 mod ledger;
+mod requests;
 
 /// A UI language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +17,8 @@ pub enum Lang {
 }
 
 /// The message tables of each part of the UI: (key, 中文, English).
-const TABLES: &[&[(&str, &str, &str)]] = &[ledger::MESSAGES, delivery::MESSAGES];
+const TABLES: &[&[(&str, &str, &str)]] =
+    &[ledger::MESSAGES, delivery::MESSAGES, requests::MESSAGES];
 
 /// A value handed over as itself or through references, as templates do.
 pub trait Val<T> {

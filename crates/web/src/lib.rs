@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod intake;
 mod metrics;
 pub mod ui;
 
@@ -54,6 +55,8 @@ pub struct AppState {
     /// Server settings.
     pub config: Arc<WebConfig>,
     metrics: Arc<metrics::Metrics>,
+    /// Rate limits of the public intake link.
+    pub intake: Arc<intake::IntakeLimiter>,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             metrics: Arc::default(),
+            intake: Arc::new(intake::IntakeLimiter::new(Default::default())),
         }
     }
 }

@@ -7,6 +7,7 @@ mod customers;
 mod progress;
 mod releases;
 mod reports;
+pub mod requests;
 mod session;
 
 use axum::routing::get;
@@ -34,6 +35,7 @@ use crate::AppState;
         (name = "commitments", description = "Promises, criteria, transitions, audit"),
         (name = "reports", description = "Gap and roadmap"),
         (name = "delivery", description = "Releases, delivery to customers, release notes, status links"),
+        (name = "requests", description = "Requests, triage decisions, search, intake and status links"),
     )
 )]
 struct ApiDoc;
@@ -97,6 +99,16 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             releases::rotate_status_link
         ))
         .routes(routes!(releases::public_status))
+        .routes(routes!(requests::list_requests, requests::create_request))
+        .routes(routes!(requests::similar_to_text))
+        .routes(routes!(requests::get_request, requests::link_feature))
+        .routes(routes!(requests::similar_to_request))
+        .routes(routes!(requests::decide))
+        .routes(routes!(requests::search))
+        .routes(routes!(requests::intake_link))
+        .routes(routes!(requests::rotate_intake_link))
+        .routes(routes!(requests::intake))
+        .routes(routes!(requests::request_status))
         .split_for_parts();
     let doc_json = doc.clone();
     let router = router

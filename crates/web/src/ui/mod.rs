@@ -8,6 +8,7 @@
 mod chart;
 mod delivery;
 mod pages;
+mod requests;
 mod views;
 
 use askama::Template;
@@ -56,6 +57,21 @@ pub fn router() -> Router<AppState> {
             post(delivery::rotate_status_link),
         )
         .route("/status/c/{token}", get(delivery::public_status))
+        .route(
+            "/requests",
+            get(requests::inbox).post(requests::file_request),
+        )
+        .route("/requests/new", get(requests::new_request_form))
+        .route("/requests/{id}/decision", post(requests::decide))
+        .route(
+            "/requests/intake-link/rotate",
+            post(requests::rotate_intake),
+        )
+        .route("/status/r/{token}", get(requests::status))
+        .route(
+            "/intake/{token}",
+            get(requests::intake_form).post(requests::intake_post),
+        )
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
 }

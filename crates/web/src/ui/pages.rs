@@ -595,8 +595,18 @@ pub async fn roadmap(p: Page, State(state): State<AppState>) -> PageResult {
                     )
                 })
                 .collect();
+            let requesters = if t.requesters.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = t
+                    .requesters
+                    .iter()
+                    .map(|r| format!("{} ×{}", r.name, r.weight))
+                    .collect();
+                format!(" ({}: {})", l.t("roadmap.requested_by"), names.join(", "))
+            };
             terms.push(format!(
-                "λ × {} = {} × {} = {}",
+                "λ × {} = {} × {} = {}{requesters}",
                 l.t("roadmap.demand"),
                 amount(t.lambda),
                 t.demand,

@@ -1,0 +1,751 @@
+//! Requests (需求) from every role: filed by people, scripts or the public intake link; decided
+//! by product management with a reason the requester reads through the request's status link;
+//! searched and compared for near-duplicates through the search index.
+
+use cunjin_core::{check_decision, required_text, Decision, DecisionInput, ParseError, SourceRole};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::catalogue::{find_or_create_idea, get_feature_in};
+use crate::search::{index, match_sql, DocKind};
+use crate::{audit, auth::new_secret, now, parse_stored, Result, Store, StoreError};
+
+/// Longest request text, in characters.
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// A request.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Request {
+    /// Id.
+    pub id: i64,
+    /// What is asked for, in the requester's words.
+    pub text: String,
+    /// Who it comes from.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "customer"))]
+    pub source_role: SourceRole,
+    /// The customer it is for, if any.
+    pub customer_id: Option<i64>,
+    /// That customer's name.
+    pub customer_name: Option<String>,
+    /// Who asked (name).
+    pub requester: String,
+    /// How to reach them (e-mail, phone, WeChat); internal.
+    pub contact: String,
+    /// Product it concerns, if known.
+    pub product_id: Option<i64>,
+    /// Feature that meets it, once linked.
+    pub feature_id: Option<i64>,
+    /// That feature's title.
+    pub feature_title: Option<String>,
+    /// The decision.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "new"))]
+    pub decision: Decision,
+    /// The reason given with the decision.
+    pub reason: Option<String>,
+    /// For a duplicate: the original request, which carries the demand.
+    pub duplicate_of: Option<i64>,
+    /// Planned release, once accepted.
+    pub planned_release: Option<String>,
+    /// The requester's read-only link: this request's text, decision and reason, nothing else.
+    pub status_url: String,
+    /// How it arrived: `api`, `web` or `intake`.
+    pub via: String,
+    /// Who filed it (an e-mail address, or `intake`).
+    pub created_by: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When (RFC 3339).
+    pub decided_at: Option<String>,
+}
+
+/// What the requester sees through the status link, and nothing more.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequestStatus {
+    /// The request's text.
+    pub text: String,
+    /// The decision.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "declined"))]
+    pub decision: Decision,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// Planned release, once accepted.
+    pub planned_release: Option<String>,
+    /// When it was filed.
+    pub created_at: String,
+    /// When it was decided.
+    pub decided_at: Option<String>,
+}
+
+/// A request to file.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    /// The words of the request.
+    pub text: String,
+    /// Who it comes from.
+    pub source_role: SourceRole,
+    /// Customer.
+    pub customer_id: Option<i64>,
+    /// Requester's name.
+    pub requester: String,
+    /// Requester's contact.
+    pub contact: String,
+    /// Product.
+    pub product_id: Option<i64>,
+    /// Feature already known to meet it.
+    pub feature_id: Option<i64>,
+}
+
+/// How a request arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The JSON API.
+    Api,
+    /// The web form of a signed-in person.
+    Web,
+    /// The public intake link.
+    Intake,
+}
+
+impl Via {
+    fn as_str(self) -> &'static str {
+        match self {
+            Via::Api => "api",
+            Via::Web => "web",
+            Via::Intake => "intake",
+        }
+    }
+}
+
+/// The feature a decision links the request to.
+#[derive(Debug, Clone)]
+pub enum FeatureLink {
+    /// A catalogue feature.
+    Id(i64),
+    /// A new idea with this title (or the existing feature with that title).
+    Create {
+        /// Title.
+        title: String,
+        /// Product to file it under.
+        product_id: Option<i64>,
+    },
+}
+
+/// A decision to make.
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    /// The decision.
+    pub decision: Decision,
+    /// Why.
+    pub reason: Option<String>,
+    /// Feature to link (required to accept unless already linked).
+    pub feature: Option<FeatureLink>,
+    /// For a duplicate: the original.
+    pub duplicate_of: Option<i64>,
+    /// For an acceptance: the planned release.
+    pub planned_release: Option<String>,
+}
+
+/// Filters of the inbox.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    /// Words to find (every term must match).
+    pub q: Option<String>,
+    /// One source role.
+    pub source_role: Option<SourceRole>,
+    /// One customer.
+    pub customer_id: Option<i64>,
+    /// One decision.
+    pub decision: Option<Decision>,
+    /// One product.
+    pub product_id: Option<i64>,
+    /// One feature.
+    pub feature_id: Option<i64>,
+    /// At most this many (default 200, at most 5000).
+    pub limit: Option<i64>,
+    /// Skip this many.
+    pub offset: Option<i64>,
+}
+
+/// A request that looks like another, with how alike they are (0–1).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SimilarRequest {
+    /// Similarity, 0 to 1 (Dice over search terms).
+    pub similarity: f64,
+    /// The request.
+    pub request: Request,
+}
+
+/// A request as the bulk loader takes it (imports and the benchmark).
+#[derive(Debug, Clone)]
+pub struct BulkRequest {
+    /// Text.
+    pub text: String,
+    /// Source role.
+    pub source_role: SourceRole,
+    /// Customer.
+    pub customer_id: Option<i64>,
+    /// Requester.
+    pub requester: String,
+}
+
+const REQUEST_COLUMNS: &str =
+    "r.id, r.text, r.source_role, r.customer_id, c.name AS customer_name, \
+     r.requester, r.contact, r.product_id, r.feature_id, f.title AS feature_title, r.decision, \
+     r.reason, r.duplicate_of, r.planned_release, r.status_token, r.via, r.created_by, \
+     r.created_at, r.decided_by, r.decided_at";
+const REQUEST_FROM: &str = "requests r LEFT JOIN customers c ON c.id = r.customer_id \
+     LEFT JOIN features f ON f.id = r.feature_id";
+
+/// The path of a request's status page.
+pub fn status_path(token: &str) -> String {
+    format!("/status/r/{token}")
+}
+
+fn request_from_row(r: &AnyRow) -> Result<Request> {
+    Ok(Request {
+        id: r.try_get("id")?,
+        text: r.try_get("text")?,
+        source_role: parse_stored(&r.try_get::<String, _>("source_role")?, SourceRole::parse)?,
+        customer_id: r.try_get("customer_id")?,
+        customer_name: r.try_get("customer_name")?,
+        requester: r.try_get("requester")?,
+        contact: r.try_get("contact")?,
+        product_id: r.try_get("product_id")?,
+        feature_id: r.try_get("feature_id")?,
+        feature_title: r.try_get("feature_title")?,
+        decision: parse_stored(&r.try_get::<String, _>("decision")?, Decision::parse)?,
+        reason: r.try_get("reason")?,
+        duplicate_of: r.try_get("duplicate_of")?,
+        planned_release: r.try_get("planned_release")?,
+        status_url: status_path(&r.try_get::<String, _>("status_token")?),
+        via: r.try_get("via")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        decided_by: r.try_get("decided_by")?,
+        decided_at: r.try_get("decided_at")?,
+    })
+}
+
+async fn load_in<'e, E>(exec: E, workspace_id: i64, id: i64) -> Result<Request>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let r = sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 AND r.id = $2"
+    ))
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_optional(exec)
+    .await?
+    .ok_or_else(|| StoreError::not_found("request", id))?;
+    request_from_row(&r)
+}
+
+fn optional_text(field: &'static str, s: &str, max: usize) -> Result<String> {
+    let t = s.trim();
+    if t.chars().count() > max {
+        return Err(ParseError::new(field, format!("at most {max} characters")).into());
+    }
+    Ok(t.to_string())
+}
+
+async fn check_in_workspace(
+    tx: &mut Transaction<'_, Any>,
+    table: &'static str,
+    entity: &'static str,
+    workspace_id: i64,
+    id: Option<i64>,
+) -> Result<()> {
+    if let Some(id) = id {
+        sqlx::query(&format!(
+            "SELECT id FROM {table} WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found(entity, id))?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Files a request; it starts `new` with a fresh status link.
+    pub async fn create_request(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        via: Via,
+        new: NewRequest,
+    ) -> Result<Request> {
+        let text = required_text("text", &new.text, MAX_TEXT_CHARS)?;
+        let requester = optional_text("requester", &new.requester, 200)?;
+        let contact = optional_text("contact", &new.contact, 200)?;
+        let mut tx = self.writer().begin().await?;
+        check_in_workspace(
+            &mut tx,
+            "customers",
+            "customer",
+            workspace_id,
+            new.customer_id,
+        )
+        .await?;
+        check_in_workspace(&mut tx, "products", "product", workspace_id, new.product_id).await?;
+        let mut product_id = new.product_id;
+        if let Some(fid) = new.feature_id {
+            let f = get_feature_in(&mut *tx, workspace_id, fid).await?;
+            product_id = Some(f.product_id);
+        }
+        let id: i64 = sqlx::query(
+            "INSERT INTO requests (workspace_id, text, source_role, customer_id, requester, contact, \
+             product_id, feature_id, decision, status_token, via, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'new', $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(&text)
+        .bind(new.source_role.as_str())
+        .bind(new.customer_id)
+        .bind(&requester)
+        .bind(&contact)
+        .bind(product_id)
+        .bind(new.feature_id)
+        .bind(new_secret())
+        .bind(via.as_str())
+        .bind(actor)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        index(&mut tx, workspace_id, DocKind::Request, id, &text).await?;
+        let created = load_in(&mut *tx, workspace_id, id).await?;
+        audit::record(
+            &mut tx,
+            workspace_id,
+            "request",
+            id,
+            "create",
+            actor,
+            None::<&()>,
+            Some(&created),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// One request.
+    pub async fn get_request(&self, workspace_id: i64, id: i64) -> Result<Request> {
+        load_in(self.reader(), workspace_id, id).await
+    }
+
+    /// Requests matching the filter, newest first.
+    pub async fn list_requests(
+        &self,
+        workspace_id: i64,
+        filter: &RequestFilter,
+    ) -> Result<Vec<Request>> {
+        let limit = filter.limit.unwrap_or(200).clamp(1, 5000);
+        let offset = filter.offset.unwrap_or(0).max(0);
+        let conditions =
+            "($2 IS NULL OR r.source_role = $2) AND ($3 IS NULL OR r.customer_id = $3) \
+             AND ($4 IS NULL OR r.decision = $4) AND ($5 IS NULL OR r.product_id = $5) \
+             AND ($6 IS NULL OR r.feature_id = $6)";
+        let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let (sql, binds) = match q {
+            None => (
+                format!(
+                    "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 AND {conditions} \
+                     ORDER BY r.id DESC LIMIT {limit} OFFSET {offset}"
+                ),
+                Vec::new(),
+            ),
+            Some(q) => {
+                let Some(plan) = self.plan_query(workspace_id, DocKind::Request, q).await? else {
+                    return Ok(Vec::new());
+                };
+                // Driven by the postings of the rarest term, newest first (see `search`).
+                let (m, binds) = match_sql(&plan, "s.doc_id", 8);
+                (
+                    format!(
+                        "SELECT {} {REQUEST_COLUMNS} FROM search_terms s JOIN requests r ON r.id = s.doc_id \
+                         LEFT JOIN customers c ON c.id = r.customer_id LEFT JOIN features f ON f.id = r.feature_id \
+                         WHERE s.workspace_id = $1 AND s.kind = $7 AND r.workspace_id = $1 AND {conditions} AND {m} \
+                         ORDER BY {} DESC LIMIT {limit} OFFSET {offset}",
+                        if plan.exact.is_empty() { "DISTINCT" } else { "" },
+                        // DISTINCT needs its order in the select list (PostgreSQL); otherwise
+                        // the term index's own order is the cheapest.
+                        if plan.exact.is_empty() { "r.id" } else { "s.doc_id" },
+                    ),
+                    binds,
+                )
+            }
+        };
+        let mut query = sqlx::query(&sql)
+            .bind(workspace_id)
+            .bind(filter.source_role.map(SourceRole::as_str))
+            .bind(filter.customer_id)
+            .bind(filter.decision.map(Decision::as_str))
+            .bind(filter.product_id)
+            .bind(filter.feature_id);
+        if q.is_some() {
+            query = query.bind(DocKind::Request.as_str());
+            for b in &binds {
+                query = query.bind(b.as_str());
+            }
+        }
+        query
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(request_from_row)
+            .collect()
+    }
+
+    /// Requests like `text` (near-duplicates), most alike first; `exclude` is left out.
+    pub async fn similar_requests(
+        &self,
+        workspace_id: i64,
+        text: &str,
+        exclude: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<SimilarRequest>> {
+        let ids = self
+            .similar_request_ids(workspace_id, text, exclude, limit.clamp(1, 50))
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, similarity) in ids {
+            out.push(SimilarRequest {
+                similarity: (similarity * 1000.0).round() / 1000.0,
+                request: self.get_request(workspace_id, id).await?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Decides on a request, with the rules of [`cunjin_core::check_decision`]; the change lands
+    /// in the audit trail. A duplicate's demand moves to its original, and so does the demand of
+    /// the requests that were duplicates of it.
+    pub async fn decide_request(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        id: i64,
+        d: NewDecision,
+    ) -> Result<Request> {
+        let reason = d
+            .reason
+            .as_deref()
+            .map(|r| optional_text("reason", r, MAX_TEXT_CHARS))
+            .transpose()?
+            .filter(|r| !r.is_empty());
+        let planned_release = d
+            .planned_release
+            .as_deref()
+            .map(|r| optional_text("planned_release", r, 100))
+            .transpose()?
+            .filter(|r| !r.is_empty());
+        let mut tx = self.writer().begin().await?;
+        let before = load_in(&mut *tx, workspace_id, id).await?;
+        let (feature_id, product_id) = match d.feature {
+            None => (before.feature_id, before.product_id),
+            Some(FeatureLink::Id(fid)) => {
+                let f = get_feature_in(&mut *tx, workspace_id, fid).await?;
+                (Some(f.id), Some(f.product_id))
+            }
+            Some(FeatureLink::Create { title, product_id }) => {
+                let product_id = product_id.or(before.product_id);
+                let (f, _) = find_or_create_idea(&mut tx, workspace_id, product_id, &title).await?;
+                (Some(f.id), Some(f.product_id))
+            }
+        };
+        let original = match d.duplicate_of {
+            None => None,
+            Some(oid) => {
+                let o = load_in(&mut *tx, workspace_id, oid)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound { .. } => {
+                            StoreError::not_found("original request", oid)
+                        }
+                        e => e,
+                    })?;
+                Some((o.id, o.duplicate_of))
+            }
+        };
+        let root = check_decision(&DecisionInput {
+            request_id: id,
+            to: d.decision,
+            reason: reason.as_deref(),
+            has_feature: feature_id.is_some(),
+            original,
+        })
+        .map_err(|e| StoreError::Invalid(ParseError::new("decision", e.to_string())))?;
+        sqlx::query(
+            "UPDATE requests SET decision = $1, reason = $2, duplicate_of = $3, feature_id = $4, \
+             product_id = $5, planned_release = $6, decided_by = $7, decided_at = $8 \
+             WHERE workspace_id = $9 AND id = $10",
+        )
+        .bind(d.decision.as_str())
+        .bind(&reason)
+        .bind(root)
+        .bind(feature_id)
+        .bind(product_id)
+        .bind(&planned_release)
+        .bind(actor)
+        .bind(now())
+        .bind(workspace_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(root) = root {
+            // Originals stay one step deep: this request's own duplicates follow it.
+            sqlx::query(
+                "UPDATE requests SET duplicate_of = $1 WHERE workspace_id = $2 AND duplicate_of = $3",
+            )
+            .bind(root)
+            .bind(workspace_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = load_in(&mut *tx, workspace_id, id).await?;
+        audit::record(
+            &mut tx,
+            workspace_id,
+            "request",
+            id,
+            "decision",
+            actor,
+            Some(&before),
+            Some(&after),
+            reason.as_deref(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Links a request to the feature that would meet it, without deciding yet.
+    pub async fn link_request_feature(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        id: i64,
+        feature_id: i64,
+    ) -> Result<Request> {
+        let mut tx = self.writer().begin().await?;
+        let before = load_in(&mut *tx, workspace_id, id).await?;
+        let f = get_feature_in(&mut *tx, workspace_id, feature_id).await?;
+        sqlx::query(
+            "UPDATE requests SET feature_id = $1, product_id = $2 WHERE workspace_id = $3 AND id = $4",
+        )
+        .bind(f.id)
+        .bind(f.product_id)
+        .bind(workspace_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let after = load_in(&mut *tx, workspace_id, id).await?;
+        audit::record(
+            &mut tx,
+            workspace_id,
+            "request",
+            id,
+            "link",
+            actor,
+            Some(&before),
+            Some(&after),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// What the holder of a status link may see; `None` for an unknown link.
+    pub async fn request_status(&self, token: &str) -> Result<Option<RequestStatus>> {
+        // Tokens are 64 hex characters; anything else cannot be one.
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT text, decision, reason, planned_release, created_at, decided_at \
+             FROM requests WHERE status_token = $1",
+        )
+        .bind(token)
+        .fetch_optional(self.reader())
+        .await?;
+        row.map(|r| {
+            Ok(RequestStatus {
+                text: r.try_get("text")?,
+                decision: parse_stored(&r.try_get::<String, _>("decision")?, Decision::parse)?,
+                reason: r.try_get("reason")?,
+                planned_release: r.try_get("planned_release")?,
+                created_at: r.try_get("created_at")?,
+                decided_at: r.try_get("decided_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The workspace's intake link token, created on first use.
+    pub async fn intake_token(&self, workspace_id: i64, actor: &str) -> Result<String> {
+        let found = sqlx::query("SELECT token FROM intake_links WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_optional(self.reader())
+            .await?;
+        if let Some(r) = found {
+            return Ok(r.try_get(0)?);
+        }
+        self.rotate_intake_token(workspace_id, actor).await
+    }
+
+    /// Replaces the workspace's intake token: the old link stops working at once.
+    pub async fn rotate_intake_token(&self, workspace_id: i64, actor: &str) -> Result<String> {
+        let token = new_secret();
+        let mut tx = self.writer().begin().await?;
+        sqlx::query("DELETE FROM intake_links WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO intake_links (workspace_id, token, created_by, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(workspace_id)
+        .bind(&token)
+        .bind(actor)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            workspace_id,
+            "intake_link",
+            workspace_id,
+            "rotate",
+            actor,
+            None::<&()>,
+            None::<&()>,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The workspace an intake token belongs to, if it is current.
+    pub async fn workspace_for_intake(&self, token: &str) -> Result<Option<i64>> {
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let r = sqlx::query("SELECT workspace_id FROM intake_links WHERE token = $1")
+            .bind(token)
+            .fetch_optional(self.reader())
+            .await?;
+        r.map(|r| Ok(r.try_get(0)?)).transpose()
+    }
+
+    /// Loads many requests at once, with their search terms: batched multi-row inserts in one
+    /// transaction per call. For imports and the benchmark; no audit entries. Returns the ids.
+    pub async fn bulk_insert_requests(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        batch: &[BulkRequest],
+    ) -> Result<Vec<i64>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.writer().begin().await?;
+        // Ids are taken up front so that the terms can be written without reading them back.
+        let first: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM requests")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        let ts = now();
+        let ids: Vec<i64> = (0..batch.len() as i64).map(|i| first + i).collect();
+        for (chunk_ids, chunk) in ids.chunks(400).zip(batch.chunks(400)) {
+            let mut sql = String::from(
+                "INSERT INTO requests (id, workspace_id, text, source_role, customer_id, requester, \
+                 contact, decision, status_token, via, created_by, created_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = 4 + i * 6;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${}, $1, ${}, ${}, ${}, ${}, '', 'new', ${}, 'api', $2, $3)",
+                    b,
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                ));
+            }
+            let mut q = sqlx::query(&sql).bind(workspace_id).bind(actor).bind(&ts);
+            for (id, r) in chunk_ids.iter().zip(chunk) {
+                q = q
+                    .bind(*id)
+                    .bind(r.text.as_str())
+                    .bind(r.source_role.as_str())
+                    .bind(r.customer_id)
+                    .bind(r.requester.as_str())
+                    .bind(new_secret());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let mut rows: Vec<(i64, String)> = Vec::new();
+        for (id, r) in ids.iter().zip(batch) {
+            for t in cunjin_core::search::terms(&r.text) {
+                rows.push((*id, t));
+            }
+        }
+        // In term order, each batch lands in neighbouring pages of the term index instead of
+        // touching a page per row: loading stays fast when the index outgrows the cache.
+        rows.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        for chunk in rows.chunks(2000) {
+            let mut sql =
+                String::from("INSERT INTO search_terms (workspace_id, kind, doc_id, term) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("($1, 'request', ${}, ${})", 2 + i * 2, 3 + i * 2));
+            }
+            let mut q = sqlx::query(&sql).bind(workspace_id);
+            for (id, t) in chunk {
+                q = q.bind(*id).bind(t.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        if self.engine() == crate::Engine::Postgres {
+            // Explicit ids do not move the identity sequence; the next request must not collide.
+            sqlx::query(
+                "SELECT setval(pg_get_serial_sequence('requests', 'id'), (SELECT MAX(id) FROM requests))",
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+}
+
+/// Demand of the roadmap: (feature, customer) pairs of every request that counts, a duplicate
+/// counting for its original's feature. `$1` is the workspace.
+pub(crate) const DEMAND_SQL: &str = "SELECT r.feature_id AS feature_id, r.customer_id AS customer_id \
+     FROM requests r WHERE r.workspace_id = $1 AND r.decision NOT IN ('declined', 'duplicate') \
+     AND r.feature_id IS NOT NULL AND r.customer_id IS NOT NULL \
+     UNION SELECT o.feature_id, r.customer_id FROM requests r JOIN requests o ON o.id = r.duplicate_of \
+     WHERE r.workspace_id = $1 AND o.workspace_id = $1 AND r.decision = 'duplicate' \
+     AND o.decision NOT IN ('declined', 'duplicate') AND o.feature_id IS NOT NULL \
+     AND r.customer_id IS NOT NULL";

@@ -1,0 +1,351 @@
+//! The search index: one row per distinct term of a request or a feature, written in the same
+//! transaction as the record, queried the same way on SQLite and PostgreSQL.
+//!
+//! A query's terms must all match (AND). The query is driven by its rarest term through the
+//! `(workspace_id, kind, term, doc_id)` index, newest document first, and every other term is an
+//! index probe on the primary key; so the cost grows with the number of results asked for, not
+//! with the size of the workspace.
+
+use std::collections::{BTreeSet, HashMap};
+
+use cunjin_core::search::{is_prefix_term, terms};
+use sqlx::{Any, Row, Transaction};
+
+use crate::{Result, Store};
+
+/// What kind of record a document of the index is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    /// A request; its text.
+    Request,
+    /// A feature; its title and menu path.
+    Feature,
+}
+
+impl DocKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Request => "request",
+            DocKind::Feature => "feature",
+        }
+    }
+}
+
+/// Stop counting a term's documents here: past it, a term is "common" and its exact count
+/// does not change which term drives a query.
+const FREQUENCY_CAP: i64 = 2_000;
+/// Documents read per term when looking for similar requests.
+const SIMILAR_POSTINGS_PER_TERM: i64 = 2_000;
+/// Rarest terms of a text used to find candidates for similarity.
+const SIMILAR_PROBE_TERMS: usize = 12;
+/// Candidates whose whole term set is compared.
+const SIMILAR_CANDIDATES: usize = 60;
+
+/// Replaces the terms of one document, inside the transaction that writes the document.
+pub(crate) async fn index(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    kind: DocKind,
+    doc_id: i64,
+    text: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM search_terms WHERE workspace_id = $1 AND kind = $2 AND doc_id = $3")
+        .bind(workspace_id)
+        .bind(kind.as_str())
+        .bind(doc_id)
+        .execute(&mut **tx)
+        .await?;
+    let all: Vec<String> = terms(text).into_iter().collect();
+    for chunk in all.chunks(500) {
+        let mut sql =
+            String::from("INSERT INTO search_terms (workspace_id, kind, doc_id, term) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("($1, $2, $3, ${})", i + 4));
+        }
+        let mut q = sqlx::query(&sql)
+            .bind(workspace_id)
+            .bind(kind.as_str())
+            .bind(doc_id);
+        for t in chunk {
+            q = q.bind(t.as_str());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The half-open range of terms that start with a one-character prefix term.
+fn prefix_range(term: &str) -> (String, String) {
+    let upper = term
+        .chars()
+        .next()
+        .and_then(|c| char::from_u32(c as u32 + 1))
+        .map(String::from)
+        .unwrap_or_else(|| char::MAX.to_string());
+    (term.to_string(), upper)
+}
+
+/// The terms of a query: exact terms, most selective first, and the ranges of one-character
+/// prefix terms.
+pub(crate) struct QueryPlan {
+    pub exact: Vec<String>,
+    pub prefix: Vec<(String, String)>,
+}
+
+impl Store {
+    /// How many documents contain each term, counting no further than [`FREQUENCY_CAP`]; one
+    /// round trip for all of them.
+    async fn capped_frequencies(
+        &self,
+        workspace_id: i64,
+        kind: DocKind,
+        terms: &[String],
+    ) -> Result<Vec<i64>> {
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let parts: Vec<String> = (0..terms.len())
+            .map(|i| {
+                format!(
+                    "SELECT CAST({i} AS BIGINT) AS i, (SELECT COUNT(*) FROM (SELECT 1 FROM search_terms \
+                     WHERE workspace_id = $1 AND kind = $2 AND term = ${} LIMIT {FREQUENCY_CAP}) t) AS n",
+                    i + 3
+                )
+            })
+            .collect();
+        let sql = parts.join(" UNION ALL ");
+        let mut q = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
+        for t in terms {
+            q = q.bind(t.as_str());
+        }
+        let mut out = vec![0; terms.len()];
+        for r in q.fetch_all(self.reader()).await? {
+            let i: i64 = r.try_get(0)?;
+            if let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+                *slot = r.try_get(1)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Plans a query: `Ok(None)` when it cannot match anything.
+    pub(crate) async fn plan_query(
+        &self,
+        workspace_id: i64,
+        kind: DocKind,
+        q: &str,
+    ) -> Result<Option<QueryPlan>> {
+        let all = terms(q);
+        if all.is_empty() {
+            return Ok(None);
+        }
+        let mut exact_terms = Vec::new();
+        let mut prefix = Vec::new();
+        // A long pasted text would make a long query; its first terms say enough.
+        for t in all.into_iter().take(32) {
+            if is_prefix_term(&t) {
+                prefix.push(prefix_range(&t));
+            } else {
+                exact_terms.push(t);
+            }
+        }
+        let counts = self
+            .capped_frequencies(workspace_id, kind, &exact_terms)
+            .await?;
+        if counts.contains(&0) {
+            return Ok(None);
+        }
+        let mut exact: Vec<(i64, String)> = counts.into_iter().zip(exact_terms).collect();
+        exact.sort();
+        Ok(Some(QueryPlan {
+            exact: exact.into_iter().map(|(_, t)| t).collect(),
+            prefix,
+        }))
+    }
+
+    /// The ids of the documents matching every term of `q`, newest first.
+    pub async fn search_ids(
+        &self,
+        workspace_id: i64,
+        kind: DocKind,
+        q: &str,
+        limit: i64,
+    ) -> Result<Vec<i64>> {
+        let Some(plan) = self.plan_query(workspace_id, kind, q).await? else {
+            return Ok(Vec::new());
+        };
+        let (sql, binds) = match_sql(&plan, "s.doc_id", 3);
+        let sql = format!(
+            "SELECT {} s.doc_id FROM search_terms s WHERE s.workspace_id = $1 AND s.kind = $2 AND {sql} \
+             ORDER BY s.doc_id DESC LIMIT {}",
+            if plan.exact.is_empty() { "DISTINCT" } else { "" },
+            limit.clamp(1, 5000)
+        );
+        let mut query = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
+        for b in &binds {
+            query = query.bind(b.as_str());
+        }
+        query
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect()
+    }
+
+    /// The requests most like `text` (by [`cunjin_core::search::similarity`]), best first, with
+    /// their similarity; `exclude` leaves the request itself out.
+    pub async fn similar_request_ids(
+        &self,
+        workspace_id: i64,
+        text: &str,
+        exclude: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, f64)>> {
+        let kind = DocKind::Request;
+        let wanted = terms(text);
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The rarest terms say most about a text; common ones (医院, 需要) match everything.
+        let some: Vec<String> = wanted.iter().take(64).cloned().collect();
+        let counts = self.capped_frequencies(workspace_id, kind, &some).await?;
+        let mut freq: Vec<(i64, String)> = counts
+            .into_iter()
+            .zip(some)
+            .filter(|(n, _)| *n > 0)
+            .collect();
+        freq.sort();
+        freq.truncate(SIMILAR_PROBE_TERMS);
+        let mut shared: HashMap<i64, u32> = HashMap::new();
+        if !freq.is_empty() {
+            // The newest postings of each probe term, in one round trip.
+            let parts: Vec<String> = (0..freq.len())
+                .map(|i| {
+                    format!(
+                        "SELECT doc_id FROM (SELECT doc_id FROM search_terms WHERE workspace_id = $1 \
+                         AND kind = $2 AND term = ${} ORDER BY doc_id DESC LIMIT {SIMILAR_POSTINGS_PER_TERM}) p{i}",
+                        i + 3
+                    )
+                })
+                .collect();
+            let sql = parts.join(" UNION ALL ");
+            let mut q = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
+            for (_, t) in &freq {
+                q = q.bind(t.as_str());
+            }
+            for r in q.fetch_all(self.reader()).await? {
+                let id: i64 = r.try_get(0)?;
+                if Some(id) != exclude {
+                    *shared.entry(id).or_default() += 1;
+                }
+            }
+        }
+        let mut candidates: Vec<(u32, i64)> = shared.into_iter().map(|(id, n)| (n, id)).collect();
+        candidates.sort_by(|a, b| b.cmp(a));
+        candidates.truncate(SIMILAR_CANDIDATES);
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = candidates.iter().map(|(_, id)| *id).collect();
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT doc_id, term FROM search_terms WHERE workspace_id = $1 AND kind = $2 \
+             AND doc_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        let mut sets: HashMap<i64, BTreeSet<String>> = HashMap::new();
+        for r in q.fetch_all(self.reader()).await? {
+            sets.entry(r.try_get(0)?).or_default().insert(r.try_get(1)?);
+        }
+        let mut scored: Vec<(i64, f64)> = sets
+            .into_iter()
+            .map(|(id, set)| (id, cunjin_core::search::similarity(&wanted, &set)))
+            .filter(|(_, s)| *s >= cunjin_core::search::SIMILAR_THRESHOLD)
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+        scored.truncate(limit);
+        Ok(scored)
+    }
+
+    /// Indexes the features that have no terms yet: those created before search existed.
+    pub async fn index_unindexed_features(&self) -> Result<usize> {
+        let rows = sqlx::query(
+            "SELECT f.workspace_id, f.id, f.title, f.menu_path FROM features f WHERE NOT EXISTS \
+             (SELECT 1 FROM search_terms s WHERE s.workspace_id = f.workspace_id \
+              AND s.kind = 'feature' AND s.doc_id = f.id)",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        let mut tx = self.writer().begin().await?;
+        for r in &rows {
+            let text = feature_text(&r.try_get::<String, _>(2)?, &r.try_get::<String, _>(3)?);
+            index(
+                &mut tx,
+                r.try_get(0)?,
+                DocKind::Feature,
+                r.try_get(1)?,
+                &text,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+}
+
+/// What of a feature is searched: its title and its menu path.
+pub(crate) fn feature_text(title: &str, menu_path: &str) -> String {
+    format!("{title} {menu_path}")
+}
+
+/// The condition that a document `doc` (an SQL expression) matches every term of the plan,
+/// driven by the first exact term on the `s` alias; placeholders start at `$first`.
+pub(crate) fn match_sql(plan: &QueryPlan, doc: &str, first: usize) -> (String, Vec<String>) {
+    let mut n = first;
+    let mut binds = Vec::new();
+    let mut parts = Vec::new();
+    let mut next = |v: &str, binds: &mut Vec<String>| {
+        binds.push(v.to_string());
+        let p = format!("${n}");
+        n += 1;
+        p
+    };
+    let mut exact = plan.exact.iter();
+    let mut prefix = plan.prefix.iter();
+    match exact.next() {
+        Some(t) => parts.push(format!("s.term = {}", next(t, &mut binds))),
+        None => {
+            // Only one-character terms: drive by the first one's range.
+            if let Some((lo, hi)) = prefix.next() {
+                let lo = next(lo, &mut binds);
+                let hi = next(hi, &mut binds);
+                parts.push(format!("s.term >= {lo} AND s.term < {hi}"));
+            }
+        }
+    }
+    for t in exact {
+        let p = next(t, &mut binds);
+        parts.push(format!(
+            "EXISTS (SELECT 1 FROM search_terms o WHERE o.workspace_id = s.workspace_id \
+             AND o.kind = s.kind AND o.doc_id = {doc} AND o.term = {p})"
+        ));
+    }
+    for (lo, hi) in prefix {
+        let lo = next(lo, &mut binds);
+        let hi = next(hi, &mut binds);
+        parts.push(format!(
+            "EXISTS (SELECT 1 FROM search_terms o WHERE o.workspace_id = s.workspace_id \
+             AND o.kind = s.kind AND o.doc_id = {doc} AND o.term >= {lo} AND o.term < {hi})"
+        ));
+    }
+    (parts.join(" AND "), binds)
+}

@@ -1,0 +1,433 @@
+//! Requests in storage: search (Chinese and English, the same answers on both engines),
+//! similar requests, decisions and the demand they feed into the roadmap.
+
+use cunjin_core::{Decision, MenuPath, SourceRole, Stage};
+use cunjin_store::catalogue::NewFeature;
+use cunjin_store::requests::{
+    BulkRequest, FeatureLink, NewDecision, NewRequest, RequestFilter, Via,
+};
+use cunjin_store::search::DocKind;
+use cunjin_store::testing::{TestDb, TestEngine};
+use cunjin_store::{Store, StoreError};
+
+const TEXTS: &[&str] = &[
+    "电子病历书写时希望能自动引用检验结果",
+    "门诊医生站增加医保结算清单上传功能",
+    "希望门诊医生站能上传医保结算清单",
+    "护士排班支持按周复制",
+    "DRG分组实时预警",
+    "drg 分组器要支持 2024 版细分组",
+    "Export the DRG grouping report to Excel",
+    "export DRG grouping report as excel",
+    "病案首页质控规则可以由病案科自行配置",
+    "互联网医院复诊续方需要对接医保电子处方流转",
+    "用药提醒",
+];
+
+fn new_request(text: &str, customer_id: Option<i64>) -> NewRequest {
+    NewRequest {
+        text: text.to_string(),
+        source_role: SourceRole::Customer,
+        customer_id,
+        requester: "王主任".into(),
+        contact: String::new(),
+        product_id: None,
+        feature_id: None,
+    }
+}
+
+async fn seeded(engine: TestEngine) -> (TestDb, Store, i64, Vec<i64>) {
+    let db = TestDb::new(engine).await.unwrap();
+    let store = db.store().await.unwrap();
+    let ws = store.create_workspace("vendor").await.unwrap().id;
+    let mut ids = Vec::new();
+    for t in TEXTS {
+        let r = store
+            .create_request(ws, "pm@test.cn", Via::Api, new_request(t, None))
+            .await
+            .unwrap();
+        ids.push(r.id);
+    }
+    (db, store, ws, ids)
+}
+
+async fn texts_found(store: &Store, ws: i64, q: &str) -> Vec<String> {
+    let filter = RequestFilter {
+        q: Some(q.to_string()),
+        ..Default::default()
+    };
+    store
+        .list_requests(ws, &filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.text)
+        .collect()
+}
+
+/// Every query's answer, to compare the engines.
+async fn answers(engine: TestEngine) -> Vec<(String, Vec<String>)> {
+    let (_db, store, ws, _) = seeded(engine).await;
+    let mut out = Vec::new();
+    for q in [
+        "病历",
+        "医保",
+        "排班",
+        "DRG 分组",
+        "drg",
+        "Excel",
+        "医生站 医保",
+        "药",
+        "病",
+        "2024",
+        "不存在的词",
+        "",
+        "！",
+    ] {
+        out.push((q.to_string(), texts_found(&store, ws, q).await));
+    }
+    out
+}
+
+async fn search_finds_chinese_and_english(engine: TestEngine) {
+    let (_db, store, ws, _) = seeded(engine).await;
+    assert_eq!(
+        texts_found(&store, ws, "病历").await,
+        ["电子病历书写时希望能自动引用检验结果"]
+    );
+    assert_eq!(
+        texts_found(&store, ws, "医保").await,
+        [
+            "互联网医院复诊续方需要对接医保电子处方流转",
+            "希望门诊医生站能上传医保结算清单",
+            "门诊医生站增加医保结算清单上传功能",
+        ],
+        "newest first"
+    );
+    assert_eq!(
+        texts_found(&store, ws, "排班").await,
+        ["护士排班支持按周复制"]
+    );
+    assert_eq!(
+        texts_found(&store, ws, "DRG 分组").await,
+        ["drg 分组器要支持 2024 版细分组", "DRG分组实时预警"]
+    );
+    assert_eq!(
+        texts_found(&store, ws, "excel").await.len(),
+        2,
+        "case-insensitive"
+    );
+    assert_eq!(
+        texts_found(&store, ws, "药").await,
+        ["用药提醒"],
+        "one character finds the words it starts"
+    );
+    assert!(texts_found(&store, ws, "不存在的词").await.is_empty());
+    assert!(
+        texts_found(&store, ws, "病历 排班").await.is_empty(),
+        "every term must match"
+    );
+
+    // Features are searched by title and menu path.
+    let product = store.create_product(ws, "HIS").await.unwrap();
+    let f = store
+        .create_feature(
+            ws,
+            "rnd@test.cn",
+            NewFeature {
+                product_id: product.id,
+                menu_path: MenuPath::parse("排班管理/护士排班").unwrap(),
+                title: Some("护士排班(APN)".into()),
+                stage: Stage::Stubbed,
+                effort_days: None,
+                target_release: None,
+                slide_url: None,
+                recording_url: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .search_ids(ws, DocKind::Feature, "排班管理", 10)
+            .await
+            .unwrap(),
+        [f.id]
+    );
+    assert_eq!(
+        store
+            .search_ids(ws, DocKind::Feature, "apn", 10)
+            .await
+            .unwrap(),
+        [f.id]
+    );
+    // Another workspace sees none of it.
+    let other = store.create_workspace("other").await.unwrap().id;
+    assert!(texts_found(&store, other, "医保").await.is_empty());
+}
+
+async fn similar_requests_are_near_duplicates(engine: TestEngine) {
+    let (_db, store, ws, ids) = seeded(engine).await;
+    let similar = store
+        .similar_requests(ws, "门诊医生站上传医保结算清单", None, 5)
+        .await
+        .unwrap();
+    let found: Vec<i64> = similar.iter().map(|s| s.request.id).collect();
+    assert_eq!(found.len(), 2, "{similar:?}");
+    assert!(found.contains(&ids[1]) && found.contains(&ids[2]));
+    assert!(similar[0].similarity >= similar[1].similarity);
+    let english = store
+        .similar_requests(ws, TEXTS[6], Some(ids[6]), 5)
+        .await
+        .unwrap();
+    assert_eq!(english.len(), 1);
+    assert_eq!(english[0].request.id, ids[7]);
+    assert!(store
+        .similar_requests(ws, "完全无关的内容", None, 5)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn decisions_follow_the_rules_and_feed_the_roadmap(engine: TestEngine) {
+    let db = TestDb::new(engine).await.unwrap();
+    let store = db.store().await.unwrap();
+    let ws = store.create_workspace("vendor").await.unwrap().id;
+    let a = store
+        .create_customer(ws, "甲医院", Some(1.0))
+        .await
+        .unwrap();
+    let b = store
+        .create_customer(ws, "乙医院", Some(2.0))
+        .await
+        .unwrap();
+    let c = store.create_customer(ws, "丙医院", None).await.unwrap();
+    let product = store.create_product(ws, "EMR").await.unwrap();
+    let r1 = store
+        .create_request(
+            ws,
+            "x",
+            Via::Api,
+            new_request("病历模板科室自行维护", Some(a.id)),
+        )
+        .await
+        .unwrap();
+    let r2 = store
+        .create_request(
+            ws,
+            "x",
+            Via::Api,
+            new_request("科室能自己维护病历模板", Some(b.id)),
+        )
+        .await
+        .unwrap();
+    let r3 = store
+        .create_request(
+            ws,
+            "x",
+            Via::Api,
+            new_request("病历模板导出 PDF", Some(c.id)),
+        )
+        .await
+        .unwrap();
+    let decide = |d: Decision| NewDecision {
+        decision: d,
+        reason: None,
+        feature: None,
+        duplicate_of: None,
+        planned_release: None,
+    };
+    let err = store
+        .decide_request(ws, "pm", r1.id, decide(Decision::Accepted))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    let accepted = store
+        .decide_request(
+            ws,
+            "pm",
+            r1.id,
+            NewDecision {
+                feature: Some(FeatureLink::Create {
+                    title: "科室自维护病历模板".into(),
+                    product_id: Some(product.id),
+                }),
+                planned_release: Some("v5.3".into()),
+                ..decide(Decision::Accepted)
+            },
+        )
+        .await
+        .unwrap();
+    let feature_id = accepted.feature_id.expect("linked");
+    assert_eq!(accepted.planned_release.as_deref(), Some("v5.3"));
+    // r2 repeats r1: its customer's demand moves to r1's feature.
+    store
+        .decide_request(
+            ws,
+            "pm",
+            r2.id,
+            NewDecision {
+                duplicate_of: Some(r1.id),
+                ..decide(Decision::Duplicate)
+            },
+        )
+        .await
+        .unwrap();
+    // r1 cannot now become a duplicate of r2: a cycle.
+    let err = store
+        .decide_request(
+            ws,
+            "pm",
+            r1.id,
+            NewDecision {
+                duplicate_of: Some(r2.id),
+                ..decide(Decision::Duplicate)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("cycle"), "{err}");
+    // r3 is declined: its customer adds nothing.
+    store
+        .decide_request(
+            ws,
+            "pm",
+            r3.id,
+            NewDecision {
+                feature: Some(FeatureLink::Id(feature_id)),
+                reason: Some("导出由打印模块提供".into()),
+                ..decide(Decision::Declined)
+            },
+        )
+        .await
+        .unwrap();
+    let roadmap = store.roadmap(ws, cunjin_store::today()).await.unwrap();
+    assert_eq!(
+        roadmap.len(),
+        1,
+        "a feature with demand and no promise is on the roadmap"
+    );
+    let t = &roadmap[0].terms;
+    let names: Vec<&str> = t.requesters.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["乙医院", "甲医院"]);
+    assert_eq!(t.demand, 3.0);
+    // (0 + 10,000 × 3) / max(no effort, 1).
+    assert_eq!(roadmap[0].score, 30_000.0);
+    // Another workspace cannot name r1 as an original.
+    let other = store.create_workspace("other").await.unwrap().id;
+    let o = store
+        .create_request(other, "x", Via::Api, new_request("病历模板", None))
+        .await
+        .unwrap();
+    let err = store
+        .decide_request(
+            other,
+            "pm",
+            o.id,
+            NewDecision {
+                duplicate_of: Some(r1.id),
+                ..decide(Decision::Duplicate)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+}
+
+async fn the_demo_has_requests_from_every_role(engine: TestEngine) {
+    let db = TestDb::new(engine).await.unwrap();
+    let store = db.store().await.unwrap();
+    let ws = store.create_workspace("demo").await.unwrap().id;
+    let summary = store
+        .seed_demo(ws, cunjin_store::today())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(summary.requests >= 40, "{}", summary.requests);
+    let all = store
+        .list_requests(ws, &RequestFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), summary.requests);
+    for role in SourceRole::ALL {
+        assert!(
+            all.iter().any(|r| r.source_role == role),
+            "no request from {role}"
+        );
+    }
+    for d in Decision::ALL {
+        assert!(all.iter().any(|r| r.decision == d), "no request {d}");
+    }
+    assert!(all.iter().any(|r| r.text.is_ascii()), "a few in English");
+    assert!(all
+        .iter()
+        .filter(|r| r.decision == Decision::Declined)
+        .all(|r| r.reason.is_some()));
+    // Demand reaches the roadmap, duplicates counting for their originals.
+    let roadmap = store.roadmap(ws, cunjin_store::today()).await.unwrap();
+    let cite = roadmap
+        .iter()
+        .find(|e| e.title == "检验检查结果一键引用")
+        .expect("a requested feature is on the roadmap");
+    assert!(
+        cite.terms.requesters.len() >= 2,
+        "{:?}",
+        cite.terms.requesters
+    );
+    assert_eq!(texts_found(&store, ws, "排班").await.len(), 3);
+}
+
+async fn bulk_loading_is_searchable(engine: TestEngine) {
+    let db = TestDb::new(engine).await.unwrap();
+    let store = db.store().await.unwrap();
+    let ws = store.create_workspace("vendor").await.unwrap().id;
+    let batch: Vec<BulkRequest> = (0..1000)
+        .map(|i| BulkRequest {
+            text: format!("第{i}号需求：医保结算清单 batch{i}"),
+            source_role: SourceRole::Implementation,
+            customer_id: None,
+            requester: "实施".into(),
+        })
+        .collect();
+    let ids = store
+        .bulk_insert_requests(ws, "bench", &batch)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 1000);
+    assert_eq!(
+        store
+            .search_ids(ws, DocKind::Request, "batch999", 10)
+            .await
+            .unwrap(),
+        [ids[999]]
+    );
+    // A request filed afterwards gets a fresh id on both engines.
+    let r = store
+        .create_request(ws, "x", Via::Api, new_request("之后的需求", None))
+        .await
+        .unwrap();
+    assert!(r.id > ids[999]);
+}
+
+#[tokio::test]
+async fn search_is_the_same_on_both_engines() {
+    let sqlite = answers(TestEngine::Sqlite).await;
+    let postgres = answers(TestEngine::Postgres).await;
+    assert_eq!(sqlite, postgres);
+    assert!(sqlite.iter().filter(|(_, found)| !found.is_empty()).count() >= 8);
+}
+
+macro_rules! on_both {
+    ($($name:ident),*) => {
+        mod sqlite { $( #[tokio::test] async fn $name() { super::$name(cunjin_store::testing::TestEngine::Sqlite).await } )* }
+        mod postgres { $( #[tokio::test] async fn $name() { super::$name(cunjin_store::testing::TestEngine::Postgres).await } )* }
+    };
+}
+
+on_both!(
+    search_finds_chinese_and_english,
+    similar_requests_are_near_duplicates,
+    decisions_follow_the_rules_and_feed_the_roadmap,
+    the_demo_has_requests_from_every_role,
+    bulk_loading_is_searchable
+);
