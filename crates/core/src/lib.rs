@@ -8,6 +8,8 @@
 pub mod commitment;
 pub mod gap;
 pub mod mode;
+pub mod probe;
+pub mod readiness;
 pub mod roadmap;
 pub mod role;
 pub mod stage;
@@ -16,6 +18,8 @@ pub mod values;
 pub use commitment::{Status, TransitionError};
 pub use gap::Gap;
 pub use mode::{Health, Mode};
+pub use probe::{Expectation, ExpectationFields, ProbeFailure, ProbeMethod};
+pub use readiness::{Note, TalkTrack};
 pub use roadmap::{
     CommitmentDemand, CommitmentTerm, FeatureInput, Requester, RoadmapWeights, ScoreTerms,
 };
@@ -33,4 +37,4 @@ macro_rules! serialize_as_str {
         }
     )*};
 }
-serialize_as_str!(Stage, Mode, Status, Role, DealStage);
+serialize_as_str!(Stage, Mode, Status, Role, DealStage, ProbeMethod);

@@ -40,6 +40,10 @@ pub enum Permission {
     UseTokens,
     /// Add users and change roles.
     ManageUsers,
+    /// Create and change demo environments and their probes, and run probes now.
+    EditEnvironments,
+    /// Plan demos and run their readiness checks.
+    RunDemos,
 }
 
 impl Role {
@@ -88,6 +92,8 @@ impl Role {
             EditCustomers => matches!(self, Admin | Pm | Presales | Sales | Leader),
             RecordPromise => matches!(self, Admin | Pm | Presales | Sales | Implementation),
             ChangeCommitment => matches!(self, Admin | Pm | Presales | Implementation),
+            EditEnvironments => matches!(self, Admin | Pm | Presales),
+            RunDemos => matches!(self, Admin | Pm | Presales | Sales),
         }
     }
 }
@@ -111,6 +117,8 @@ mod tests {
             RecordPromise,
             ChangeCommitment,
             ManageUsers,
+            EditEnvironments,
+            RunDemos,
         ] {
             assert!(!Role::Viewer.can(p), "{p:?}");
             assert!(Role::Admin.can(p), "{p:?}");
@@ -120,5 +128,24 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()).unwrap(), r);
         }
+    }
+
+    #[test]
+    fn demos_belong_to_presales_and_sales() {
+        use Permission::*;
+        let may = |p| {
+            Role::ALL
+                .into_iter()
+                .filter(|r| r.can(p))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            may(EditEnvironments),
+            [Role::Admin, Role::Pm, Role::Presales]
+        );
+        assert_eq!(
+            may(RunDemos),
+            [Role::Admin, Role::Pm, Role::Presales, Role::Sales]
+        );
     }
 }
