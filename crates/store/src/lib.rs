@@ -11,6 +11,8 @@ pub mod catalogue;
 pub mod commitments;
 pub mod customers;
 pub mod demo;
+pub mod demos;
+pub mod environments;
 pub mod gap;
 pub mod roadmap;
 pub mod testing;

@@ -8,6 +8,9 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 mod metrics;
+pub mod probing;
+pub mod readiness;
+pub mod scheduler;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -52,6 +55,8 @@ pub struct AppState {
     pub store: Store,
     /// Server settings.
     pub config: Arc<WebConfig>,
+    /// Sends demo-environment probes, bounded across the server.
+    pub prober: probing::Prober,
     metrics: Arc<metrics::Metrics>,
 }
 
@@ -61,6 +66,7 @@ impl AppState {
         AppState {
             store,
             config: Arc::new(config),
+            prober: probing::Prober::new(16),
             metrics: Arc::default(),
         }
     }

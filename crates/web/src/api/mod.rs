@@ -4,6 +4,9 @@ mod catalogue;
 mod commitments;
 pub use commitments::CreateCommitment;
 mod customers;
+mod demos;
+pub use demos::{parse_starts_at, CreateDemo, ScriptItemInput};
+mod environments;
 mod reports;
 mod session;
 
@@ -31,6 +34,7 @@ use crate::AppState;
         (name = "customers", description = "Customers and deals"),
         (name = "commitments", description = "Promises, criteria, transitions, audit"),
         (name = "reports", description = "Gap and roadmap"),
+        (name = "demos", description = "Demo environments, probes, demos and their readiness"),
     )
 )]
 struct ApiDoc;
@@ -83,6 +87,25 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::gap))
         .routes(routes!(reports::customer_gap))
         .routes(routes!(reports::roadmap))
+        .routes(routes!(
+            environments::list_environments,
+            environments::create_environment
+        ))
+        .routes(routes!(
+            environments::get_environment,
+            environments::update_environment
+        ))
+        .routes(routes!(environments::run_environment))
+        .routes(routes!(environments::environment_runs))
+        .routes(routes!(
+            environments::list_probes,
+            environments::create_probe
+        ))
+        .routes(routes!(environments::delete_probe))
+        .routes(routes!(demos::list_demos, demos::create_demo))
+        .routes(routes!(demos::get_demo))
+        .routes(routes!(demos::check))
+        .routes(routes!(demos::record_promises))
         .split_for_parts();
     let doc_json = doc.clone();
     let router = router

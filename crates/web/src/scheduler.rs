@@ -1,0 +1,134 @@
+//! The background jobs of `cunjin serve`: scheduled probe runs per environment, the automatic
+//! readiness checks 24 h and 1 h before each demo, and the retention of probe history.
+//!
+//! Several instances may share one PostgreSQL database. Each due run is claimed with a
+//! compare-and-set UPDATE (see `Store::claim_environment_run` and `Store::claim_demo_check`):
+//! only the instance whose UPDATE changed the row runs it, so every run happens once.
+
+use std::time::{Duration, Instant};
+
+use cunjin_store::Store;
+
+use crate::probing::Prober;
+use crate::readiness::{check_demo, check_environment};
+
+/// Settings of the background jobs.
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    /// How often to look for due work.
+    pub tick: Duration,
+    /// Probes running at once, across all jobs of this instance.
+    pub concurrency: usize,
+    /// Longest one environment run or demo check may take.
+    pub job_timeout: Duration,
+    /// Probe runs older than this many days are deleted.
+    pub retention_days: u32,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            tick: Duration::from_secs(5),
+            concurrency: 16,
+            job_timeout: Duration::from_secs(120),
+            retention_days: 90,
+        }
+    }
+}
+
+/// What one pass of the scheduler did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Environment runs this instance claimed and ran.
+    pub environment_runs: usize,
+    /// Demo checks this instance claimed and ran.
+    pub demo_checks: usize,
+}
+
+/// One pass: claims and runs every due environment run and demo check, concurrently, each
+/// within the job timeout.
+pub async fn tick(store: &Store, prober: &Prober, config: &SchedulerConfig) -> TickReport {
+    let mut report = TickReport::default();
+    let now = chrono::Utc::now();
+    let mut jobs = tokio::task::JoinSet::new();
+    match store
+        .due_environment_runs(&cunjin_store::demos::stored_time(now), 200)
+        .await
+    {
+        Ok(due) => {
+            for d in due {
+                match store.claim_environment_run(&d).await {
+                    Ok(true) => {
+                        report.environment_runs += 1;
+                        let (store, prober, timeout) =
+                            (store.clone(), prober.clone(), config.job_timeout);
+                        jobs.spawn(async move {
+                            let run = check_environment(&store, &prober, d.workspace_id, d.environment_id);
+                            match tokio::time::timeout(timeout, run).await {
+                                Ok(Ok(c)) => tracing::info!(environment = d.environment_id, passed = c.passed, failed = c.failed, "scheduled probe run"),
+                                Ok(Err(e)) => tracing::warn!(environment = d.environment_id, error = %e, "scheduled probe run failed"),
+                                Err(_) => tracing::warn!(environment = d.environment_id, "scheduled probe run timed out"),
+                            }
+                        });
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not claim a probe run"),
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not look for due probe runs"),
+    }
+    match store.due_demo_checks(now).await {
+        Ok(due) => {
+            let mut checking = std::collections::HashSet::new();
+            for d in due {
+                match store.claim_demo_check(&d).await {
+                    // A demo created less than an hour ahead is due for both windows: one check.
+                    Ok(true) if checking.insert(d.demo_id) => {
+                        report.demo_checks += 1;
+                        let (store, prober, timeout) =
+                            (store.clone(), prober.clone(), config.job_timeout);
+                        jobs.spawn(async move {
+                            let run = check_demo(&store, &prober, d.workspace_id, d.demo_id, d.window.as_str());
+                            match tokio::time::timeout(timeout, run).await {
+                                Ok(Ok(c)) => tracing::info!(demo = d.demo_id, ready = c.check.ready, window = d.window.as_str(), "automatic demo check"),
+                                Ok(Err(e)) => tracing::warn!(demo = d.demo_id, error = %e, "automatic demo check failed"),
+                                Err(_) => tracing::warn!(demo = d.demo_id, "automatic demo check timed out"),
+                            }
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not claim a demo check"),
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not look for due demo checks"),
+    }
+    while jobs.join_next().await.is_some() {}
+    report
+}
+
+/// Runs the scheduler until the task is aborted.
+pub fn spawn(store: Store, prober: Prober, config: SchedulerConfig) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last_retention: Option<Instant> = None;
+        let mut interval = tokio::time::interval(config.tick);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            tick(&store, &prober, &config).await;
+            // Deleting old history is idempotent, so several instances may all do it.
+            if last_retention.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
+                match store
+                    .delete_probe_runs_older_than(config.retention_days)
+                    .await
+                {
+                    Ok(n) if n > 0 => tracing::info!(deleted = n, "old probe runs deleted"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not delete old probe runs"),
+                }
+                last_retention = Some(Instant::now());
+            }
+        }
+    })
+}
