@@ -3,6 +3,7 @@
 
 use axum::http::HeaderMap;
 
+mod demos;
 mod ledger;
 
 /// A UI language.
@@ -15,7 +16,7 @@ pub enum Lang {
 }
 
 /// The message tables of each part of the UI: (key, 中文, English).
-const TABLES: &[&[(&str, &str, &str)]] = &[ledger::MESSAGES];
+const TABLES: &[&[(&str, &str, &str)]] = &[ledger::MESSAGES, demos::MESSAGES];
 
 /// A value handed over as itself or through references, as templates do.
 pub trait Val<T> {
