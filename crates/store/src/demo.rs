@@ -33,6 +33,10 @@ pub struct SeedSummary {
     pub deals: usize,
     /// Commitments.
     pub commitments: usize,
+    /// Demo environments.
+    pub environments: usize,
+    /// Upcoming demos.
+    pub demos: usize,
 }
 
 /// Who records the sample data in the audit trail.
@@ -585,6 +589,11 @@ impl Store {
             }
         }
 
+        // Demo readiness: environments with probes, and two upcoming demos with their scripts.
+        let (environments, demos) =
+            crate::demos::seed_demos(self, ws, today, |k| feature_of(k).map(|f| f.0), &deals)
+                .await?;
+
         Ok(Some(SeedSummary {
             products: self.list_products(ws).await?.len(),
             features: self
@@ -594,6 +603,8 @@ impl Store {
             customers: customers.len(),
             deals: deals.len(),
             commitments: recorded.len(),
+            environments,
+            demos,
         }))
     }
 }

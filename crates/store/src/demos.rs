@@ -540,3 +540,164 @@ impl Store {
         Ok(recorded)
     }
 }
+
+/// The demo environments, probes and upcoming demos of the sample workspace.
+///
+/// "演示环境-本机" points at `http://127.0.0.1:8080`, the default address of `cunjin serve`
+/// itself, so that with the defaults some probes pass (`/healthz`, the OpenAPI document) and
+/// some fail (the HIS paths do not exist there): the talk track shows live and fallback items.
+/// "演示环境-华东" points at a host that never resolves (`.invalid`): an environment that is
+/// down, as the pre-sales team must learn before the meeting, not in it.
+pub(crate) async fn seed_demos(
+    store: &Store,
+    ws: i64,
+    today: chrono::NaiveDate,
+    feature: impl Fn(&str) -> Result<i64>,
+    deals: &[(i64, i64)],
+) -> Result<(usize, usize)> {
+    use crate::environments::{NewEnvironment, NewProbe};
+    let local = store
+        .create_environment(
+            ws,
+            NewEnvironment {
+                name: "演示环境-本机 (示例)".into(),
+                base_url: "http://127.0.0.1:8080".into(),
+                headers: [(
+                    "X-Demo-Token".to_string(),
+                    "sample-demo-login-token".to_string(),
+                )]
+                .into(),
+                interval_s: Some(300),
+            },
+        )
+        .await?;
+    let east = store
+        .create_environment(
+            ws,
+            NewEnvironment {
+                name: "演示环境-华东 (示例)".into(),
+                base_url: "https://demo-east.example.invalid/his".into(),
+                headers: Default::default(),
+                interval_s: Some(600),
+            },
+        )
+        .await?;
+    let probe = |env: i64, feature_id: Option<i64>, dataset: Option<&str>, path: &str| NewProbe {
+        environment_id: env,
+        feature_id,
+        dataset: dataset.map(str::to_string),
+        path: path.to_string(),
+        timeout_ms: Some(3000),
+        ..Default::default()
+    };
+    let probes = [
+        NewProbe {
+            expect_body: Some("ok".into()),
+            ..probe(local.id, Some(feature("emr-template")?), None, "/healthz")
+        },
+        NewProbe {
+            json_pointer: Some("/info/title".into()),
+            json_value: Some("cunjin (寸进) API".into()),
+            ..probe(
+                local.id,
+                Some(feature("emr-order-loop")?),
+                None,
+                "/api/v1/openapi.json",
+            )
+        },
+        probe(
+            local.id,
+            Some(feature("his-rx-audit")?),
+            None,
+            "/his/api/rx-audit/rules",
+        ),
+        probe(
+            local.id,
+            Some(feature("his-insurance")?),
+            None,
+            "/his/api/insurance/ping",
+        ),
+        probe(
+            east.id,
+            Some(feature("drg-alert")?),
+            None,
+            "/api/drg/alerts",
+        ),
+        NewProbe {
+            json_pointer: Some("/data/0/name".into()),
+            json_value: Some("张三".into()),
+            ..probe(
+                east.id,
+                None,
+                Some("住院患者张三 (DRG 演示病例)"),
+                "/api/patients?name=张三",
+            )
+        },
+    ];
+    for p in probes {
+        store.create_probe(ws, p).await?;
+    }
+    let at = |days: i64, hour: u32, minute: u32| -> Result<DateTime<Utc>> {
+        (today + chrono::Duration::days(days))
+            .and_hms_opt(hour, minute, 0)
+            .map(|t| t.and_utc())
+            .ok_or_else(|| StoreError::Corrupt("demo seed: bad time".into()))
+    };
+    let item = |key: &str, must_show: bool| -> Result<NewDemoItem> {
+        Ok(NewDemoItem {
+            feature_id: Some(feature(key)?),
+            text: None,
+            must_show,
+        })
+    };
+    let words = |text: &str| NewDemoItem {
+        feature_id: None,
+        text: Some(text.to_string()),
+        must_show: false,
+    };
+    let demos = [
+        NewDemo {
+            customer_id: deals[0].1,
+            deal_id: Some(deals[0].0),
+            environment_id: Some(local.id),
+            title: Some("电子病历与合理用药 方案演示".into()),
+            // 09:30 Beijing time, two days from today.
+            starts_at: at(2, 1, 30)?,
+            attendees: vec![
+                "王院长".into(),
+                "信息科李主任".into(),
+                "医务处陈处长".into(),
+            ],
+            script: vec![
+                item("emr-template", true)?,
+                item("emr-order-loop", true)?,
+                item("his-rx-audit", true)?,
+                item("his-insurance", false)?,
+                item("emr-risk", false)?,
+                item("emr-ai", false)?,
+                words("这个肯定没问题：与省全民健康信息平台实时对接"),
+            ],
+        },
+        NewDemo {
+            customer_id: deals[2].1,
+            deal_id: Some(deals[2].0),
+            environment_id: Some(east.id),
+            title: Some("DRG/DIP 智能管理 专题演示".into()),
+            // 14:00 Beijing time, five days from today.
+            starts_at: at(5, 6, 0)?,
+            attendees: vec!["医保办赵主任".into(), "病案科".into()],
+            script: vec![
+                item("drg-alert", true)?,
+                item("drg-coding", false)?,
+                item("drg-list", false)?,
+                item("drg-audit", false)?,
+                words("DRG 入组结果直接推送到医生手机"),
+            ],
+        },
+    ];
+    let n = demos.len();
+    for d in demos {
+        store.create_demo(ws, d).await?;
+    }
+    Ok((2, n))
+}
