@@ -20,7 +20,7 @@ pub async fn run(
     env: Option<&str>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let prober = Prober::new(16);
+    let prober = Prober::new(cunjin_web::scheduler::SchedulerConfig::default().concurrency);
     let code = match (demo, env) {
         (Some(id), _) => match check_demo(store, &prober, ws, id, "cli").await {
             Ok(run) => {

@@ -24,7 +24,7 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     /// Days of probe history to keep (default 90).
     pub probe_retention_days: Option<u32>,
-    /// Probes running at once in the background jobs (default 16).
+    /// Probes running at once, across the server (default 64).
     pub probe_concurrency: Option<usize>,
 }
 

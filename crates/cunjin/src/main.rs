@@ -323,8 +323,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         let ws = workspace_or_first(&store, None).await?;
         match store.seed_demo(ws, cunjin_store::today()).await? {
             Some(s) => println!(
-                "sample workspace ready / 示例数据已生成: {} products, {} features, {} customers, {} deals, {} commitments",
-                s.products, s.features, s.customers, s.deals, s.commitments
+                "sample workspace ready / 示例数据已生成: {} products, {} features, {} customers, {} deals, {} commitments, {} demo environments, {} demos",
+                s.products, s.features, s.customers, s.deals, s.commitments, s.environments, s.demos
             ),
             None => println!("the workspace already has data; sample not added / 工作区已有数据，未添加示例"),
         }
@@ -334,7 +334,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     println!("cunjin is running at http://{addr}/ / 寸进已启动");
-    let state = cunjin_web::AppState::new(store.clone(), config.web.clone());
+    let mut state = cunjin_web::AppState::new(store.clone(), config.web.clone());
+    // One bound on probes running at once, shared by "run now", checks and the scheduler.
+    state.prober = cunjin_web::probing::Prober::new(config.scheduler.concurrency);
     // Scheduled probe runs, the checks 24 h and 1 h before demos, and history retention; safe
     // with several instances on one database (each run is claimed once).
     let jobs = cunjin_web::scheduler::spawn(

@@ -7,7 +7,11 @@ async fn the_sample_has_environments_probes_and_upcoming_demos(engine: TestEngin
     let db = TestDb::new(engine).await.unwrap();
     let store = db.store().await.unwrap();
     let ws = store.create_workspace("demo").await.unwrap().id;
-    let summary = store.seed_demo(ws, cunjin_store::today()).await.unwrap().unwrap();
+    let summary = store
+        .seed_demo(ws, cunjin_store::today())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((summary.environments, summary.demos), (2, 2));
     let envs = store.list_environments(ws).await.unwrap();
     assert_eq!(envs.len(), 2);
@@ -16,7 +20,10 @@ async fn the_sample_has_environments_probes_and_upcoming_demos(engine: TestEngin
     let probes = store.list_probes(ws, None).await.unwrap();
     assert_eq!(probes.len(), 6);
     assert!(probes.iter().any(|p| p.dataset.is_some()));
-    assert!(probes.iter().all(|p| p.last_run.is_none()), "nothing ran yet");
+    assert!(
+        probes.iter().all(|p| p.last_run.is_none()),
+        "nothing ran yet"
+    );
     let now = cunjin_store::demos::stored_time(chrono::Utc::now());
     let demos = store.list_demos(ws, Some(&now)).await.unwrap();
     assert_eq!(demos.len(), 2, "both are upcoming");
@@ -24,7 +31,10 @@ async fn the_sample_has_environments_probes_and_upcoming_demos(engine: TestEngin
         let d = store.get_demo(ws, d.id).await.unwrap();
         assert!(d.script.len() >= 5);
         assert!(d.script.iter().any(|i| i.must_show));
-        assert!(d.script.iter().any(|i| i.text.is_some()), "a bare promise on the script");
+        assert!(
+            d.script.iter().any(|i| i.text.is_some()),
+            "a bare promise on the script"
+        );
         assert!(d.environment_id.is_some() && d.deal_id.is_some());
         assert!(d.last_check.is_none());
     }

@@ -66,7 +66,7 @@ impl AppState {
         AppState {
             store,
             config: Arc::new(config),
-            prober: probing::Prober::new(16),
+            prober: probing::Prober::new(scheduler::SchedulerConfig::default().concurrency),
             metrics: Arc::default(),
         }
     }

@@ -29,8 +29,10 @@ impl Default for SchedulerConfig {
     fn default() -> Self {
         SchedulerConfig {
             tick: Duration::from_secs(5),
-            concurrency: 16,
-            job_timeout: Duration::from_secs(120),
+            // 2,000 probes that all time out after 5 s take 2000 / 64 × 5 s ≈ 156 s: within
+            // one 5-minute interval and within the job timeout (docs/demo-readiness.md).
+            concurrency: 64,
+            job_timeout: Duration::from_secs(300),
             retention_days: 90,
         }
     }

@@ -401,6 +401,26 @@ on_both_engines! {
         other.close().await;
     }
 
+    the_contract_is_in_the_openapi_document(app) {
+        let (_, doc) = app.get(&app.anonymous(), "/api/v1/openapi.json").await;
+        let paths = doc["paths"].as_object().unwrap();
+        for p in ["/api/v1/environments", "/api/v1/environments/{id}", "/api/v1/environments/{id}/run",
+                  "/api/v1/environments/{id}/runs", "/api/v1/probes", "/api/v1/probes/{id}", "/api/v1/demos",
+                  "/api/v1/demos/{id}", "/api/v1/demos/{id}/check", "/api/v1/demos/{id}/promises"] {
+            assert!(paths.contains_key(p), "{p}");
+        }
+        let schemas = &doc["components"]["schemas"];
+        for field in ["environment_id", "feature_id", "dataset", "method", "path", "expect_status", "expect_body", "expect_regex", "json_pointer", "json_value", "timeout_ms"] {
+            assert!(schemas["CreateProbe"]["properties"].get(field).is_some(), "{field}");
+        }
+        for field in ["customer_id", "deal_id", "environment_id", "starts_at", "attendees", "script"] {
+            assert!(schemas["CreateDemo"]["properties"].get(field).is_some(), "{field}");
+        }
+        for field in ["ready", "readiness", "items"] {
+            assert!(schemas["DemoCheck"]["properties"].get(field).is_some(), "{field}");
+        }
+    }
+
     old_probe_runs_are_deleted(app) {
         let s = setup(&app).await;
         let (_, probes) = app.get(&app.admin, "/api/v1/probes").await;
