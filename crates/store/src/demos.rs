@@ -430,13 +430,19 @@ impl Store {
         Ok(due)
     }
 
-    /// Claims an automatic check; exactly one instance gets `true`.
+    /// Claims an automatic check; exactly one instance gets `true`. One check also settles
+    /// every window the demo is already inside (a check within the last hour is also the
+    /// 24-hour check), so that a demo due for both is checked once, not once per instance.
     pub async fn claim_demo_check(&self, due: &DueCheck) -> Result<bool> {
+        let now = chrono::Utc::now();
         let n = sqlx::query(&format!(
-            "UPDATE demos SET {0} = $1 WHERE id = $2 AND {0} IS NULL",
+            "UPDATE demos SET check_24h_done_at = COALESCE(check_24h_done_at, $1), \
+             check_1h_done_at = CASE WHEN starts_at <= $2 THEN COALESCE(check_1h_done_at, $1) ELSE check_1h_done_at END \
+             WHERE id = $3 AND {} IS NULL",
             due.window.column()
         ))
-        .bind(now())
+        .bind(stored_time(now))
+        .bind(stored_time(now + chrono::Duration::hours(1)))
         .bind(due.demo_id)
         .execute(self.writer())
         .await?
@@ -518,14 +524,23 @@ impl Store {
                 },
             )
             .await?;
-            sqlx::query(
-                "UPDATE demo_items SET commitment_id = $1 WHERE workspace_id = $2 AND id = $3",
+            // Conditional, so that of two submissions racing past the check above one wins and
+            // the other rolls back whole.
+            let n = sqlx::query(
+                "UPDATE demo_items SET commitment_id = $1 WHERE workspace_id = $2 AND id = $3 AND commitment_id IS NULL",
             )
             .bind(c.id)
             .bind(workspace_id)
             .bind(item.id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "script item {} was recorded meanwhile",
+                    item.id
+                )));
+            }
             recorded.push(c);
         }
         sqlx::query(

@@ -82,11 +82,9 @@ pub async fn tick(store: &Store, prober: &Prober, config: &SchedulerConfig) -> T
     }
     match store.due_demo_checks(now).await {
         Ok(due) => {
-            let mut checking = std::collections::HashSet::new();
             for d in due {
                 match store.claim_demo_check(&d).await {
-                    // A demo created less than an hour ahead is due for both windows: one check.
-                    Ok(true) if checking.insert(d.demo_id) => {
+                    Ok(true) => {
                         report.demo_checks += 1;
                         let (store, prober, timeout) =
                             (store.clone(), prober.clone(), config.job_timeout);
@@ -118,7 +116,10 @@ pub fn spawn(store: Store, prober: Prober, config: SchedulerConfig) -> tokio::ta
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            tick(&store, &prober, &config).await;
+            // Each pass runs on its own, so that a slow environment does not hold back the
+            // check of a demo that starts soon; claims keep passes from doing the same work.
+            let (s, p, c) = (store.clone(), prober.clone(), config.clone());
+            tokio::spawn(async move { tick(&s, &p, &c).await });
             // Deleting old history is idempotent, so several instances may all do it.
             if last_retention.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 match store

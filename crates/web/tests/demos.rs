@@ -383,18 +383,35 @@ on_both_engines! {
             "script": [{"feature_id": s.features[0], "must_show": true}]
         })).await;
         assert_eq!(st, StatusCode::CREATED, "{soon}");
-        let (a, b) = tokio::join!(tick(&app.store, &p1, &config), tick(&other, &p2, &config));
-        assert_eq!(a.environment_runs + b.environment_runs, 1, "{a:?} {b:?}");
-        assert_eq!(a.demo_checks + b.demo_checks, 1, "{a:?} {b:?}");
-        // 4 probes from the environment run, 1 from the demo check.
+        // And one in ten hours: only its 24 h check is due.
+        let later = (chrono::Utc::now() + chrono::Duration::hours(10)).to_rfc3339();
+        let (st, later) = app.post(&app.admin, "/api/v1/demos", json!({
+            "customer_id": demo["customer_id"], "environment_id": s.env, "starts_at": later,
+            "script": [{"feature_id": s.features[2], "must_show": true}]
+        })).await;
+        assert_eq!(st, StatusCode::CREATED, "{later}");
+        let third = cunjin_store::Store::open(&app.db_url()).await.unwrap();
+        let p3 = Prober::new(4);
+        let (a, b, c) = tokio::join!(
+            tick(&app.store, &p1, &config),
+            tick(&other, &p2, &config),
+            tick(&third, &p3, &config)
+        );
+        assert_eq!(a.environment_runs + b.environment_runs + c.environment_runs, 1, "{a:?} {b:?} {c:?}");
+        assert_eq!(a.demo_checks + b.demo_checks + c.demo_checks, 2, "one per demo: {a:?} {b:?} {c:?}");
+        // 4 probes from the environment run, 1 from each demo check.
         let (_, runs) = app.get(&app.admin, &format!("/api/v1/environments/{}/runs", s.env)).await;
-        assert_eq!(runs.as_array().unwrap().len(), 5, "{runs}");
+        assert_eq!(runs.as_array().unwrap().len(), 6, "{runs}");
+        let (_, later) = app.get(&app.admin, &format!("/api/v1/demos/{}", later["id"])).await;
+        assert_eq!(later["last_check"]["trigger"], "24h");
+        assert_eq!(later["last_check"]["ready"], false, "its must-show item times out, without a recording: {later}");
         let (_, soon) = app.get(&app.admin, &format!("/api/v1/demos/{}", soon["id"])).await;
         assert_eq!(soon["last_check"]["ready"], true, "{soon}");
         assert!(["24h", "1h"].contains(&soon["last_check"]["trigger"].as_str().unwrap()));
         // Nothing is due any more: the next run is one interval away, the checks are done.
         let (a, b) = tokio::join!(tick(&app.store, &p1, &config), tick(&other, &p2, &config));
         assert_eq!((a, b), Default::default());
+        third.close().await;
         // The demo in January is not due yet.
         let (_, far) = app.get(&app.admin, &format!("/api/v1/demos/{}", s.demo)).await;
         assert!(far["last_check"].is_null());
