@@ -245,7 +245,143 @@ fn demo_from_row(r: &AnyRow) -> Result<Demo> {
     })
 }
 
+/// Changes to a demo; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct DemoChange {
+    /// New title.
+    pub title: Option<String>,
+    /// New start; the automatic checks are due again for the new time.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// New environment.
+    pub environment_id: Option<i64>,
+    /// New attendees.
+    pub attendees: Option<Vec<String>>,
+    /// A new script, replacing the old one (refused once promises were recorded from it).
+    pub script: Option<Vec<NewDemoItem>>,
+}
+
+fn check_attendees(list: &[String]) -> Result<Vec<String>> {
+    if list.len() > 100 {
+        return Err(cunjin_core::ParseError::new("attendees", "at most 100").into());
+    }
+    Ok(list
+        .iter()
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty())
+        .map(|a| required_text("attendees", a, 200))
+        .collect::<std::result::Result<_, _>>()?)
+}
+
+async fn insert_script(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    workspace_id: i64,
+    demo_id: i64,
+    script: &[NewDemoItem],
+) -> Result<()> {
+    if script.len() > 200 {
+        return Err(cunjin_core::ParseError::new("script", "at most 200 items").into());
+    }
+    for (i, item) in script.iter().enumerate() {
+        let text = item
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let text = match (item.feature_id, text) {
+            (Some(f), None) => {
+                get_feature_in(&mut **tx, workspace_id, f).await?;
+                None
+            }
+            (None, Some(t)) => Some(required_text("script", t, 500)?),
+            _ => {
+                return Err(cunjin_core::ParseError::new(
+                    "script",
+                    format!("item {}: give feature_id or text, one of them", i + 1),
+                )
+                .into())
+            }
+        };
+        sqlx::query(
+            "INSERT INTO demo_items (workspace_id, demo_id, position, feature_id, text, must_show) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(workspace_id)
+        .bind(demo_id)
+        .bind(i as i64)
+        .bind(item.feature_id)
+        .bind(text)
+        .bind(i64::from(item.must_show))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
+    /// Changes a demo in one transaction. A new start time makes the 24 h and 1 h checks due
+    /// again; a new script or environment drops the last check, which described the old one.
+    pub async fn update_demo(
+        &self,
+        workspace_id: i64,
+        id: i64,
+        change: DemoChange,
+    ) -> Result<Demo> {
+        let demo = self.get_demo(workspace_id, id).await?;
+        if let Some(e) = change.environment_id {
+            self.get_environment(workspace_id, e).await?;
+        }
+        let title = match change.title.as_deref() {
+            Some(t) => required_text("title", t, 300)?,
+            None => demo.title.clone(),
+        };
+        let attendees = match &change.attendees {
+            Some(a) => check_attendees(a)?,
+            None => demo.attendees.clone(),
+        };
+        if change.script.is_some() && demo.script.iter().any(|i| i.commitment_id.is_some()) {
+            return Err(StoreError::Conflict(
+                "promises were recorded from this script; it can no longer be replaced".into(),
+            ));
+        }
+        let moved = change
+            .starts_at
+            .map(stored_time)
+            .filter(|t| *t != demo.starts_at);
+        let stale = change.script.is_some()
+            || change
+                .environment_id
+                .is_some_and(|e| Some(e) != demo.environment_id);
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(
+            "UPDATE demos SET title = $1, attendees = $2, environment_id = $3, starts_at = $4, \
+             check_24h_done_at = CASE WHEN $5 = 1 THEN NULL ELSE check_24h_done_at END, \
+             check_1h_done_at = CASE WHEN $5 = 1 THEN NULL ELSE check_1h_done_at END, \
+             last_check = CASE WHEN $6 = 1 THEN NULL ELSE last_check END, \
+             last_checked_at = CASE WHEN $6 = 1 THEN NULL ELSE last_checked_at END \
+             WHERE workspace_id = $7 AND id = $8",
+        )
+        .bind(&title)
+        .bind(serde_json::to_string(&attendees).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(change.environment_id.or(demo.environment_id))
+        .bind(moved.clone().unwrap_or(demo.starts_at.clone()))
+        .bind(i64::from(moved.is_some()))
+        .bind(i64::from(stale))
+        .bind(workspace_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(script) = &change.script {
+            sqlx::query("DELETE FROM demo_items WHERE workspace_id = $1 AND demo_id = $2")
+                .bind(workspace_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            insert_script(&mut tx, workspace_id, id, script).await?;
+        }
+        tx.commit().await?;
+        self.get_demo(workspace_id, id).await
+    }
+
     /// Creates a demo with its script, in one transaction.
     pub async fn create_demo(&self, workspace_id: i64, new: NewDemo) -> Result<Demo> {
         let customer = self.get_customer(workspace_id, new.customer_id).await?;
@@ -263,20 +399,7 @@ impl Store {
             Some(t) if !t.is_empty() => required_text("title", t, 300)?,
             _ => format!("{} 演示 demo", customer.name),
         };
-        if new.attendees.len() > 100 || new.script.len() > 200 {
-            return Err(cunjin_core::ParseError::new(
-                "script",
-                "at most 200 items and 100 attendees",
-            )
-            .into());
-        }
-        let attendees: Vec<String> = new
-            .attendees
-            .iter()
-            .map(|a| a.trim())
-            .filter(|a| !a.is_empty())
-            .map(|a| required_text("attendees", a, 200))
-            .collect::<std::result::Result<_, _>>()?;
+        let attendees = check_attendees(&new.attendees)?;
         let mut tx = self.writer().begin().await?;
         let ts = now();
         let id: i64 = sqlx::query(
@@ -294,39 +417,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        for (i, item) in new.script.iter().enumerate() {
-            let text = item
-                .text
-                .as_deref()
-                .map(str::trim)
-                .filter(|t| !t.is_empty());
-            let text = match (item.feature_id, text) {
-                (Some(f), None) => {
-                    get_feature_in(&mut *tx, workspace_id, f).await?;
-                    None
-                }
-                (None, Some(t)) => Some(required_text("script", t, 500)?),
-                _ => {
-                    return Err(cunjin_core::ParseError::new(
-                        "script",
-                        format!("item {}: give feature_id or text, one of them", i + 1),
-                    )
-                    .into())
-                }
-            };
-            sqlx::query(
-                "INSERT INTO demo_items (workspace_id, demo_id, position, feature_id, text, must_show) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(workspace_id)
-            .bind(id)
-            .bind(i as i64)
-            .bind(item.feature_id)
-            .bind(text)
-            .bind(i64::from(item.must_show))
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_script(&mut tx, workspace_id, id, &new.script).await?;
         tx.commit().await?;
         self.get_demo(workspace_id, id).await
     }

@@ -287,6 +287,8 @@ on_both_engines! {
         assert_eq!(st, StatusCode::CONFLICT, "{e}");
         let (_, demo) = app.get(c, &format!("/api/v1/demos/{}", s.demo)).await;
         assert!(demo["promises_recorded_at"].is_string());
+        let (st, e) = app.patch(c, &format!("/api/v1/demos/{}", s.demo), json!({"script": [{"text": "x"}]})).await;
+        assert_eq!(st, StatusCode::CONFLICT, "the script promises were recorded from stays: {e}");
         assert_eq!(demo["script"][0]["commitment_id"], r[0]["id"]);
         let (st, _) = app.post(c, &format!("/api/v1/demos/{}/promises", s.demo), json!({"items": [{"item_id": s.items[2], "shown_as": "ppt"}]})).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
@@ -416,6 +418,38 @@ on_both_engines! {
         let (_, far) = app.get(&app.admin, &format!("/api/v1/demos/{}", s.demo)).await;
         assert!(far["last_check"].is_null());
         other.close().await;
+    }
+
+    a_demo_moved_or_rescripted_is_checked_again(app) {
+        let s = setup(&app).await;
+        let c = &app.admin;
+        let path = format!("/api/v1/demos/{}", s.demo);
+        app.post(c, &format!("{path}/check"), json!({})).await;
+        // Within the hour: the scheduler checks it (both windows at once).
+        let soon = (chrono::Utc::now() + chrono::Duration::minutes(20)).to_rfc3339();
+        let (st, d) = app.patch(c, &path, json!({"starts_at": soon, "attendees": ["赵主任"], "title": "改期演示"})).await;
+        assert_eq!(st, StatusCode::OK, "{d}");
+        assert_eq!(d["attendees"], json!(["赵主任"]));
+        assert_eq!(d["last_check"]["trigger"], "manual", "same script and environment: the check stays");
+        let config = SchedulerConfig::default();
+        assert_eq!(tick(&app.store, &Prober::new(4), &config).await.demo_checks, 1);
+        let (_, d) = app.get(c, &path).await;
+        assert!(["24h", "1h"].contains(&d["last_check"]["trigger"].as_str().unwrap()), "{d}");
+        // Moved again: the checks are due again.
+        let later = (chrono::Utc::now() + chrono::Duration::minutes(40)).to_rfc3339();
+        app.patch(c, &path, json!({"starts_at": later})).await;
+        assert_eq!(tick(&app.store, &Prober::new(4), &config).await.demo_checks, 1);
+        // A new script: the old talk track is dropped, the new one is all live.
+        let (st, d) = app.patch(c, &path, json!({"script": [{"feature_id": s.features[0], "must_show": true}]})).await;
+        assert_eq!(st, StatusCode::OK, "{d}");
+        assert!(d["last_check"].is_null());
+        assert_eq!(d["script"].as_array().unwrap().len(), 1);
+        let (_, check) = app.post(c, &format!("{path}/check"), json!({})).await;
+        assert_eq!((check["ready"].as_bool(), check["readiness"].as_f64()), (Some(true), Some(1.0)));
+        let (st, _) = app.patch(c, &path, json!({"starts_at": "tomorrow"})).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        let viewer = app.token_for(app.ws, Role::Viewer).await;
+        assert_eq!(app.patch(&viewer, &path, json!({"title": "x"})).await.0, StatusCode::FORBIDDEN);
     }
 
     the_contract_is_in_the_openapi_document(app) {

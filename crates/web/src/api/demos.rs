@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use cunjin_core::{Mode, Permission};
 use cunjin_store::commitments::Commitment;
-use cunjin_store::demos::{Demo, DemoCheck, NewDemo, NewDemoItem, PromisePick};
+use cunjin_store::demos::{Demo, DemoChange, DemoCheck, NewDemo, NewDemoItem, PromisePick};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -140,6 +140,55 @@ pub async fn get_demo(
 ) -> ApiResult<Json<Demo>> {
     caller.require(Permission::Read, "read")?;
     Ok(Json(state.store.get_demo(caller.ws(), id).await?))
+}
+
+/// Changes to a demo; absent fields are kept.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDemo {
+    /// New title.
+    pub title: Option<String>,
+    /// New start, RFC 3339; the automatic 24 h and 1 h checks are due again.
+    pub starts_at: Option<String>,
+    /// New environment.
+    pub environment_id: Option<i64>,
+    /// New attendees.
+    pub attendees: Option<Vec<String>>,
+    /// A new script replacing the old one (refused once promises were recorded from it).
+    pub script: Option<Vec<ScriptItemInput>>,
+}
+
+/// Changes a demo: a new time, environment, attendees or script. A new script or environment
+/// drops the last check.
+#[utoipa::path(patch, path = "/api/v1/demos/{id}", tag = "demos", request_body = UpdateDemo,
+    params(("id" = i64, Path, description = "Demo id")),
+    responses((status = 200, body = Demo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn update_demo(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<UpdateDemo>,
+) -> ApiResult<Json<Demo>> {
+    caller.require(Permission::RunDemos, "change demos")?;
+    let change = DemoChange {
+        title: body.title,
+        starts_at: body.starts_at.as_deref().map(parse_starts_at).transpose()?,
+        environment_id: body.environment_id,
+        attendees: body.attendees,
+        script: body.script.map(|s| {
+            s.into_iter()
+                .map(|i| NewDemoItem {
+                    feature_id: i.feature_id,
+                    text: i.text,
+                    must_show: i.must_show,
+                })
+                .collect()
+        }),
+    };
+    Ok(Json(
+        state.store.update_demo(caller.ws(), id, change).await?,
+    ))
 }
 
 /// Checks the demo now: runs its probes and answers the talk track — per item the mode and

@@ -103,7 +103,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(environments::delete_probe))
         .routes(routes!(demos::list_demos, demos::create_demo))
-        .routes(routes!(demos::get_demo))
+        .routes(routes!(demos::get_demo, demos::update_demo))
         .routes(routes!(demos::check))
         .routes(routes!(demos::record_promises))
         .split_for_parts();
