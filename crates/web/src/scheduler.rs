@@ -7,7 +7,10 @@
 
 use std::time::{Duration, Instant};
 
+use cunjin_store::demos::DueCheck;
+use cunjin_store::environments::DueRun;
 use cunjin_store::Store;
+use tracing::Instrument;
 
 use crate::probing::Prober;
 use crate::readiness::{check_demo, check_environment};
@@ -64,14 +67,12 @@ pub async fn tick(store: &Store, prober: &Prober, config: &SchedulerConfig) -> T
                         report.environment_runs += 1;
                         let (store, prober, timeout) =
                             (store.clone(), prober.clone(), config.job_timeout);
-                        jobs.spawn(async move {
-                            let run = check_environment(&store, &prober, d.workspace_id, d.environment_id);
-                            match tokio::time::timeout(timeout, run).await {
-                                Ok(Ok(c)) => tracing::info!(environment = d.environment_id, passed = c.passed, failed = c.failed, "scheduled probe run"),
-                                Ok(Err(e)) => tracing::warn!(environment = d.environment_id, error = %e, "scheduled probe run failed"),
-                                Err(_) => tracing::warn!(environment = d.environment_id, "scheduled probe run timed out"),
-                            }
-                        });
+                        let span = tracing::info_span!(
+                            "probe_run",
+                            environment = d.environment_id,
+                            workspace = d.workspace_id
+                        );
+                        jobs.spawn(environment_job(store, prober, d, timeout).instrument(span));
                     }
                     Ok(false) => {}
                     Err(e) => tracing::warn!(error = %e, "could not claim a probe run"),
@@ -88,14 +89,12 @@ pub async fn tick(store: &Store, prober: &Prober, config: &SchedulerConfig) -> T
                         report.demo_checks += 1;
                         let (store, prober, timeout) =
                             (store.clone(), prober.clone(), config.job_timeout);
-                        jobs.spawn(async move {
-                            let run = check_demo(&store, &prober, d.workspace_id, d.demo_id, d.window.as_str());
-                            match tokio::time::timeout(timeout, run).await {
-                                Ok(Ok(c)) => tracing::info!(demo = d.demo_id, ready = c.check.ready, window = d.window.as_str(), "automatic demo check"),
-                                Ok(Err(e)) => tracing::warn!(demo = d.demo_id, error = %e, "automatic demo check failed"),
-                                Err(_) => tracing::warn!(demo = d.demo_id, "automatic demo check timed out"),
-                            }
-                        });
+                        let span = tracing::info_span!(
+                            "demo_check",
+                            demo = d.demo_id,
+                            window = d.window.as_str()
+                        );
+                        jobs.spawn(demo_job(store, prober, d, timeout).instrument(span));
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "could not claim a demo check"),
@@ -106,6 +105,30 @@ pub async fn tick(store: &Store, prober: &Prober, config: &SchedulerConfig) -> T
     }
     while jobs.join_next().await.is_some() {}
     report
+}
+
+async fn environment_job(store: Store, prober: Prober, d: DueRun, timeout: Duration) {
+    let run = check_environment(&store, &prober, d.workspace_id, d.environment_id);
+    match tokio::time::timeout(timeout, run).await {
+        Ok(Ok(c)) => tracing::info!(passed = c.passed, failed = c.failed, "scheduled probe run"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "scheduled probe run failed"),
+        Err(_) => tracing::warn!("scheduled probe run timed out"),
+    }
+}
+
+async fn demo_job(store: Store, prober: Prober, d: DueCheck, timeout: Duration) {
+    let run = check_demo(
+        &store,
+        &prober,
+        d.workspace_id,
+        d.demo_id,
+        d.window.as_str(),
+    );
+    match tokio::time::timeout(timeout, run).await {
+        Ok(Ok(c)) => tracing::info!(ready = c.check.ready, "automatic demo check"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "automatic demo check failed"),
+        Err(_) => tracing::warn!("automatic demo check timed out"),
+    }
 }
 
 /// Runs the scheduler until the task is aborted.
