@@ -8,7 +8,9 @@
 pub mod commitment;
 pub mod gap;
 pub mod mode;
+pub mod probe;
 pub mod progress;
+pub mod readiness;
 pub mod request;
 pub mod roadmap;
 pub mod role;
@@ -19,7 +21,9 @@ pub mod values;
 pub use commitment::{Status, TransitionError};
 pub use gap::Gap;
 pub use mode::{Health, Mode};
+pub use probe::{Expectation, ExpectationFields, ProbeFailure, ProbeMethod};
 pub use progress::Gained;
+pub use readiness::{Note, TalkTrack};
 pub use request::{check_decision, Decision, DecisionError, DecisionInput, SourceRole};
 pub use roadmap::{
     CommitmentDemand, CommitmentTerm, FeatureInput, Requester, RoadmapWeights, ScoreTerms,
@@ -38,4 +42,13 @@ macro_rules! serialize_as_str {
         }
     )*};
 }
-serialize_as_str!(Stage, Mode, Status, Role, DealStage, Decision, SourceRole);
+serialize_as_str!(
+    Stage,
+    Mode,
+    Status,
+    Role,
+    DealStage,
+    Decision,
+    SourceRole,
+    ProbeMethod
+);

@@ -50,6 +50,10 @@ pub enum Permission {
     CreateRequest,
     /// Decide on requests (triage), link them to features, rotate the intake link.
     TriageRequests,
+    /// Create and change demo environments and their probes, and run probes now.
+    EditEnvironments,
+    /// Plan demos and run their readiness checks.
+    RunDemos,
 }
 
 impl Role {
@@ -103,6 +107,8 @@ impl Role {
             ShareStatusLink => matches!(self, Admin | Pm),
             CreateRequest => self != Viewer,
             TriageRequests => matches!(self, Admin | Pm),
+            EditEnvironments => matches!(self, Admin | Pm | Presales),
+            RunDemos => matches!(self, Admin | Pm | Presales | Sales),
         }
     }
 }
@@ -131,6 +137,8 @@ mod tests {
             ShareStatusLink,
             CreateRequest,
             TriageRequests,
+            EditEnvironments,
+            RunDemos,
         ] {
             assert!(!Role::Viewer.can(p), "{p:?}");
             assert!(Role::Admin.can(p), "{p:?}");
@@ -165,5 +173,24 @@ mod tests {
                 "{r}"
             );
         }
+    }
+
+    #[test]
+    fn demos_belong_to_presales_and_sales() {
+        use Permission::*;
+        let may = |p| {
+            Role::ALL
+                .into_iter()
+                .filter(|r| r.can(p))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            may(EditEnvironments),
+            [Role::Admin, Role::Pm, Role::Presales]
+        );
+        assert_eq!(
+            may(RunDemos),
+            [Role::Admin, Role::Pm, Role::Presales, Role::Sales]
+        );
     }
 }

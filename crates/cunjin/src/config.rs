@@ -22,6 +22,10 @@ pub struct FileConfig {
     pub request_timeout_s: Option<u64>,
     /// Mark the session cookie Secure.
     pub secure_cookies: Option<bool>,
+    /// Days of probe history to keep (default 90).
+    pub probe_retention_days: Option<u32>,
+    /// Probes running at once, across the server (default 64).
+    pub probe_concurrency: Option<usize>,
 }
 
 impl FileConfig {
@@ -42,13 +46,25 @@ pub struct Config {
     pub listen: String,
     /// HTTP settings.
     pub web: WebConfig,
+    /// Background jobs.
+    pub scheduler: cunjin_web::scheduler::SchedulerConfig,
 }
 
 impl Config {
     /// Flags and environment win over the file, the file over defaults.
     pub fn resolve(db: Option<String>, listen: Option<String>, file: FileConfig) -> Config {
         let defaults = WebConfig::default();
+        let jobs = cunjin_web::scheduler::SchedulerConfig::default();
+        let retention = std::env::var("CUNJIN_PROBE_RETENTION_DAYS")
+            .ok()
+            .and_then(|d| d.parse().ok())
+            .or(file.probe_retention_days);
         Config {
+            scheduler: cunjin_web::scheduler::SchedulerConfig {
+                retention_days: retention.unwrap_or(jobs.retention_days).max(1),
+                concurrency: file.probe_concurrency.unwrap_or(jobs.concurrency).max(1),
+                ..jobs
+            },
             db: db.or(file.db).unwrap_or_else(|| "cunjin.db".to_string()),
             listen: listen
                 .or(file.listen)
@@ -93,6 +109,15 @@ mod tests {
         assert_eq!(c.db, "cunjin.db");
         assert_eq!(c.listen, "127.0.0.1:8080");
         assert!(toml::from_str::<FileConfig>("dbb = \"x\"").is_err());
+        assert_eq!(
+            c.scheduler.retention_days, 90,
+            "90 days of probe history by default"
+        );
+        let file: FileConfig = toml::from_str("probe_retention_days = 30").unwrap();
+        assert_eq!(
+            Config::resolve(None, None, file).scheduler.retention_days,
+            30
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `cunjin` (寸进): the server and the command-line verbs people script.
 
+mod check;
 mod config;
 
 use std::io::BufRead;
@@ -23,7 +24,7 @@ struct Cli {
     /// Database: a SQLite file path (default cunjin.db), sqlite://FILE or postgres://USER@HOST/DB.
     #[arg(long, env = "CUNJIN_DB", global = true)]
     db: Option<String>,
-    /// Optional TOML file with the same settings (db, listen, max_body_bytes, request_timeout_s, secure_cookies).
+    /// Optional TOML file with the same settings (db, listen, max_body_bytes, request_timeout_s, secure_cookies, probe_retention_days, probe_concurrency).
     #[arg(long, env = "CUNJIN_CONFIG", global = true)]
     config: Option<std::path::PathBuf>,
     #[command(subcommand)]
@@ -58,6 +59,26 @@ enum Command {
         #[arg(long)]
         customer: Option<String>,
         /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Workspace id (default: the first).
+        #[arg(long)]
+        workspace: Option<i64>,
+    },
+    /// Check a demo's readiness, or a demo environment's probes, now, from this machine.
+    ///
+    /// Runs the probes (not through a server), keeps their results in the database and prints
+    /// the talk track: per scripted item how to show it (live, fallback, menu…) and why.
+    /// Exit status: 0 ready, 1 not ready, 2 could not check (unknown demo or environment, bad
+    /// URL, nothing answered) — so that cron or a CI pipeline can run it before a demo.
+    Check {
+        /// The demo id.
+        #[arg(long, required_unless_present = "env", conflicts_with = "env")]
+        demo: Option<i64>,
+        /// Or the environment's exact name: runs all its probes.
+        #[arg(long)]
+        env: Option<String>,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
         /// Workspace id (default: the first).
@@ -240,6 +261,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let ws = workspace_or_first(&store, workspace).await?;
             gap(&store, ws, customer.as_deref(), json).await
         }
+        Command::Check {
+            demo,
+            env,
+            json,
+            workspace,
+        } => {
+            let store = open(&config).await?;
+            let ws = workspace_or_first(&store, workspace).await?;
+            let code = check::run(&store, ws, demo, env.as_deref(), json).await;
+            store.close().await;
+            code
+        }
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&cunjin_web::openapi())?);
             Ok(ExitCode::SUCCESS)
@@ -330,8 +363,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         let ws = workspace_or_first(&store, None).await?;
         match store.seed_demo(ws, cunjin_store::today()).await? {
             Some(s) => println!(
-                "sample workspace ready / 示例数据已生成: {} products, {} features, {} customers, {} deals, {} commitments",
-                s.products, s.features, s.customers, s.deals, s.commitments
+                "sample workspace ready / 示例数据已生成: {} products, {} features, {} customers, {} deals, {} commitments, {} demo environments, {} demos",
+                s.products, s.features, s.customers, s.deals, s.commitments, s.environments, s.demos
             ),
             None => println!("the workspace already has data; sample not added / 工作区已有数据，未添加示例"),
         }
@@ -341,8 +374,18 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     println!("cunjin is running at http://{addr}/ / 寸进已启动");
-    let state = cunjin_web::AppState::new(store.clone(), config.web.clone());
+    let mut state = cunjin_web::AppState::new(store.clone(), config.web.clone());
+    // One bound on probes running at once, shared by "run now", checks and the scheduler.
+    state.prober = cunjin_web::probing::Prober::new(config.scheduler.concurrency);
+    // Scheduled probe runs, the checks 24 h and 1 h before demos, and history retention; safe
+    // with several instances on one database (each run is claimed once).
+    let jobs = cunjin_web::scheduler::spawn(
+        store.clone(),
+        state.prober.clone(),
+        config.scheduler.clone(),
+    );
     cunjin_web::serve(listener, state, shutdown_signal()).await?;
+    jobs.abort();
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

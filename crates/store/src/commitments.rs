@@ -242,20 +242,7 @@ impl Store {
         new: NewCommitment,
     ) -> Result<Commitment> {
         let mut tx = self.writer().begin().await?;
-        let id = record_promise_in(&mut tx, workspace_id, actor, new).await?;
-        let c = load_in(&mut tx, workspace_id, id).await?;
-        audit::record(
-            &mut tx,
-            workspace_id,
-            "commitment",
-            id,
-            "create",
-            actor,
-            None::<&()>,
-            Some(&c),
-            None,
-        )
-        .await?;
+        let c = record_promise_audited_in(&mut tx, workspace_id, actor, new).await?;
         tx.commit().await?;
         Ok(c)
     }
@@ -467,6 +454,30 @@ impl Store {
         tx.commit().await?;
         Ok(after)
     }
+}
+
+/// Records a promise inside a caller's transaction, with its audit entry.
+pub(crate) async fn record_promise_audited_in(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    actor: &str,
+    new: NewCommitment,
+) -> Result<Commitment> {
+    let id = record_promise_in(tx, workspace_id, actor, new).await?;
+    let c = load_in(tx, workspace_id, id).await?;
+    audit::record(
+        tx,
+        workspace_id,
+        "commitment",
+        id,
+        "create",
+        actor,
+        None::<&()>,
+        Some(&c),
+        None,
+    )
+    .await?;
+    Ok(c)
 }
 
 /// Inserts a promise inside a caller's transaction and returns its id.

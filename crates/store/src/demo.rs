@@ -38,6 +38,10 @@ pub struct SeedSummary {
     pub releases: usize,
     /// Requests.
     pub requests: usize,
+    /// Demo environments.
+    pub environments: usize,
+    /// Upcoming demos.
+    pub demos: usize,
 }
 
 /// Who records the sample data in the audit trail.
@@ -654,6 +658,10 @@ impl Store {
             }
         }
         let requests = self.seed_demo_requests(ws, &features, &customers).await?;
+        // Demo readiness: environments with probes, and two upcoming demos with their scripts.
+        let (environments, demos) =
+            crate::demos::seed_demos(self, ws, today, |k| feature_of(k).map(|f| f.0), &deals)
+                .await?;
 
         Ok(Some(SeedSummary {
             products: self.list_products(ws).await?.len(),
@@ -666,6 +674,8 @@ impl Store {
             commitments: recorded.len(),
             releases: RELEASES.len(),
             requests,
+            environments,
+            demos,
         }))
     }
 }

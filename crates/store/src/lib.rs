@@ -12,6 +12,8 @@ pub mod commitments;
 pub mod customers;
 pub mod demo;
 mod demo_requests;
+pub mod demos;
+pub mod environments;
 pub mod gap;
 pub mod progress;
 pub mod releases;

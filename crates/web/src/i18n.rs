@@ -4,6 +4,7 @@
 use axum::http::HeaderMap;
 
 mod delivery;
+mod demos;
 mod ledger;
 mod requests;
 
@@ -17,8 +18,12 @@ pub enum Lang {
 }
 
 /// The message tables of each part of the UI: (key, 中文, English).
-const TABLES: &[&[(&str, &str, &str)]] =
-    &[ledger::MESSAGES, delivery::MESSAGES, requests::MESSAGES];
+const TABLES: &[&[(&str, &str, &str)]] = &[
+    ledger::MESSAGES,
+    delivery::MESSAGES,
+    requests::MESSAGES,
+    demos::MESSAGES,
+];
 
 /// A value handed over as itself or through references, as templates do.
 pub trait Val<T> {

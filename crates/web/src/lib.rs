@@ -10,6 +10,9 @@ pub mod extract;
 pub mod i18n;
 pub mod intake;
 mod metrics;
+pub mod probing;
+pub mod readiness;
+pub mod scheduler;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -54,6 +57,8 @@ pub struct AppState {
     pub store: Store,
     /// Server settings.
     pub config: Arc<WebConfig>,
+    /// Sends demo-environment probes, bounded across the server.
+    pub prober: probing::Prober,
     metrics: Arc<metrics::Metrics>,
     /// Rate limits of the public intake link.
     pub intake: Arc<intake::IntakeLimiter>,
@@ -65,6 +70,7 @@ impl AppState {
         AppState {
             store,
             config: Arc::new(config),
+            prober: probing::Prober::new(scheduler::SchedulerConfig::default().concurrency),
             metrics: Arc::default(),
             intake: Arc::new(intake::IntakeLimiter::new(Default::default())),
         }

@@ -4,8 +4,11 @@ mod catalogue;
 mod commitments;
 pub use commitments::CreateCommitment;
 mod customers;
+mod demos;
 mod progress;
 mod releases;
+pub use demos::{parse_starts_at, CreateDemo, ScriptItemInput};
+mod environments;
 mod reports;
 pub mod requests;
 mod session;
@@ -36,6 +39,7 @@ use crate::AppState;
         (name = "reports", description = "Gap and roadmap"),
         (name = "delivery", description = "Releases, delivery to customers, release notes, status links"),
         (name = "requests", description = "Requests, triage decisions, search, intake and status links"),
+        (name = "demos", description = "Demo environments, probes, demos and their readiness"),
     )
 )]
 struct ApiDoc;
@@ -109,6 +113,25 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(requests::rotate_intake_link))
         .routes(routes!(requests::intake))
         .routes(routes!(requests::request_status))
+        .routes(routes!(
+            environments::list_environments,
+            environments::create_environment
+        ))
+        .routes(routes!(
+            environments::get_environment,
+            environments::update_environment
+        ))
+        .routes(routes!(environments::run_environment))
+        .routes(routes!(environments::environment_runs))
+        .routes(routes!(
+            environments::list_probes,
+            environments::create_probe
+        ))
+        .routes(routes!(environments::delete_probe))
+        .routes(routes!(demos::list_demos, demos::create_demo))
+        .routes(routes!(demos::get_demo, demos::update_demo))
+        .routes(routes!(demos::check))
+        .routes(routes!(demos::record_promises))
         .split_for_parts();
     let doc_json = doc.clone();
     let router = router

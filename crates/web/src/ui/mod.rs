@@ -7,6 +7,7 @@
 
 mod chart;
 mod delivery;
+mod demos;
 mod pages;
 mod requests;
 mod views;
@@ -72,6 +73,26 @@ pub fn router() -> Router<AppState> {
             "/intake/{token}",
             get(requests::intake_form).post(requests::intake_post),
         )
+        .route(
+            "/environments",
+            get(demos::environments).post(demos::create_environment),
+        )
+        .route(
+            "/environments/{id}",
+            get(demos::environment).post(demos::update_environment),
+        )
+        .route("/environments/{id}/run", post(demos::run_environment))
+        .route("/environments/{id}/probes", post(demos::create_probe))
+        .route(
+            "/environments/{id}/probes/{pid}/delete",
+            post(demos::delete_probe),
+        )
+        .route("/demos", get(demos::demos).post(demos::create_demo))
+        .route("/demos/new", get(demos::new_demo))
+        .route("/demos/{id}", get(demos::demo))
+        .route("/demos/{id}/check", post(demos::check))
+        .route("/demos/{id}/promises", post(demos::record_promises))
+        .route("/demos/{id}/talk-track", get(demos::talk_track))
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
 }

@@ -86,6 +86,17 @@ impl TestApp {
         client
     }
 
+    /// The database URL, to open a second store on it (a second `cunjin serve` instance).
+    pub fn db_url(&self) -> String {
+        self._db.url.clone()
+    }
+
+    pub async fn delete(&self, client: &Client, path: &str) -> (StatusCode, Value) {
+        let res = client.delete(self.url(path)).send().await.unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
