@@ -7,6 +7,7 @@
 
 pub mod commitment;
 pub mod gap;
+pub mod hats;
 pub mod mode;
 pub mod roadmap;
 pub mod role;
@@ -15,6 +16,7 @@ pub mod values;
 
 pub use commitment::{Status, TransitionError};
 pub use gap::Gap;
+pub use hats::Hat;
 pub use mode::{Health, Mode};
 pub use roadmap::{
     CommitmentDemand, CommitmentTerm, FeatureInput, Requester, RoadmapWeights, ScoreTerms,
@@ -33,4 +35,4 @@ macro_rules! serialize_as_str {
         }
     )*};
 }
-serialize_as_str!(Stage, Mode, Status, Role, DealStage);
+serialize_as_str!(Stage, Mode, Status, Role, DealStage, Hat);

@@ -40,6 +40,10 @@ pub enum Permission {
     UseTokens,
     /// Add users and change roles.
     ManageUsers,
+    /// Record one's own time (hats).
+    LogTime,
+    /// Record or remove time for somebody else.
+    LogTimeForOthers,
 }
 
 impl Role {
@@ -88,6 +92,8 @@ impl Role {
             EditCustomers => matches!(self, Admin | Pm | Presales | Sales | Leader),
             RecordPromise => matches!(self, Admin | Pm | Presales | Sales | Implementation),
             ChangeCommitment => matches!(self, Admin | Pm | Presales | Implementation),
+            LogTime => self != Viewer,
+            LogTimeForOthers => matches!(self, Admin | Pm),
         }
     }
 }
@@ -111,6 +117,8 @@ mod tests {
             RecordPromise,
             ChangeCommitment,
             ManageUsers,
+            LogTime,
+            LogTimeForOthers,
         ] {
             assert!(!Role::Viewer.can(p), "{p:?}");
             assert!(Role::Admin.can(p), "{p:?}");

@@ -12,6 +12,7 @@ pub mod commitments;
 pub mod customers;
 pub mod demo;
 pub mod gap;
+pub mod hats;
 pub mod roadmap;
 pub mod testing;
 pub mod workspaces;

@@ -3,6 +3,7 @@
 
 use axum::http::HeaderMap;
 
+mod hats;
 mod ledger;
 
 /// A UI language.
@@ -15,7 +16,7 @@ pub enum Lang {
 }
 
 /// The message tables of each part of the UI: (key, 中文, English).
-const TABLES: &[&[(&str, &str, &str)]] = &[ledger::MESSAGES];
+const TABLES: &[&[(&str, &str, &str)]] = &[ledger::MESSAGES, hats::MESSAGES];
 
 /// A value handed over as itself or through references, as templates do.
 pub trait Val<T> {
@@ -98,6 +99,17 @@ impl Lang {
             .position(|x| *x == s.val())
             .unwrap_or(0);
         self.t(STATUS_KEYS[i])
+    }
+
+    /// The name of a hat.
+    pub fn hat(&self, h: impl Val<cunjin_core::Hat>) -> &'static str {
+        match h.val() {
+            cunjin_core::Hat::Planning => self.t("hat.planning"),
+            cunjin_core::Hat::Implementation => self.t("hat.implementation"),
+            cunjin_core::Hat::Testing => self.t("hat.testing"),
+            cunjin_core::Hat::Presales => self.t("hat.presales"),
+            cunjin_core::Hat::Relay => self.t("hat.relay"),
+        }
     }
 
     /// The `lang` attribute of the page.

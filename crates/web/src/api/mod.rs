@@ -4,6 +4,7 @@ mod catalogue;
 mod commitments;
 pub use commitments::CreateCommitment;
 mod customers;
+pub mod hats;
 mod reports;
 mod session;
 
@@ -31,6 +32,7 @@ use crate::AppState;
         (name = "customers", description = "Customers and deals"),
         (name = "commitments", description = "Promises, criteria, transitions, audit"),
         (name = "reports", description = "Gap and roadmap"),
+        (name = "hats", description = "Where the product manager's time goes"),
     )
 )]
 struct ApiDoc;
@@ -83,6 +85,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::gap))
         .routes(routes!(reports::customer_gap))
         .routes(routes!(reports::roadmap))
+        .routes(routes!(hats::list_time_entries, hats::create_time_entry))
+        .routes(routes!(hats::delete_time_entry))
+        .routes(routes!(hats::hats_report))
         .split_for_parts();
     let doc_json = doc.clone();
     let router = router

@@ -5,6 +5,7 @@
 // add noise to every handler.
 #![allow(clippy::result_large_err)]
 
+mod hats;
 mod pages;
 mod views;
 
@@ -44,6 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/promises/new", get(pages::promise_form))
         .route("/promises", post(pages::record_promise))
         .route("/roadmap", get(pages::roadmap))
+        .route("/hats", get(hats::page).post(hats::record))
+        .route("/hats/{id}/delete", post(hats::delete))
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
 }
