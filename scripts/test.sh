@@ -55,7 +55,9 @@ cargo build --workspace --locked
 cargo test --workspace --locked
 
 step "Browser test on SQLite"
-export CUNJIN_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/cunjin"
+target_dir="${CARGO_TARGET_DIR:-target}"
+[[ "$target_dir" = /* ]] || target_dir="$PWD/$target_dir"
+export CUNJIN_BIN="$target_dir/debug/cunjin"
 (cd tests/browser && node --test)
 
 step "Browser test on PostgreSQL"

@@ -37,6 +37,11 @@ pub enum TransitionError {
         /// Requested status.
         to: Status,
     },
+    /// Only a feature that works in the product can be deployed at a customer.
+    #[error(
+        "the feature is only at stage {0}: it must be built or released before it is delivered"
+    )]
+    NotBuilt(crate::stage::Stage),
     /// Sign-off needs every acceptance criterion met.
     #[error("{unmet} acceptance criteria are not met yet")]
     CriteriaUnmet {
@@ -111,6 +116,16 @@ impl Status {
     }
 }
 
+/// Checks that a commitment on a feature at `stage` can be marked delivered: delivered means
+/// deployed at the customer, which needs a feature that works (built or released).
+pub fn check_deliverable(stage: crate::stage::Stage) -> Result<(), TransitionError> {
+    if stage.works() {
+        Ok(())
+    } else {
+        Err(TransitionError::NotBuilt(stage))
+    }
+}
+
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -148,6 +163,16 @@ mod tests {
         );
         assert_eq!(Waived.transition(Open, Some("reinstated"), 0), Ok(Open));
         assert_eq!(Delivered.transition(Open, Some("rolled back"), 0), Ok(Open));
+    }
+
+    #[test]
+    fn only_working_features_are_delivered() {
+        use crate::stage::Stage;
+        assert!(check_deliverable(Stage::Built).is_ok());
+        assert!(check_deliverable(Stage::Released).is_ok());
+        for s in [Stage::Idea, Stage::Designed, Stage::Stubbed] {
+            assert_eq!(check_deliverable(s), Err(TransitionError::NotBuilt(s)));
+        }
     }
 
     #[test]

@@ -158,6 +158,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             password_stdin,
             workspace,
         }) => {
+            let email = Email::parse(&email)?;
+            let role = Role::parse(&role)?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else if let Ok(p) = std::env::var("CUNJIN_USER_PASSWORD") {
+                (p, false)
+            } else {
+                (cunjin_store::auth::generate_password(), true)
+            };
+            cunjin_store::auth::check_password(&password)?;
             let store = open(&config).await?;
             let ws = match workspace {
                 Some(w) => w,
@@ -171,21 +183,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 },
             };
-            let (password, generated) = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line)?;
-                (line.trim_end_matches(['\r', '\n']).to_string(), false)
-            } else if let Ok(p) = std::env::var("CUNJIN_USER_PASSWORD") {
-                (p, false)
-            } else {
-                (cunjin_store::auth::generate_password(), true)
-            };
             let user = store
                 .create_user(NewUser {
                     workspace_id: ws,
-                    email: Email::parse(&email)?,
+                    email,
                     name: &name,
-                    role: Role::parse(&role)?,
+                    role,
                     password: &password,
                 })
                 .await?;

@@ -76,7 +76,14 @@ on_both_engines! {
         assert_eq!(o.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&o.stderr).contains("viewer"), "the error lists the roles");
         let o = cunjin(&db.url, &["user", "add", "--email", "gen@y.cn"]);
-        assert!(stdout(&o).contains("password"), "a generated password is shown once");
+        assert!(o.status.success(), "{o:?}");
+        let generated = stdout(&o)
+            .lines()
+            .find_map(|l| l.strip_prefix("password / 密码: ").map(str::to_string))
+            .expect("a generated password is shown once");
+        assert!(store.verify_login("gen@y.cn", &generated).await.unwrap().is_some());
+        let o = cunjin(&db.url, &["user", "add", "--email", "short@y.cn", "--password-stdin"]);
+        assert_eq!(o.status.code(), Some(2), "an empty password is refused");
     }
 
     a_second_workspace_with_its_own_users(db) {

@@ -79,8 +79,8 @@ fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Hashes a password with argon2id.
-pub fn hash_password(password: &str) -> Result<String> {
+/// Checks a password's length.
+pub fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ParseError::new(
             "password",
@@ -88,6 +88,12 @@ pub fn hash_password(password: &str) -> Result<String> {
         )
         .into());
     }
+    Ok(())
+}
+
+/// Hashes a password with argon2id.
+pub fn hash_password(password: &str) -> Result<String> {
+    check_password(password)?;
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -129,7 +135,12 @@ const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.name, u.role";
 impl Store {
     /// Adds a user with an argon2id-hashed password.
     pub async fn create_user(&self, new: NewUser<'_>) -> Result<User> {
-        let hash = hash_password(new.password)?;
+        check_password(new.password)?;
+        let password = new.password.to_string();
+        // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("password hashing stopped: {e}")))??;
         let name = match new.name.trim() {
             "" => new
                 .email
@@ -152,7 +163,8 @@ impl Store {
         .bind(now())
         .fetch_one(self.writer())
         .await
-        .map_err(|e| conflict_on_unique(e, || format!("a user {} already exists", new.email)))?
+        // Addresses are unique across workspaces; the message does not say where the other one is.
+        .map_err(|e| conflict_on_unique(e, || format!("the address {} cannot be used", new.email)))?
         .try_get(0)?;
         Ok(User {
             id,
@@ -189,6 +201,10 @@ impl Store {
     pub async fn ensure_first_admin(&self, password: Option<&str>) -> Result<Option<FirstAdmin>> {
         if self.count_users().await? > 0 {
             return Ok(None);
+        }
+        if let Some(p) = password {
+            // Refuse a bad password before the workspace is written.
+            check_password(p)?;
         }
         let workspace = match self.first_workspace().await? {
             Some(w) => w,

@@ -145,7 +145,7 @@ impl Store {
 
     /// The products of a workspace, by name.
     pub async fn list_products(&self, workspace_id: i64) -> Result<Vec<Product>> {
-        sqlx::query("SELECT id, name FROM products WHERE workspace_id = $1 ORDER BY name, id")
+        let mut list = sqlx::query("SELECT id, name FROM products WHERE workspace_id = $1")
             .bind(workspace_id)
             .fetch_all(self.reader())
             .await?
@@ -156,7 +156,11 @@ impl Store {
                     name: r.try_get(1)?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        // Sorted here, by code point: PostgreSQL's ORDER BY follows the database's collation and
+        // would order Chinese names differently from SQLite.
+        list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(list)
     }
 
     /// One product.
@@ -206,8 +210,7 @@ impl Store {
     ) -> Result<Vec<Feature>> {
         sqlx::query(&format!(
             "SELECT {FEATURE_COLUMNS} FROM features WHERE workspace_id = $1 \
-             AND ($2 IS NULL OR product_id = $2) AND ($3 IS NULL OR stage = $3) \
-             ORDER BY product_id, menu_path, id"
+             AND ($2 IS NULL OR product_id = $2) AND ($3 IS NULL OR stage = $3)"
         ))
         .bind(workspace_id)
         .bind(filter.product_id)
@@ -216,7 +219,14 @@ impl Store {
         .await?
         .iter()
         .map(feature_from_row)
-        .collect()
+        .collect::<Result<Vec<_>>>()
+        .map(|mut list| {
+            // By code point, the same on both engines (see `list_products`).
+            list.sort_by(|a, b| {
+                (a.product_id, &a.menu_path, a.id).cmp(&(b.product_id, &b.menu_path, b.id))
+            });
+            list
+        })
     }
 
     /// One feature.
@@ -414,21 +424,22 @@ pub(crate) async fn find_or_create_idea(
 }
 
 async fn unsorted_product(tx: &mut Transaction<'_, Any>, workspace_id: i64) -> Result<i64> {
-    let found = sqlx::query("SELECT id FROM products WHERE workspace_id = $1 AND name = $2")
-        .bind(workspace_id)
-        .bind(UNSORTED_PRODUCT)
-        .fetch_optional(&mut **tx)
-        .await?;
-    if let Some(r) = found {
-        return Ok(r.try_get(0)?);
-    }
-    Ok(sqlx::query(
-        "INSERT INTO products (workspace_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+    // Insert-if-missing in one statement: two first free-text promises at once must not collide.
+    sqlx::query(
+        "INSERT INTO products (workspace_id, name, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (workspace_id, name) DO NOTHING",
     )
     .bind(workspace_id)
     .bind(UNSORTED_PRODUCT)
     .bind(now())
-    .fetch_one(&mut **tx)
-    .await?
-    .try_get(0)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(
+        sqlx::query("SELECT id FROM products WHERE workspace_id = $1 AND name = $2")
+            .bind(workspace_id)
+            .bind(UNSORTED_PRODUCT)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?,
+    )
 }

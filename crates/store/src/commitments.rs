@@ -191,6 +191,22 @@ async fn load_in(tx: &mut Transaction<'_, Any>, workspace_id: i64, id: i64) -> R
     Ok(finish(c))
 }
 
+/// Takes the commitment's row lock (PostgreSQL) or the write lock (SQLite) before it is read,
+/// so that two changes to one commitment cannot both act on the same old state.
+async fn lock_in(tx: &mut Transaction<'_, Any>, workspace_id: i64, id: i64) -> Result<()> {
+    let done =
+        sqlx::query("UPDATE commitments SET updated_at = $1 WHERE workspace_id = $2 AND id = $3")
+            .bind(now())
+            .bind(workspace_id)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found("commitment", id));
+    }
+    Ok(())
+}
+
 async fn insert_criterion(
     tx: &mut Transaction<'_, Any>,
     workspace_id: i64,
@@ -315,7 +331,11 @@ impl Store {
         reason: Option<&str>,
     ) -> Result<Commitment> {
         let mut tx = self.writer().begin().await?;
+        lock_in(&mut tx, workspace_id, id).await?;
         let before = load_in(&mut tx, workspace_id, id).await?;
+        if to == Status::Delivered && before.status != Status::Delivered {
+            cunjin_core::commitment::check_deliverable(before.stage)?;
+        }
         let to = before.status.transition(to, reason, before.unmet())?;
         sqlx::query("UPDATE commitments SET status = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4")
             .bind(to.as_str())
@@ -352,6 +372,7 @@ impl Store {
         met: bool,
     ) -> Result<Commitment> {
         let mut tx = self.writer().begin().await?;
+        lock_in(&mut tx, workspace_id, commitment_id).await?;
         let before = load_in(&mut tx, workspace_id, commitment_id).await?;
         if !before.criteria.iter().any(|k| k.id == criterion_id) {
             return Err(StoreError::not_found("criterion", criterion_id));
@@ -406,6 +427,7 @@ impl Store {
         text: &str,
     ) -> Result<Commitment> {
         let mut tx = self.writer().begin().await?;
+        lock_in(&mut tx, workspace_id, commitment_id).await?;
         let before = load_in(&mut tx, workspace_id, commitment_id).await?;
         if !before.status.is_live() {
             return Err(StoreError::Conflict(format!(

@@ -108,21 +108,23 @@ impl Store {
 
     /// The customers of a workspace, by name.
     pub async fn list_customers(&self, workspace_id: i64) -> Result<Vec<Customer>> {
-        sqlx::query(
-            "SELECT id, name, weight FROM customers WHERE workspace_id = $1 ORDER BY name, id",
-        )
-        .bind(workspace_id)
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Customer {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                weight: r.try_get(2)?,
-            })
-        })
-        .collect()
+        let mut list =
+            sqlx::query("SELECT id, name, weight FROM customers WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_all(self.reader())
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(Customer {
+                        id: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                        weight: r.try_get(2)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+        // By code point, the same on both engines (PostgreSQL's collation would differ).
+        list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(list)
     }
 
     /// One customer.

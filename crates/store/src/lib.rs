@@ -218,9 +218,10 @@ pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Today's date in UTC.
+/// Today's date where the server runs (set `TZ`, e.g. Asia/Shanghai): due dates and urgency are
+/// about the customer's calendar day, not UTC's.
 pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    chrono::Local::now().date_naive()
 }
 
 /// Reads a stored ISO date.

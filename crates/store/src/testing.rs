@@ -16,13 +16,16 @@ pub enum TestEngine {
     Postgres,
 }
 
-/// A database that exists for one test.
+/// A database that exists for one test; dropped (SQLite file removed, PostgreSQL database
+/// dropped) when the test ends.
 #[derive(Debug)]
 pub struct TestDb {
     /// The URL to hand to `Store::open` or `cunjin --db`.
     pub url: String,
     /// Keeps the SQLite file's directory alive.
     _dir: Option<std::path::PathBuf>,
+    /// The PostgreSQL database to drop.
+    pg_name: Option<String>,
 }
 
 /// The PostgreSQL server used by tests.
@@ -50,6 +53,7 @@ impl TestDb {
                 Ok(TestDb {
                     url,
                     _dir: Some(dir),
+                    pg_name: None,
                 })
             }
             TestEngine::Postgres => {
@@ -68,6 +72,7 @@ impl TestDb {
                 Ok(TestDb {
                     url: format!("{base}/{unique}"),
                     _dir: None,
+                    pg_name: Some(unique),
                 })
             }
         }
@@ -84,5 +89,57 @@ impl Drop for TestDb {
         if let Some(dir) = &self._dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+        if let Some(name) = self.pg_name.take() {
+            // Drop is not async and may run inside a runtime: a thread of its own does the work.
+            let dropped = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async {
+                    let mut conn = sqlx::AnyConnection::connect(&test_pg_url()).await.ok()?;
+                    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                        .await
+                        .ok()?;
+                    conn.close().await.ok()
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Some(()))) {
+                eprintln!(
+                    "note: the test database could not be dropped; the test script drops it later"
+                );
+            }
+        }
     }
+}
+
+/// The number of rows in every table, to prove that a refused request wrote nothing.
+pub async fn row_counts(store: &Store) -> Result<std::collections::BTreeMap<String, i64>> {
+    use sqlx::Row;
+    let list = match store.engine() {
+        crate::Engine::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'"
+        }
+        crate::Engine::Postgres => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'"
+        }
+    };
+    let tables: Vec<String> = sqlx::query(list)
+        .fetch_all(store.reader())
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    let mut counts = std::collections::BTreeMap::new();
+    for t in tables {
+        let n: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {t}"))
+            .fetch_one(store.reader())
+            .await?
+            .try_get(0)?;
+        counts.insert(t, n);
+    }
+    Ok(counts)
 }

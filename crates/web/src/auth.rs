@@ -74,6 +74,16 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
     )
 }
 
+/// A path on this site to send a person back to: starts with one `/`, printable ASCII only, no
+/// backslash. Browsers drop tabs and newlines and read `\` as `/`, so `/\t/evil.example` or
+/// `/\evil.example` would otherwise leave the site.
+pub fn local_path(p: &str) -> Option<&str> {
+    let ok = p.starts_with('/')
+        && !p.starts_with("//")
+        && p.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    ok.then_some(p)
+}
+
 /// A `Set-Cookie` value that ends the session in the browser.
 pub fn clear_session_cookie() -> String {
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
@@ -81,14 +91,14 @@ pub fn clear_session_cookie() -> String {
 
 /// Cookie-authenticated writes must come from this site's own pages: a browser always sends
 /// `Origin` on a cross-site POST, so a foreign origin is refused.
-fn same_origin(parts: &Parts) -> bool {
-    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+pub fn same_origin(method: &Method, headers: &HeaderMap) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
     }
-    let Some(origin) = parts.headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok());
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok());
     let origin_host = origin.split_once("://").map(|(_, h)| h);
     origin_host.is_some() && origin_host == host
 }
@@ -114,7 +124,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Call
     }
     if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
         if let Some(user) = state.store.user_for_session(token).await? {
-            if !same_origin(parts) {
+            if !same_origin(&parts.method, &parts.headers) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "cross_origin",
@@ -137,5 +147,27 @@ impl FromRequestParts<AppState> for Caller {
         authenticate(parts, state)
             .await?
             .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_our_own_paths() {
+        assert_eq!(local_path("/customers/1?x=1"), Some("/customers/1?x=1"));
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "/\\/x",
+            "https://evil.example",
+            "/a\nb",
+            "",
+            "/客户",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
     }
 }

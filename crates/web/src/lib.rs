@@ -75,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
@@ -98,6 +99,19 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn method_not_allowed(uri: axum::http::Uri) -> axum::response::Response {
+    let e = error::ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this address does not take that method; see /api/v1/openapi.json",
+    );
+    if uri.path().starts_with("/api/") {
+        e.into_response()
+    } else {
+        (StatusCode::METHOD_NOT_ALLOWED, e.message).into_response()
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {

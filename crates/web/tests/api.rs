@@ -96,6 +96,14 @@ on_both_engines! {
 
     bad_input_gets_a_clear_4xx_and_writes_nothing(app) {
         let ids = app.catalogue().await;
+        // Delivering what is not built yet.
+        let (_, c) = app.post(&app.admin, "/api/v1/commitments", json!({"customer_id": ids.customer, "feature_id": ids.feature})).await;
+        let (s, e) = app.post(&app.admin, &format!("/api/v1/commitments/{}/transition", c["id"]), json!({"to": "delivered"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error_code(&e), "invalid_transition");
+        assert!(e["error"]["message"].as_str().unwrap().contains("built or released"), "{e}");
+        let (_, trail) = app.get(&app.admin, &format!("/api/v1/commitments/{}/audit", c["id"])).await;
+        assert_eq!(trail.as_array().unwrap().len(), 1, "the refused step left no trace");
         let before = app.footprint().await;
         let c = &app.admin;
         // Bad JSON.
@@ -152,11 +160,37 @@ on_both_engines! {
         let (s, e) = app.post(c, "/api/v1/customers", json!({"name": big})).await;
         assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(error_code(&e), "payload_too_large");
+        // A method the address does not take.
+        let res = c.delete(app.url("/api/v1/products")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(error_code(&res.json().await.unwrap()), "method_not_allowed");
+        // A token body of the wrong shape.
+        let (s, e) = app.post(c, "/api/v1/tokens", json!({"name": 5})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
         // Duplicate name.
         let (s, e) = app.post(c, "/api/v1/customers", json!({"name": "华西第一人民医院"})).await;
         assert_eq!(s, StatusCode::CONFLICT);
         assert_eq!(error_code(&e), "conflict");
         assert_eq!(app.footprint().await, before, "nothing was written");
+    }
+
+    every_documented_operation_wants_credentials(app) {
+        let (_, doc) = app.get(&app.anonymous(), "/api/v1/openapi.json").await;
+        let anon = app.anonymous();
+        let mut checked = 0;
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            if path == "/api/v1/auth/login" || path == "/api/v1/auth/logout" {
+                continue;
+            }
+            let concrete = path.split('/').map(|seg| if seg.starts_with('{') { "1" } else { seg }).collect::<Vec<_>>().join("/");
+            for method in ops.as_object().unwrap().keys() {
+                let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let res = anon.request(m, app.url(&concrete)).json(&json!({})).send().await.unwrap();
+                assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 25, "only {checked} operations documented");
     }
 
     every_endpoint_wants_credentials(app) {
@@ -211,6 +245,21 @@ on_both_engines! {
         let (s, _) = app.patch(&viewer, &format!("/api/v1/features/{}", ids.feature), json!({"stage": "built"})).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         assert_eq!(app.footprint().await, before, "a viewer wrote nothing");
+        // Moving commitments: only admin, pm, presales and implementation.
+        let (_, c) = app.post(&app.admin, "/api/v1/commitments", json!({"customer_id": ids.customer, "feature_id": ids.feature, "criteria": ["x"]})).await;
+        let k = c["criteria"][0]["id"].clone();
+        for role in [Role::Viewer, Role::Rnd, Role::Sales, Role::Leader] {
+            let client = app.token_for(app.ws, role).await;
+            let (s, _) = app.post(&client, &format!("/api/v1/commitments/{}/transition", c["id"]), json!({"to": "waived", "reason": "x"})).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{role} transitions");
+            let (s, _) = app.post(&client, &format!("/api/v1/commitments/{}/criteria/{k}", c["id"]), json!({"met": true})).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{role} marks criteria");
+        }
+        let (_, still) = app.get(&app.admin, &format!("/api/v1/commitments/{}", c["id"])).await;
+        assert_eq!((still["status"].as_str(), still["criteria"][0]["met"].as_bool()), (Some("open"), Some(false)));
+        let implementation = app.token_for(app.ws, Role::Implementation).await;
+        let (s, _) = app.post(&implementation, &format!("/api/v1/commitments/{}/criteria/{k}", c["id"]), json!({"met": true})).await;
+        assert_eq!(s, StatusCode::OK);
 
         let rnd = app.token_for(app.ws, Role::Rnd).await;
         assert_eq!(app.post(&rnd, "/api/v1/features", json!({"product_id": ids.product, "menu_path": "检验/危急值"})).await.0, StatusCode::CREATED);
@@ -253,6 +302,18 @@ on_both_engines! {
         assert_eq!(s, StatusCode::NOT_FOUND);
         let (_, f) = app.get(&app.admin, &format!("/api/v1/features/{}", ids.feature)).await;
         assert_eq!(f["stage"], "designed", "untouched");
+        let (_, c) = app.post(&app.admin, "/api/v1/commitments", json!({"customer_id": ids.customer, "feature_id": ids.feature, "criteria": ["x"]})).await;
+        let id = &c["id"];
+        let k = &c["criteria"][0]["id"];
+        assert_eq!(app.get(&other, &format!("/api/v1/commitments/{id}")).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(app.get(&other, &format!("/api/v1/commitments/{id}/audit")).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(app.post(&other, &format!("/api/v1/commitments/{id}/transition"), json!({"to": "waived", "reason": "x"})).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(app.post(&other, &format!("/api/v1/commitments/{id}/criteria/{k}"), json!({"met": true})).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(app.post(&other, &format!("/api/v1/commitments/{id}/criteria"), json!({"text": "x"})).await.0, StatusCode::NOT_FOUND);
+        let (_, list) = app.get(&other, "/api/v1/commitments").await;
+        assert_eq!(list, json!([]));
+        let (_, c) = app.get(&app.admin, &format!("/api/v1/commitments/{id}")).await;
+        assert_eq!((c["status"].as_str(), c["criteria"].as_array().unwrap().len()), (Some("open"), 1));
     }
 
     tokens_act_as_their_user(app) {

@@ -35,9 +35,18 @@ on_both_engines! {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
         let body = res.text().await.unwrap();
         assert!(body.contains("admin@localhost"), "the typed address is kept");
-        let res = client.post(app.url("/login")).form(&[("email", "admin@localhost"), ("password", common::ADMIN_PASSWORD), ("next", "https://evil.example/")]).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert_eq!(res.headers()["location"], "/", "no redirect to another site");
+        for next in ["https://evil.example/", "//evil.example", "/\t/evil.example", "/\\evil.example", "/a\nb"] {
+            let res = client.post(app.url("/login")).form(&[("email", "admin@localhost"), ("password", common::ADMIN_PASSWORD), ("next", next)]).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{next:?}");
+            assert_eq!(res.headers()["location"], "/", "no redirect to another site from {next:?}");
+        }
+        let res = client.post(app.url("/login")).form(&[("email", "admin@localhost"), ("password", common::ADMIN_PASSWORD), ("next", "/roadmap?x=1")]).send().await.unwrap();
+        assert_eq!(res.headers()["location"], "/roadmap?x=1");
+        // Another site's page cannot log a browser in (login CSRF).
+        let res = app.anonymous().post(app.url("/login")).header("origin", "https://evil.example")
+            .form(&[("email", "admin@localhost"), ("password", common::ADMIN_PASSWORD)]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.headers().get("set-cookie").is_none());
         let (s, body) = page(&client, app.url("/")).await;
         assert_eq!(s, StatusCode::OK);
         assert!(body.contains("id=\"portfolio-gap\""));
@@ -81,7 +90,7 @@ on_both_engines! {
         assert!(body.contains("id=\"promise-error\""));
         assert!(body.contains("要能导出 Excel"), "criteria kept");
         assert!(body.contains("2027-02-30"), "date kept");
-        assert_eq!(app.footprint().await.0, 0);
+        assert_eq!(app.footprint().await["commitments"], 0);
     }
 
     criteria_and_transitions_from_the_customer_page(app) {
@@ -92,9 +101,19 @@ on_both_engines! {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let res = app.admin.post(app.url(&format!("{base}/transition"))).form(&[("to", "waived"), ("reason", "")]).send().await.unwrap();
         let to = res.headers()["location"].to_str().unwrap().to_string();
-        assert!(to.contains("error="), "a refused step comes back with its reason: {to}");
+        assert_eq!(to, format!("/customers/{}", ids.customer));
         let (_, page_text) = page(&app.admin, app.url(&to)).await;
-        assert!(page_text.contains("needs a reason"));
+        assert!(page_text.contains("needs a reason"), "a refused step comes back with its reason");
+        let (_, again) = page(&app.admin, app.url(&to)).await;
+        assert!(!again.contains("needs a reason"), "and only once");
+        // A link cannot put its own text into the alert box.
+        let (_, spoofed) = page(&app.admin, app.url(&format!("{to}?error=Call+0000+now"))).await;
+        assert!(!spoofed.contains("Call 0000 now"));
+        // Not built yet: it cannot be delivered.
+        app.admin.post(app.url(&format!("{base}/transition"))).form(&[("to", "delivered")]).send().await.unwrap();
+        let (_, page_text) = page(&app.admin, app.url(&to)).await;
+        assert!(page_text.contains("built or released"), "{page_text}");
+        app.patch(&app.admin, &format!("/api/v1/features/{}", ids.feature), json!({"stage": "built"})).await;
         app.admin.post(app.url(&format!("{base}/transition"))).form(&[("to", "delivered")]).send().await.unwrap();
         let (_, now) = app.get(&app.admin, &format!("/api/v1/commitments/{}", c["id"])).await;
         assert_eq!(now["status"], "delivered");
@@ -110,7 +129,7 @@ on_both_engines! {
         assert_eq!(page(&viewer, app.url("/promises/new")).await.0, StatusCode::FORBIDDEN);
         let res = viewer.post(app.url("/promises")).form(&[("customer_id", ids.customer.to_string()), ("feature_id", ids.feature.to_string())]).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
-        assert_eq!(app.footprint().await.0, 0);
+        assert_eq!(app.footprint().await["commitments"], 0);
     }
 
     catalogue_tree_and_roadmap_pages(app) {
@@ -127,6 +146,9 @@ on_both_engines! {
         let (s, missing) = page(&app.admin, app.url("/customers/424242")).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
         assert!(missing.contains("role=\"alert\""));
+        let (s, bad) = page(&app.admin, app.url("/customers/abc")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert!(bad.contains("<html"), "a page, not JSON");
     }
 }
 

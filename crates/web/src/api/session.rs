@@ -101,15 +101,24 @@ pub struct NewToken {
 pub async fn create_token(
     caller: Caller,
     State(state): State<AppState>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<NewToken>)> {
     caller.require(Permission::UseTokens, "create API tokens")?;
+    let body = body.map_err(|r| {
+        ApiError::new(
+            r.status(),
+            "payload_too_large",
+            "the request body is larger than the server accepts",
+        )
+    })?;
     // The body is optional: an empty POST creates a token with a default name.
     let body: CreateToken = if body.iter().all(u8::is_ascii_whitespace) {
         CreateToken::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()))?
+        serde_json::from_slice(&body).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => ApiError::invalid(e.to_string()),
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()),
+        })?
     };
     let name = body.name.unwrap_or_else(|| "API token".to_string());
     let (id, token) = state.store.create_api_token(caller.user.id, &name).await?;

@@ -102,6 +102,63 @@ impl FromRequestParts<AppState> for Page {
     }
 }
 
+/// Path parameters of a page; a malformed one answers the HTML "not found" page.
+pub struct PagePath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PagePath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(p) => Ok(PagePath(p.0)),
+            Err(_) => Err(error_page(
+                Lang::from_headers(&parts.headers),
+                "",
+                StatusCode::NOT_FOUND,
+                "error.not_found",
+                "",
+            )),
+        }
+    }
+}
+
+/// A 303 redirect that carries a message to the next page in a short-lived cookie, so that no
+/// text chosen by a link's author can appear in a page's alert box.
+pub fn redirect_with_flash(to: &str, message: &str) -> Response {
+    let mut res = redirect(to);
+    let value = format!(
+        "flash={}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax",
+        serde_urlencoded::to_string([("m", message)])
+            .unwrap_or_default()
+            .trim_start_matches("m=")
+    );
+    if let Ok(v) = value.parse() {
+        res.headers_mut().append(SET_COOKIE, v);
+    }
+    res
+}
+
+/// The message left by [`redirect_with_flash`], if any.
+pub fn flash(headers: &axum::http::HeaderMap) -> String {
+    crate::auth::cookie(headers, "flash")
+        .and_then(|v| serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("m={v}")).ok())
+        .and_then(|mut v| v.pop())
+        .map(|(_, m)| m)
+        .unwrap_or_default()
+}
+
+/// Adds the header that removes a shown flash message.
+pub fn clear_flash(mut res: Response) -> Response {
+    if let Ok(v) = "flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax".parse() {
+        res.headers_mut().append(SET_COOKIE, v);
+    }
+    res
+}
+
 /// A 303 redirect, the answer to a form post.
 pub fn redirect(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response()
@@ -147,19 +204,17 @@ pub fn api_error_page(l: Lang, me: &str, e: ApiError) -> Response {
     error_page(l, me, e.status, key, &e.message)
 }
 
-async fn switch_lang(
-    crate::extract::ApiPath(code): crate::extract::ApiPath<String>,
-    headers: axum::http::HeaderMap,
-) -> Response {
+async fn switch_lang(PagePath(code): PagePath<String>, headers: axum::http::HeaderMap) -> Response {
     let lang = Lang::parse(&code).unwrap_or(Lang::Zh);
     // Back to the page the switch was clicked on, when it is one of ours.
     let back = headers
         .get(axum::http::header::REFERER)
         .and_then(|r| r.to_str().ok())
         .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
-        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
-        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
-        .unwrap_or_else(|| "/".to_string());
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .and_then(crate::auth::local_path)
+        .unwrap_or("/")
+        .to_string();
     (
         StatusCode::SEE_OTHER,
         [

@@ -14,13 +14,14 @@ use cunjin_store::commitments::CommitmentFilter;
 use serde::Deserialize;
 
 use super::views::*;
+use super::PagePath;
 use super::{api_error_page, redirect, render, Page};
 use crate::api::CreateCommitment;
-use crate::auth::{clear_session_cookie, cookie, session_cookie, SESSION_COOKIE};
+use crate::auth::{clear_session_cookie, cookie, same_origin, session_cookie, SESSION_COOKIE};
 use crate::error::ApiError;
-use crate::extract::ApiPath;
 use crate::i18n::Lang;
 use crate::AppState;
+use axum::http::{Method, StatusCode};
 
 type PageResult = Result<Response, Response>;
 
@@ -36,11 +37,7 @@ pub struct LoginQuery {
 
 /// Only our own paths: `//host` or `https://…` would send a person elsewhere after login.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next.to_string()
-    } else {
-        "/".to_string()
-    }
+    crate::auth::local_path(next).unwrap_or("/").to_string()
 }
 
 pub async fn login_form(
@@ -72,6 +69,10 @@ pub async fn login(
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let l = Lang::from_headers(&headers);
+    if !same_origin(&Method::POST, &headers) {
+        // Another site's page must not log a person into somebody else's account.
+        return super::error_page(l, "", StatusCode::FORBIDDEN, "error.forbidden", "");
+    }
     let form = form.map(|f| f.0).unwrap_or_default();
     let user = match state.store.verify_login(&form.email, &form.password).await {
         Ok(u) => u,
@@ -101,6 +102,9 @@ pub async fn login(
 }
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !same_origin(&Method::POST, &headers) {
+        return redirect("/");
+    }
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         if let Err(e) = state.store.delete_session(token).await {
             tracing::warn!(error = %e, "could not end a session");
@@ -226,7 +230,6 @@ pub async fn customers(p: Page, State(state): State<AppState>) -> PageResult {
 #[serde(default)]
 pub struct CustomerQuery {
     recorded: Option<i64>,
-    error: String,
 }
 
 fn next_statuses(s: Status) -> Vec<Status> {
@@ -243,10 +246,12 @@ fn next_statuses(s: Status) -> Vec<Status> {
 pub async fn customer(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     q: Result<Query<CustomerQuery>, QueryRejection>,
+    headers: HeaderMap,
 ) -> PageResult {
     let ws = p.caller.ws();
+    let error = super::flash(&headers);
     let q = q.map(|q| q.0).unwrap_or_default();
     let customer = state.store.get_customer(ws, id).await.map_err(fail(&p))?;
     let gap = state
@@ -286,7 +291,7 @@ pub async fn customer(
             c,
         })
         .collect();
-    Ok(render(&CustomerPage {
+    Ok(super::clear_flash(render(&CustomerPage {
         l: p.l,
         me: p.me(),
         active: "customers",
@@ -295,17 +300,14 @@ pub async fn customer(
         deals,
         commitments,
         recorded: q.recorded.is_some(),
-        error: q.error,
-    }))
+        error,
+    })))
 }
 
 fn back_to_customer(customer_id: i64, result: Result<(), ApiError>) -> Response {
     match result {
         Ok(()) => redirect(&format!("/customers/{customer_id}")),
-        Err(e) => {
-            let q = serde_urlencoded::to_string([("error", e.message)]).unwrap_or_default();
-            redirect(&format!("/customers/{customer_id}?{q}"))
-        }
+        Err(e) => super::redirect_with_flash(&format!("/customers/{customer_id}"), &e.message),
     }
 }
 
@@ -319,7 +321,7 @@ pub struct TransitionForm {
 pub async fn transition(
     p: Page,
     State(state): State<AppState>,
-    ApiPath((customer_id, id)): ApiPath<(i64, i64)>,
+    PagePath((customer_id, id)): PagePath<(i64, i64)>,
     form: Result<Form<TransitionForm>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::ChangeCommitment)?;
@@ -345,7 +347,7 @@ pub struct CriterionForm {
 pub async fn set_criterion(
     p: Page,
     State(state): State<AppState>,
-    ApiPath((customer_id, id, criterion_id)): ApiPath<(i64, i64, i64)>,
+    PagePath((customer_id, id, criterion_id)): PagePath<(i64, i64, i64)>,
     form: Result<Form<CriterionForm>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::ChangeCommitment)?;
