@@ -10,10 +10,10 @@ use cunjin_core::{Hat, Permission};
 use cunjin_store::hats::{TimeEntry, TimeFilter};
 use serde::Deserialize;
 
+use super::PagePath;
 use super::{api_error_page, redirect, render, Page};
 use crate::api::hats::{build_report, parse_entry, remove_entry, CreateTimeEntry, HatsQuery};
 use crate::error::ApiError;
-use crate::extract::ApiPath;
 use crate::i18n::Lang;
 use crate::AppState;
 
@@ -54,7 +54,6 @@ pub struct HatsPage {
 pub struct HatsPageQuery {
     person: Option<String>,
     saved: Option<String>,
-    error: String,
 }
 
 const COLORS: [&str; 5] = ["#2f6f8f", "#b4441f", "#7a5c99", "#c28b1c", "#6b7680"];
@@ -154,8 +153,10 @@ pub async fn page(
     p: Page,
     State(state): State<AppState>,
     q: Result<Query<HatsPageQuery>, QueryRejection>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, Response> {
     let q = q.map(|q| q.0).unwrap_or_default();
+    let error = super::flash(&headers);
     let ws = p.caller.ws();
     let fail = |e: ApiError| api_error_page(p.l, &p.me(), e);
     let shown_person = q
@@ -242,12 +243,12 @@ pub async fn page(
     ])
     .unwrap_or_default();
     let role = p.caller.user.role;
-    Ok(render(&HatsPage {
+    Ok(super::clear_flash(render(&HatsPage {
         l: p.l,
         me: p.me(),
         active: "hats",
         saved: q.saved.is_some(),
-        error: q.error,
+        error,
         can_log: role.can(Permission::LogTime),
         can_log_for_others: role.can(Permission::LogTimeForOthers),
         minute_choices: vec![15, 30, 60, 90, 120, 240],
@@ -262,7 +263,7 @@ pub async fn page(
         chart: weeks_svg(&report.team.weeks, p.l),
         weeks,
         entries,
-    }))
+    })))
 }
 
 #[derive(Deserialize, Default)]
@@ -279,10 +280,7 @@ pub struct EntryForm {
 fn back(result: Result<(), ApiError>) -> Response {
     match result {
         Ok(()) => redirect("/hats?saved=1"),
-        Err(e) => redirect(&format!(
-            "/hats?{}",
-            serde_urlencoded::to_string([("error", e.message)]).unwrap_or_default()
-        )),
+        Err(e) => super::redirect_with_flash("/hats", &e.message),
     }
 }
 
@@ -323,6 +321,10 @@ pub async fn record(
     back(result)
 }
 
-pub async fn delete(p: Page, State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Response {
+pub async fn delete(
+    p: Page,
+    State(state): State<AppState>,
+    PagePath(id): PagePath<i64>,
+) -> Response {
     back(remove_entry(&p.caller, &state, id).await)
 }
