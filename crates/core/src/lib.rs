@@ -7,6 +7,7 @@
 
 pub mod commitment;
 pub mod gap;
+pub mod hats;
 pub mod mode;
 pub mod probe;
 pub mod progress;
@@ -20,6 +21,7 @@ pub mod values;
 
 pub use commitment::{Status, TransitionError};
 pub use gap::Gap;
+pub use hats::Hat;
 pub use mode::{Health, Mode};
 pub use probe::{Expectation, ExpectationFields, ProbeFailure, ProbeMethod};
 pub use progress::Gained;
@@ -50,5 +52,6 @@ serialize_as_str!(
     DealStage,
     Decision,
     SourceRole,
-    ProbeMethod
+    ProbeMethod,
+    Hat
 );

@@ -54,6 +54,10 @@ pub enum Permission {
     EditEnvironments,
     /// Plan demos and run their readiness checks.
     RunDemos,
+    /// Record one's own time (hats).
+    LogTime,
+    /// Record or remove time for somebody else.
+    LogTimeForOthers,
 }
 
 impl Role {
@@ -109,6 +113,8 @@ impl Role {
             TriageRequests => matches!(self, Admin | Pm),
             EditEnvironments => matches!(self, Admin | Pm | Presales),
             RunDemos => matches!(self, Admin | Pm | Presales | Sales),
+            LogTime => self != Viewer,
+            LogTimeForOthers => matches!(self, Admin | Pm),
         }
     }
 }
@@ -139,6 +145,8 @@ mod tests {
             TriageRequests,
             EditEnvironments,
             RunDemos,
+            LogTime,
+            LogTimeForOthers,
         ] {
             assert!(!Role::Viewer.can(p), "{p:?}");
             assert!(Role::Admin.can(p), "{p:?}");

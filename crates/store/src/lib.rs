@@ -15,6 +15,7 @@ mod demo_requests;
 pub mod demos;
 pub mod environments;
 pub mod gap;
+pub mod hats;
 pub mod progress;
 pub mod releases;
 pub mod requests;

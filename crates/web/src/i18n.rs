@@ -5,6 +5,7 @@ use axum::http::HeaderMap;
 
 mod delivery;
 mod demos;
+mod hats;
 mod ledger;
 mod requests;
 
@@ -23,6 +24,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     delivery::MESSAGES,
     requests::MESSAGES,
     demos::MESSAGES,
+    hats::MESSAGES,
 ];
 
 /// A value handed over as itself or through references, as templates do.
@@ -106,6 +108,17 @@ impl Lang {
             .position(|x| *x == s.val())
             .unwrap_or(0);
         self.t(STATUS_KEYS[i])
+    }
+
+    /// The name of a hat.
+    pub fn hat(&self, h: impl Val<cunjin_core::Hat>) -> &'static str {
+        match h.val() {
+            cunjin_core::Hat::Planning => self.t("hat.planning"),
+            cunjin_core::Hat::Implementation => self.t("hat.implementation"),
+            cunjin_core::Hat::Testing => self.t("hat.testing"),
+            cunjin_core::Hat::Presales => self.t("hat.presales"),
+            cunjin_core::Hat::Relay => self.t("hat.relay"),
+        }
     }
 
     /// The `lang` attribute of the page.

@@ -9,6 +9,7 @@ mod progress;
 mod releases;
 pub use demos::{parse_starts_at, CreateDemo, ScriptItemInput};
 mod environments;
+pub mod hats;
 mod reports;
 pub mod requests;
 mod session;
@@ -40,6 +41,7 @@ use crate::AppState;
         (name = "delivery", description = "Releases, delivery to customers, release notes, status links"),
         (name = "requests", description = "Requests, triage decisions, search, intake and status links"),
         (name = "demos", description = "Demo environments, probes, demos and their readiness"),
+        (name = "hats", description = "Where the product manager's time goes"),
     )
 )]
 struct ApiDoc;
@@ -132,6 +134,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(demos::get_demo, demos::update_demo))
         .routes(routes!(demos::check))
         .routes(routes!(demos::record_promises))
+        .routes(routes!(hats::list_time_entries, hats::create_time_entry))
+        .routes(routes!(hats::delete_time_entry))
+        .routes(routes!(hats::hats_report))
         .split_for_parts();
     let doc_json = doc.clone();
     let router = router

@@ -8,6 +8,7 @@
 mod chart;
 mod delivery;
 mod demos;
+mod hats;
 mod pages;
 mod requests;
 mod views;
@@ -93,6 +94,8 @@ pub fn router() -> Router<AppState> {
         .route("/demos/{id}/check", post(demos::check))
         .route("/demos/{id}/promises", post(demos::record_promises))
         .route("/demos/{id}/talk-track", get(demos::talk_track))
+        .route("/hats", get(hats::page).post(hats::record))
+        .route("/hats/{id}/delete", post(hats::delete))
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
 }
