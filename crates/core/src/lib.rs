@@ -32,7 +32,7 @@ pub use roadmap::{
 };
 pub use role::{Permission, Role};
 pub use stage::Stage;
-pub use values::{required_text, DealStage, Email, MenuPath, Money, ParseError};
+pub use values::{required_text, web_link, DealStage, Email, MenuPath, Money, ParseError};
 
 /// Serializes a contract enum as its name (`"idea"`, `"live"`, …).
 macro_rules! serialize_as_str {

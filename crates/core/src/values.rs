@@ -210,6 +210,25 @@ impl DealStage {
     }
 }
 
+/// A link people click (a slide, a recording): http or https only, so that a stored
+/// `javascript:` link cannot run in somebody's browser.
+pub fn web_link(field: &'static str, s: &str) -> Result<String, ParseError> {
+    let t = s.trim();
+    let lower = t.to_ascii_lowercase();
+    let ok = (lower.starts_with("https://") || lower.starts_with("http://"))
+        && t.len() > "http://".len()
+        && t.len() <= 2000
+        && !t.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err(ParseError::new(
+            field,
+            format!("'{t}' is not an http(s) link"),
+        ))
+    }
+}
+
 /// Trims a required piece of text and bounds its length.
 pub fn required_text(field: &'static str, s: &str, max_chars: usize) -> Result<String, ParseError> {
     let t = s.trim();
@@ -259,6 +278,24 @@ mod tests {
         assert!(Money::from_units(-1.0).is_err());
         assert!(Money::from_units(f64::NAN).is_err());
         assert!(Money::from_units(1e14).is_err());
+    }
+
+    #[test]
+    fn links_are_web_links() {
+        assert_eq!(
+            web_link("slide_url", " https://slides.example.com/emr ").unwrap(),
+            "https://slides.example.com/emr"
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "JAVASCRIPT:alert(1)",
+            "data:text/html,x",
+            "http://",
+            "https://a b",
+            "ftp://x",
+        ] {
+            assert!(web_link("slide_url", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -117,6 +117,11 @@ fn effort_param(effort: Option<f64>) -> f64 {
     effort.unwrap_or(-1.0)
 }
 
+/// Checks an optional slide or recording link.
+fn check_link(field: &'static str, link: Option<String>) -> Result<Option<String>> {
+    Ok(link.map(|l| cunjin_core::web_link(field, &l)).transpose()?)
+}
+
 /// Effort must be a sensible number of person-days.
 pub fn check_effort(effort: Option<f64>) -> Result<Option<f64>> {
     match effort {
@@ -262,10 +267,10 @@ impl Store {
             after.target_release = r;
         }
         if let Some(u) = change.slide_url {
-            after.slide_url = u;
+            after.slide_url = check_link("slide_url", u)?;
         }
         if let Some(u) = change.recording_url {
-            after.recording_url = u;
+            after.recording_url = check_link("recording_url", u)?;
         }
         sqlx::query(
             "UPDATE features SET menu_path = $1, title = $2, stage = $3, \
@@ -345,6 +350,8 @@ pub(crate) async fn insert_feature(
         None => new.menu_path.leaf().to_string(),
     };
     let effort_days = check_effort(new.effort_days)?;
+    let slide_url = check_link("slide_url", new.slide_url)?;
+    let recording_url = check_link("recording_url", new.recording_url)?;
     let ts = now();
     let id: i64 = sqlx::query(
         "INSERT INTO features (workspace_id, product_id, menu_path, title, stage, effort_days, \
@@ -358,8 +365,8 @@ pub(crate) async fn insert_feature(
     .bind(new.stage.as_str())
     .bind(effort_param(effort_days))
     .bind(&new.target_release)
-    .bind(&new.slide_url)
-    .bind(&new.recording_url)
+    .bind(&slide_url)
+    .bind(&recording_url)
     .bind(&ts)
     .fetch_one(&mut **tx)
     .await?
@@ -380,8 +387,8 @@ pub(crate) async fn insert_feature(
         stage: new.stage,
         effort_days,
         target_release: new.target_release,
-        slide_url: new.slide_url,
-        recording_url: new.recording_url,
+        slide_url,
+        recording_url,
     })
 }
 

@@ -128,6 +128,7 @@ on_both_engines! {
             ("/api/v1/features", json!({"product_id": ids.product, "menu_path": "a//b"})),
             ("/api/v1/features", json!({"product_id": ids.product, "menu_path": "a/b", "stage": "shipped"})),
             ("/api/v1/features", json!({"product_id": ids.product, "menu_path": "a/b", "effort_days": -3})),
+            ("/api/v1/features", json!({"product_id": ids.product, "menu_path": "a/b", "slide_url": "javascript:alert(1)"})),
             ("/api/v1/deals", json!({"customer_id": ids.customer, "name": "x", "contract_value": -1})),
             ("/api/v1/customers", json!({"name": "  "})),
         ] {
