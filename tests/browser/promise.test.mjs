@@ -103,3 +103,40 @@ test('log in, record a promise, see the gap change', async () => {
   assert.match(await page.locator('h1').first().innerText(), /Portfolio gap/);
   await context.close();
 });
+
+test('triage a request with the keyboard; the requester reads the decision', async () => {
+  const context = await browser.newContext({ locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('#email', 'admin@localhost');
+  await page.fill('#password', password);
+  await page.click('#login-submit');
+  await page.waitForURL(`${base}/`);
+
+  await page.click('#nav-requests');
+  await page.waitForURL(/\/requests/);
+  await page.goto(`${base}/requests?decision=new`);
+  const rows = page.locator('#inbox tbody tr');
+  assert.ok(await rows.count() >= 2, 'the sample inbox has new requests');
+  const second = await rows.nth(1).getAttribute('data-href');
+  await page.keyboard.press('j');
+  await page.waitForURL((url) => url.href.endsWith(second));
+  const text = await page.locator('#request-detail .request-text').innerText();
+
+  await page.keyboard.press('x');
+  assert.equal(await page.locator('#decision').inputValue(), 'declined');
+  await page.keyboard.type('与现有功能重复，请使用检验申请单合并打印');
+  await page.click('#decide');
+  await page.waitForURL(/decided=1/);
+  const statusUrl = await page.locator('#status-link').getAttribute('href');
+  await context.close();
+
+  const requester = await browser.newContext({ locale: 'en-US' });
+  const status = await requester.newPage();
+  await status.goto(`${base}${statusUrl}`);
+  assert.equal(await status.locator('#request-status .request-text').innerText(), text);
+  assert.equal(await status.locator('#decision').innerText(), 'Declined');
+  assert.match(await status.locator('#reason').innerText(), /请使用检验申请单合并打印/);
+  assert.equal(await status.locator('nav').count(), 0, 'no navigation into the workspace');
+  await requester.close();
+});

@@ -200,6 +200,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
+    store.refresh_search_statistics().await?;
     let load = started.elapsed();
     println!(
         "load: {n} requests in {:.1} s ({:.0} requests/s)",

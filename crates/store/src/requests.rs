@@ -387,7 +387,10 @@ impl Store {
                 )
             }
         };
+        // Planned afresh with the actual values each time: a cached generic plan cannot know
+        // which filters are empty or how rare a term is, and PostgreSQL then scans everything.
         let mut query = sqlx::query(&sql)
+            .persistent(false)
             .bind(workspace_id)
             .bind(filter.source_role.map(SourceRole::as_str))
             .bind(filter.customer_id)

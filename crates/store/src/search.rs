@@ -4,7 +4,8 @@
 //! A query's terms must all match (AND). The query is driven by its rarest term through the
 //! `(workspace_id, kind, term, doc_id)` index, newest document first, and every other term is an
 //! index probe on the primary key; so the cost grows with the number of results asked for, not
-//! with the size of the workspace.
+//! with the size of the workspace. Search statements are not kept prepared: PostgreSQL would
+//! switch to a generic plan that cannot know how rare a term is, and scan every request.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -118,7 +119,10 @@ impl Store {
             })
             .collect();
         let sql = parts.join(" UNION ALL ");
-        let mut q = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
+        let mut q = sqlx::query(&sql)
+            .persistent(false)
+            .bind(workspace_id)
+            .bind(kind.as_str());
         for t in terms {
             q = q.bind(t.as_str());
         }
@@ -185,7 +189,10 @@ impl Store {
             if plan.exact.is_empty() { "DISTINCT" } else { "" },
             limit.clamp(1, 5000)
         );
-        let mut query = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
+        let mut query = sqlx::query(&sql)
+            .persistent(false)
+            .bind(workspace_id)
+            .bind(kind.as_str());
         for b in &binds {
             query = query.bind(b.as_str());
         }
@@ -234,7 +241,10 @@ impl Store {
                 })
                 .collect();
             let sql = parts.join(" UNION ALL ");
-            let mut q = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
+            let mut q = sqlx::query(&sql)
+                .persistent(false)
+                .bind(workspace_id)
+                .bind(kind.as_str());
             for (_, t) in &freq {
                 q = q.bind(t.as_str());
             }
@@ -258,7 +268,10 @@ impl Store {
              AND doc_id IN ({})",
             placeholders.join(", ")
         );
-        let mut q = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
+        let mut q = sqlx::query(&sql)
+            .persistent(false)
+            .bind(workspace_id)
+            .bind(kind.as_str());
         for id in &ids {
             q = q.bind(*id);
         }
@@ -274,6 +287,21 @@ impl Store {
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
         scored.truncate(limit);
         Ok(scored)
+    }
+
+    /// Refreshes the planner's statistics of the search index after a bulk load. PostgreSQL
+    /// plans a multi-term search as a merge of posting lists only once it knows how large they
+    /// are; before its autovacuum gets to a freshly loaded table it may pick a nested loop that
+    /// reads a posting list per row. SQLite's plan does not depend on statistics.
+    pub async fn refresh_search_statistics(&self) -> Result<()> {
+        if self.engine() == crate::Engine::Postgres {
+            for table in ["search_terms", "requests"] {
+                sqlx::query(&format!("ANALYZE {table}"))
+                    .execute(self.writer())
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Indexes the features that have no terms yet: those created before search existed.

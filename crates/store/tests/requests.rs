@@ -377,6 +377,50 @@ async fn the_demo_has_requests_from_every_role(engine: TestEngine) {
     assert_eq!(texts_found(&store, ws, "排班").await.len(), 3);
 }
 
+async fn features_written_before_search_are_indexed_on_migrate(engine: TestEngine) {
+    let db = TestDb::new(engine).await.unwrap();
+    let store = db.store().await.unwrap();
+    let ws = store.create_workspace("vendor").await.unwrap().id;
+    let product = store.create_product(ws, "DRG").await.unwrap();
+    let f = store
+        .create_feature(
+            ws,
+            "rnd@test.cn",
+            NewFeature {
+                product_id: product.id,
+                menu_path: MenuPath::parse("医保/结算清单").unwrap(),
+                title: None,
+                stage: Stage::Idea,
+                effort_days: None,
+                target_release: None,
+                slide_url: None,
+                recording_url: None,
+            },
+        )
+        .await
+        .unwrap();
+    // As a database from before the search index: the feature has no terms.
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    sqlx::query("DELETE FROM search_terms")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert!(store
+        .search_ids(ws, DocKind::Feature, "结算清单", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    store.migrate().await.unwrap();
+    assert_eq!(
+        store
+            .search_ids(ws, DocKind::Feature, "结算清单", 10)
+            .await
+            .unwrap(),
+        [f.id]
+    );
+}
+
 async fn bulk_loading_is_searchable(engine: TestEngine) {
     let db = TestDb::new(engine).await.unwrap();
     let store = db.store().await.unwrap();
@@ -429,5 +473,6 @@ on_both!(
     similar_requests_are_near_duplicates,
     decisions_follow_the_rules_and_feed_the_roadmap,
     the_demo_has_requests_from_every_role,
+    features_written_before_search_are_indexed_on_migrate,
     bulk_loading_is_searchable
 );

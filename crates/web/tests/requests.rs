@@ -116,7 +116,15 @@ on_both_engines! {
         let (_, html) = page(&app.admin, app.url("/roadmap")).await;
         assert!(html.contains("医保结算清单上传") && html.contains("浙江省人民医院"), "the explanation names the requesters");
 
-        // The decision is in the audit trail of the store, and the filters find it.
+        // Every decision is in the request's trail, with who, when and why.
+        let (s, trail) = app.get(&app.admin, &format!("/api/v1/requests/{id}/audit")).await;
+        assert_eq!(s, StatusCode::OK);
+        let actions: Vec<&str> = trail.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["create", "decision"], "refused decisions left no trace");
+        assert_eq!(trail[1]["before"]["decision"], "new");
+        assert_eq!(trail[1]["after"]["decision"], "accepted");
+        assert_eq!(trail[1]["reason"], "纳入医保专项");
+        // The filters find it.
         let (_, accepted_list) = app.get(&app.admin, "/api/v1/requests?decision=accepted").await;
         assert_eq!(accepted_list.as_array().unwrap().len(), 1);
         let (_, by_role) = app.get(&app.admin, "/api/v1/requests?source_role=presales").await;

@@ -110,6 +110,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(requests::get_request, requests::link_feature))
         .routes(routes!(requests::similar_to_request))
         .routes(routes!(requests::decide))
+        .routes(routes!(requests::request_audit))
         .routes(routes!(requests::search))
         .routes(routes!(requests::intake_link))
         .routes(routes!(requests::rotate_intake_link))

@@ -299,6 +299,23 @@ pub async fn decide(
     ))
 }
 
+/// The trail of a request: filed, linked, each decision with who, when and why.
+#[utoipa::path(get, path = "/api/v1/requests/{id}/audit", tag = "requests",
+    params(("id" = i64, Path, description = "Request id")),
+    responses((status = 200, body = Vec<cunjin_store::audit::AuditEntry>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn request_audit(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<cunjin_store::audit::AuditEntry>>> {
+    caller.require(Permission::Read, "read")?;
+    state.store.get_request(caller.ws(), id).await?;
+    Ok(Json(
+        state.store.audit_trail(caller.ws(), "request", id).await?,
+    ))
+}
+
 /// What a search finds.
 #[derive(Serialize, ToSchema)]
 pub struct SearchResults {

@@ -219,9 +219,17 @@ pub async fn inbox(
         decisions: Decision::ALL.to_vec(),
         customers: state.store.list_customers(ws).await.map_err(fail(&p))?,
         products: state.store.list_products(ws).await.map_err(fail(&p))?,
+        // The features to link: those of the request's product when it has one, to keep the
+        // list short in a large catalogue.
         features: state
             .store
-            .list_features(ws, &FeatureFilter::default())
+            .list_features(
+                ws,
+                &FeatureFilter {
+                    product_id: selected.as_ref().and_then(|r| r.product_id),
+                    ..Default::default()
+                },
+            )
             .await
             .map_err(fail(&p))?,
         rows,
