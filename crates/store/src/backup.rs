@@ -128,7 +128,7 @@ impl Store {
                 let line = serde_json::json!({"t": table, "r": r});
                 writeln!(out, "{line}").map_err(io)?;
                 n += 1;
-                if n % 10_000 == 0 {
+                if n.is_multiple_of(10_000) {
                     progress(table, n);
                 }
             }
@@ -232,7 +232,7 @@ impl Store {
             match moved.tables.last_mut() {
                 Some((t, n)) if t == table => {
                     *n += 1;
-                    if *n % 10_000 == 0 {
+                    if n.is_multiple_of(10_000) {
                         progress(table, *n);
                     }
                 }
