@@ -85,6 +85,17 @@ enum Command {
         #[arg(long)]
         workspace: Option<i64>,
     },
+    /// Write every table to FILE (JSON lines), readable by either engine: back up SQLite,
+    /// restore into PostgreSQL, or the other way round.
+    Backup {
+        /// The file to write; written under a temporary name and renamed when complete.
+        file: std::path::PathBuf,
+    },
+    /// Restore a backup into an empty database, all of it or nothing.
+    Restore {
+        /// The file written by `cunjin backup`.
+        file: std::path::PathBuf,
+    },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
 }
@@ -272,6 +283,55 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let code = check::run(&store, ws, demo, env.as_deref(), json).await;
             store.close().await;
             code
+        }
+        Command::Backup { file } => {
+            let store = open(&config).await?;
+            let tmp = file.with_extension("partial");
+            let out = std::fs::File::create(&tmp)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            let mut out = std::io::BufWriter::new(out);
+            let moved = store
+                .backup(&mut out, |table, n| {
+                    eprint!("\r{table}: {n} rows / 行          ")
+                })
+                .await;
+            eprintln!();
+            let moved = match moved {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(e.into());
+                }
+            };
+            drop(out);
+            std::fs::rename(&tmp, &file)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            println!(
+                "backed up {} rows of {} tables to {} / 备份完成",
+                moved.rows(),
+                moved.tables.len(),
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file } => {
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let store = open(&config).await?;
+            let moved = store
+                .restore(std::io::BufReader::new(input), |table, n| {
+                    eprint!("\r{table}: {n} rows / 行          ")
+                })
+                .await;
+            eprintln!();
+            let moved = moved.context("nothing was restored / 未恢复任何数据")?;
+            println!(
+                "restored {} rows of {} tables into {} / 恢复完成",
+                moved.rows(),
+                moved.tables.len(),
+                config.display_db()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&cunjin_web::openapi())?);

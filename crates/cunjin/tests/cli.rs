@@ -30,6 +30,8 @@ fn help_names_every_verb() {
         "migrate",
         "user",
         "workspace",
+        "backup",
+        "restore",
         "gap",
         "openapi",
         "--db",
@@ -88,7 +90,9 @@ on_both_engines! {
 
     a_second_workspace_with_its_own_users(db) {
         assert!(cunjin(&db.url, &["migrate"]).status.success());
-        let o = cunjin(&db.url, &["workspace", "add", "第二家厂商"]);
+        let o = cunjin(&db.url, &["workspace",
+        "backup",
+        "restore", "add", "第二家厂商"]);
         assert!(o.status.success(), "{o:?}");
         let id = stdout(&o).trim().to_string();
         let o = Command::new(env!("CARGO_BIN_EXE_cunjin"))
@@ -101,8 +105,33 @@ on_both_engines! {
         let store = db.store().await.unwrap();
         let u = store.verify_login("pm@second.cn", "second-pass").await.unwrap().unwrap();
         assert_eq!(u.workspace_id.to_string(), id);
-        let list: serde_json::Value = serde_json::from_slice(&cunjin(&db.url, &["workspace", "list", "--json"]).stdout).unwrap();
+        let list: serde_json::Value = serde_json::from_slice(&cunjin(&db.url, &["workspace",
+        "backup",
+        "restore", "list", "--json"]).stdout).unwrap();
         assert!(list.as_array().unwrap().iter().any(|w| w["name"] == "第二家厂商"));
+    }
+
+    backup_and_restore_from_the_command_line(db) {
+        let store = db.store().await.unwrap();
+        let ws = store.create_workspace("demo").await.unwrap().id;
+        store.seed_demo(ws, cunjin_store::today()).await.unwrap().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cunjin-backup.jsonl");
+        let o = cunjin(&db.url, &["backup", file.to_str().unwrap()]);
+        assert!(o.status.success(), "{o:?}");
+        assert!(stdout(&o).contains("backed up"));
+        assert!(!dir.path().join("cunjin-backup.partial").exists());
+        let target = TestDb::new(TestEngine::Sqlite).await.unwrap();
+        let o = cunjin(&target.url, &["restore", file.to_str().unwrap()]);
+        assert!(o.status.success(), "{o:?}");
+        let expected = store.gap(ws, None).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&cunjin(&target.url, &["gap", "--json"]).stdout).unwrap();
+        assert_eq!((v["chi"].as_u64(), v["cun"].as_u64()), (Some(expected.chi), Some(expected.cun)));
+        let o = cunjin(&target.url, &["restore", file.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "a second restore is refused");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"));
+        let o = cunjin(&target.url, &["restore", "/nonexistent/backup.jsonl"]);
+        assert_eq!(o.status.code(), Some(2));
     }
 
     gap_reports_the_portfolio_and_one_customer(db) {
