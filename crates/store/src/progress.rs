@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
-use cunjin_core::progress::{daily, gap_on, week_start};
+use cunjin_core::progress::{accumulate, gap_on, week_start};
 use cunjin_core::{Gained, Gap};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
@@ -220,6 +220,46 @@ impl Store {
         Ok(by_customer)
     }
 
+    /// The kept gap of the portfolio (or one customer) on every day from `from` to `to`. The
+    /// database sends, per day, the sum of each customer's change since its previous snapshot
+    /// (over the days asked for, plus the last snapshot before them); `accumulate` adds them up.
+    async fn totals(
+        &self,
+        workspace_id: i64,
+        customer_id: Option<i64>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Gap>> {
+        let rows = sqlx::query(
+            "SELECT day, CAST(SUM(dchi) AS BIGINT), CAST(SUM(dcun) AS BIGINT) FROM ( \
+               SELECT day, chi - LAG(chi, 1, 0) OVER (PARTITION BY customer_id ORDER BY day) AS dchi, \
+                      cun - LAG(cun, 1, 0) OVER (PARTITION BY customer_id ORDER BY day) AS dcun FROM ( \
+                 SELECT customer_id, day, chi, cun FROM gap_snapshots \
+                 WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) AND day >= $3 AND day <= $4 \
+                 UNION ALL \
+                 SELECT s.customer_id, s.day, s.chi, s.cun FROM gap_snapshots s \
+                 WHERE s.workspace_id = $1 AND ($2 IS NULL OR s.customer_id = $2) AND s.day = \
+                   (SELECT MAX(t.day) FROM gap_snapshots t \
+                    WHERE t.workspace_id = $1 AND t.customer_id = s.customer_id AND t.day < $3) \
+               ) kept \
+             ) changes GROUP BY day ORDER BY day",
+        )
+        .bind(workspace_id)
+        .bind(customer_id)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        let changes = rows
+            .iter()
+            .map(|r| {
+                let day = parse_date(Some(r.try_get(0)?))?.unwrap_or_default();
+                Ok((day, r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(2)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(accumulate(&changes, from, to))
+    }
+
     /// The gap on every day from `from` to `to` (both included), of the portfolio or of one
     /// customer. A day's value is the last snapshot on or before it; today's is the live gap.
     /// Days after today are not answered.
@@ -247,14 +287,7 @@ impl Store {
                 format!("at most {MAX_HISTORY_DAYS} days at once"),
             )));
         }
-        let snapshots = self.snapshots(workspace_id, customer_id, from, to).await?;
-        let days = (to - from).num_days() as usize + 1;
-        let mut totals = vec![Gap::default(); days];
-        for series in snapshots.values() {
-            for (t, g) in totals.iter_mut().zip(daily(series, from, to)) {
-                *t += g;
-            }
-        }
+        let mut totals = self.totals(workspace_id, customer_id, from, to).await?;
         if to == today {
             // Writes that bypassed the snapshot (or data older than the history) still show
             // correctly today.
@@ -286,12 +319,11 @@ impl Store {
     ) -> Result<WeekProgress> {
         let monday = week_start(today);
         let eve = monday.pred_opt().unwrap_or(monday);
-        let start: Gap = self
-            .snapshots(workspace_id, customer_id, eve, eve)
+        let start = self
+            .totals(workspace_id, customer_id, eve, eve)
             .await?
-            .values()
-            .map(|s| gap_on(s, eve))
-            .sum();
+            .pop()
+            .unwrap_or_default();
         let live = self.gap(workspace_id, customer_id).await?;
         let now = Gap {
             chi: live.chi,
