@@ -106,6 +106,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         t.elapsed()
     );
 
+    if engine == TestEngine::Postgres {
+        // A bulk load leaves the planner without statistics until autovacuum comes by; without
+        // them PostgreSQL picks nested loops that take seconds. Production has them.
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::AnyConnection::connect(&db.url).await?;
+        conn.execute("ANALYZE").await?;
+        conn.close().await?;
+    }
     let t = Instant::now();
     let release = store
         .create_release(

@@ -102,15 +102,16 @@ pub(crate) async fn refresh_snapshots(
     if customers.is_empty() {
         return Ok(());
     }
+    // Unmet criteria are counted per commitment in scope through the criteria index, so that a
+    // write costs what its customers own, not what the whole workspace holds.
     let groups = sqlx::query(&format!(
-        "SELECT c.customer_id, f.stage, c.status, COUNT(*) AS n, \
-         CAST(COALESCE(SUM(u.unmet), 0) AS BIGINT) AS unmet \
-         FROM commitments c JOIN features f ON f.id = c.feature_id \
-         LEFT JOIN (SELECT commitment_id, COUNT(*) AS unmet FROM criteria \
-                    WHERE workspace_id = $1 AND met = 0 GROUP BY commitment_id) u ON u.commitment_id = c.id \
-         WHERE c.workspace_id = $1 AND c.status IN ('open', 'delivered') \
-         AND c.customer_id IN ({customers_sql}) \
-         GROUP BY c.customer_id, f.stage, c.status"
+        "SELECT customer_id, stage, status, COUNT(*) AS n, CAST(COALESCE(SUM(unmet), 0) AS BIGINT) AS unmet \
+         FROM (SELECT c.customer_id, f.stage, c.status, \
+                 (SELECT COUNT(*) FROM criteria k WHERE k.commitment_id = c.id AND k.met = 0) AS unmet \
+               FROM commitments c JOIN features f ON f.id = c.feature_id \
+               WHERE c.workspace_id = $1 AND c.status IN ('open', 'delivered') \
+               AND c.customer_id IN ({customers_sql})) live \
+         GROUP BY customer_id, stage, status"
     ))
     .bind(workspace_id)
     .bind(scope.id())
@@ -181,7 +182,9 @@ impl Store {
     }
 
     /// Every customer's snapshots from `from` to `to`, plus the last one before `from` (which
-    /// gives the value on `from`), sorted by day. Reading only these keeps a long history cheap.
+    /// gives the value on `from`), sorted by day. Reading only these keeps a long history cheap;
+    /// the last one before is looked up per customer through the primary key rather than per
+    /// snapshot row, which PostgreSQL would otherwise do for every row of the workspace.
     async fn snapshots(
         &self,
         workspace_id: i64,
@@ -193,10 +196,11 @@ impl Store {
             "SELECT customer_id, day, chi, cun FROM gap_snapshots \
              WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) AND day >= $3 AND day <= $4 \
              UNION ALL \
-             SELECT s.customer_id, s.day, s.chi, s.cun FROM gap_snapshots s \
-             WHERE s.workspace_id = $1 AND ($2 IS NULL OR s.customer_id = $2) AND s.day = \
+             SELECT s.customer_id, s.day, s.chi, s.cun FROM customers c JOIN gap_snapshots s \
+               ON s.workspace_id = $1 AND s.customer_id = c.id AND s.day = \
                (SELECT MAX(t.day) FROM gap_snapshots t \
-                WHERE t.workspace_id = $1 AND t.customer_id = s.customer_id AND t.day < $3) \
+                WHERE t.workspace_id = $1 AND t.customer_id = c.id AND t.day < $3) \
+             WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2) \
              ORDER BY 1, 2",
         )
         .bind(workspace_id)
@@ -237,10 +241,11 @@ impl Store {
                  SELECT customer_id, day, chi, cun FROM gap_snapshots \
                  WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) AND day >= $3 AND day <= $4 \
                  UNION ALL \
-                 SELECT s.customer_id, s.day, s.chi, s.cun FROM gap_snapshots s \
-                 WHERE s.workspace_id = $1 AND ($2 IS NULL OR s.customer_id = $2) AND s.day = \
+                 SELECT s.customer_id, s.day, s.chi, s.cun FROM customers c JOIN gap_snapshots s \
+                   ON s.workspace_id = $1 AND s.customer_id = c.id AND s.day = \
                    (SELECT MAX(t.day) FROM gap_snapshots t \
-                    WHERE t.workspace_id = $1 AND t.customer_id = s.customer_id AND t.day < $3) \
+                    WHERE t.workspace_id = $1 AND t.customer_id = c.id AND t.day < $3) \
+                 WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2) \
                ) kept \
              ) changes GROUP BY day ORDER BY day",
         )
