@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
-use cunjin_core::progress::{daily, gap_on, week_start};
+use cunjin_core::progress::{accumulate, gap_on, week_start};
 use cunjin_core::{Gained, Gap};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
@@ -102,15 +102,16 @@ pub(crate) async fn refresh_snapshots(
     if customers.is_empty() {
         return Ok(());
     }
+    // Unmet criteria are counted per commitment in scope through the criteria index, so that a
+    // write costs what its customers own, not what the whole workspace holds.
     let groups = sqlx::query(&format!(
-        "SELECT c.customer_id, f.stage, c.status, COUNT(*) AS n, \
-         CAST(COALESCE(SUM(u.unmet), 0) AS BIGINT) AS unmet \
-         FROM commitments c JOIN features f ON f.id = c.feature_id \
-         LEFT JOIN (SELECT commitment_id, COUNT(*) AS unmet FROM criteria \
-                    WHERE workspace_id = $1 AND met = 0 GROUP BY commitment_id) u ON u.commitment_id = c.id \
-         WHERE c.workspace_id = $1 AND c.status IN ('open', 'delivered') \
-         AND c.customer_id IN ({customers_sql}) \
-         GROUP BY c.customer_id, f.stage, c.status"
+        "SELECT customer_id, stage, status, COUNT(*) AS n, CAST(COALESCE(SUM(unmet), 0) AS BIGINT) AS unmet \
+         FROM (SELECT c.customer_id, f.stage, c.status, \
+                 (SELECT COUNT(*) FROM criteria k WHERE k.commitment_id = c.id AND k.met = 0) AS unmet \
+               FROM commitments c JOIN features f ON f.id = c.feature_id \
+               WHERE c.workspace_id = $1 AND c.status IN ('open', 'delivered') \
+               AND c.customer_id IN ({customers_sql})) live \
+         GROUP BY customer_id, stage, status"
     ))
     .bind(workspace_id)
     .bind(scope.id())
@@ -181,7 +182,9 @@ impl Store {
     }
 
     /// Every customer's snapshots from `from` to `to`, plus the last one before `from` (which
-    /// gives the value on `from`), sorted by day. Reading only these keeps a long history cheap.
+    /// gives the value on `from`), sorted by day. Reading only these keeps a long history cheap;
+    /// the last one before is looked up per customer through the primary key rather than per
+    /// snapshot row, which PostgreSQL would otherwise do for every row of the workspace.
     async fn snapshots(
         &self,
         workspace_id: i64,
@@ -193,10 +196,11 @@ impl Store {
             "SELECT customer_id, day, chi, cun FROM gap_snapshots \
              WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) AND day >= $3 AND day <= $4 \
              UNION ALL \
-             SELECT s.customer_id, s.day, s.chi, s.cun FROM gap_snapshots s \
-             WHERE s.workspace_id = $1 AND ($2 IS NULL OR s.customer_id = $2) AND s.day = \
+             SELECT s.customer_id, s.day, s.chi, s.cun FROM customers c JOIN gap_snapshots s \
+               ON s.workspace_id = $1 AND s.customer_id = c.id AND s.day = \
                (SELECT MAX(t.day) FROM gap_snapshots t \
-                WHERE t.workspace_id = $1 AND t.customer_id = s.customer_id AND t.day < $3) \
+                WHERE t.workspace_id = $1 AND t.customer_id = c.id AND t.day < $3) \
+             WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2) \
              ORDER BY 1, 2",
         )
         .bind(workspace_id)
@@ -218,6 +222,47 @@ impl Store {
                 .push((day, gap));
         }
         Ok(by_customer)
+    }
+
+    /// The kept gap of the portfolio (or one customer) on every day from `from` to `to`. The
+    /// database sends, per day, the sum of each customer's change since its previous snapshot
+    /// (over the days asked for, plus the last snapshot before them); `accumulate` adds them up.
+    async fn totals(
+        &self,
+        workspace_id: i64,
+        customer_id: Option<i64>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Gap>> {
+        let rows = sqlx::query(
+            "SELECT day, CAST(SUM(dchi) AS BIGINT), CAST(SUM(dcun) AS BIGINT) FROM ( \
+               SELECT day, chi - LAG(chi, 1, 0) OVER (PARTITION BY customer_id ORDER BY day) AS dchi, \
+                      cun - LAG(cun, 1, 0) OVER (PARTITION BY customer_id ORDER BY day) AS dcun FROM ( \
+                 SELECT customer_id, day, chi, cun FROM gap_snapshots \
+                 WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) AND day >= $3 AND day <= $4 \
+                 UNION ALL \
+                 SELECT s.customer_id, s.day, s.chi, s.cun FROM customers c JOIN gap_snapshots s \
+                   ON s.workspace_id = $1 AND s.customer_id = c.id AND s.day = \
+                   (SELECT MAX(t.day) FROM gap_snapshots t \
+                    WHERE t.workspace_id = $1 AND t.customer_id = c.id AND t.day < $3) \
+                 WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2) \
+               ) kept \
+             ) changes GROUP BY day ORDER BY day",
+        )
+        .bind(workspace_id)
+        .bind(customer_id)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        let changes = rows
+            .iter()
+            .map(|r| {
+                let day = parse_date(Some(r.try_get(0)?))?.unwrap_or_default();
+                Ok((day, r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(2)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(accumulate(&changes, from, to))
     }
 
     /// The gap on every day from `from` to `to` (both included), of the portfolio or of one
@@ -247,14 +292,7 @@ impl Store {
                 format!("at most {MAX_HISTORY_DAYS} days at once"),
             )));
         }
-        let snapshots = self.snapshots(workspace_id, customer_id, from, to).await?;
-        let days = (to - from).num_days() as usize + 1;
-        let mut totals = vec![Gap::default(); days];
-        for series in snapshots.values() {
-            for (t, g) in totals.iter_mut().zip(daily(series, from, to)) {
-                *t += g;
-            }
-        }
+        let mut totals = self.totals(workspace_id, customer_id, from, to).await?;
         if to == today {
             // Writes that bypassed the snapshot (or data older than the history) still show
             // correctly today.
@@ -286,12 +324,11 @@ impl Store {
     ) -> Result<WeekProgress> {
         let monday = week_start(today);
         let eve = monday.pred_opt().unwrap_or(monday);
-        let start: Gap = self
-            .snapshots(workspace_id, customer_id, eve, eve)
+        let start = self
+            .totals(workspace_id, customer_id, eve, eve)
             .await?
-            .values()
-            .map(|s| gap_on(s, eve))
-            .sum();
+            .pop()
+            .unwrap_or_default();
         let live = self.gap(workspace_id, customer_id).await?;
         let now = Gap {
             chi: live.chi,

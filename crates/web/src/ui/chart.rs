@@ -21,16 +21,18 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The smallest of 1, 2, 5 × 10ⁿ at or above `x`, so that the axis reads in round numbers.
+/// The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `x` (2.5 only from 25 up, to stay whole), so
+/// that the axis reads in round numbers and quarters.
 fn nice_ceiling(x: u64) -> u64 {
-    let mut step = 1;
+    let mut step: u64 = 1;
     loop {
-        for m in [1, 2, 5] {
-            if m * step >= x {
-                return m * step;
+        for tenths in [10, 20, 25, 50] {
+            let v = step * tenths / 10;
+            if (tenths != 25 || step >= 10) && v >= x {
+                return v;
             }
         }
-        step *= 10;
+        step = step.saturating_mul(10);
     }
 }
 
@@ -116,7 +118,10 @@ mod tests {
         assert_eq!(nice_ceiling(1), 1);
         assert_eq!(nice_ceiling(3), 5);
         assert_eq!(nice_ceiling(37), 50);
+        assert_eq!(nice_ceiling(22), 25);
         assert_eq!(nice_ceiling(101), 200);
+        assert_eq!(nice_ceiling(210), 250);
+        assert_eq!(nice_ceiling(2), 2);
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let pts = [
             GapPoint {
