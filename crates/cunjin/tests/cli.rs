@@ -90,9 +90,7 @@ on_both_engines! {
 
     a_second_workspace_with_its_own_users(db) {
         assert!(cunjin(&db.url, &["migrate"]).status.success());
-        let o = cunjin(&db.url, &["workspace",
-        "backup",
-        "restore", "add", "第二家厂商"]);
+        let o = cunjin(&db.url, &["workspace", "add", "第二家厂商"]);
         assert!(o.status.success(), "{o:?}");
         let id = stdout(&o).trim().to_string();
         let o = Command::new(env!("CARGO_BIN_EXE_cunjin"))
