@@ -103,9 +103,7 @@ on_both_engines! {
         let store = db.store().await.unwrap();
         let u = store.verify_login("pm@second.cn", "second-pass").await.unwrap().unwrap();
         assert_eq!(u.workspace_id.to_string(), id);
-        let list: serde_json::Value = serde_json::from_slice(&cunjin(&db.url, &["workspace",
-        "backup",
-        "restore", "list", "--json"]).stdout).unwrap();
+        let list: serde_json::Value = serde_json::from_slice(&cunjin(&db.url, &["workspace", "list", "--json"]).stdout).unwrap();
         assert!(list.as_array().unwrap().iter().any(|w| w["name"] == "第二家厂商"));
     }
 
