@@ -423,8 +423,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         let ws = workspace_or_first(&store, None).await?;
         match store.seed_demo(ws, cunjin_store::today()).await? {
             Some(s) => println!(
-                "sample workspace ready / 示例数据已生成: {} products, {} features, {} customers, {} deals, {} commitments, {} demo environments, {} demos",
-                s.products, s.features, s.customers, s.deals, s.commitments, s.environments, s.demos
+                "sample workspace ready / 示例数据已生成: {} products, {} features, {} customers, {} deals, {} commitments, {} releases, {} requests, {} demo environments, {} demos, {} time entries",
+                s.products, s.features, s.customers, s.deals, s.commitments, s.releases, s.requests, s.environments, s.demos, s.time_entries
             ),
             None => println!("the workspace already has data; sample not added / 工作区已有数据，未添加示例"),
         }

@@ -42,6 +42,8 @@ pub struct SeedSummary {
     pub environments: usize,
     /// Upcoming demos.
     pub demos: usize,
+    /// Time entries of the hats ledger.
+    pub time_entries: usize,
 }
 
 /// Who records the sample data in the audit trail.
@@ -662,6 +664,7 @@ impl Store {
         let (environments, demos) =
             crate::demos::seed_demos(self, ws, today, |k| feature_of(k).map(|f| f.0), &deals)
                 .await?;
+        let time_entries = self.seed_demo_hats(ws, today).await?;
 
         Ok(Some(SeedSummary {
             products: self.list_products(ws).await?.len(),
@@ -676,6 +679,59 @@ impl Store {
             requests,
             environments,
             demos,
+            time_entries,
         }))
+    }
+
+    /// Six weeks of the administrator's time, drifting from planning to implementation support
+    /// and pre-sales, so that the hats page has an answer to "am I still a product manager?".
+    async fn seed_demo_hats(&self, ws: i64, today: NaiveDate) -> Result<usize> {
+        use crate::hats::NewTimeEntry;
+        use cunjin_core::Hat;
+        // Minutes per working day for each week, oldest first: planning, implementation,
+        // testing, presales, relay.
+        #[rustfmt::skip]
+        const WEEKS: [[i64; 5]; 6] = [
+            [300, 60, 30, 30, 30],
+            [270, 90, 30, 30, 30],
+            [210, 150, 30, 30, 30],
+            [150, 180, 30, 60, 30],
+            [120, 180, 60, 60, 30],
+            [90, 210, 30, 60, 60],
+        ];
+        const NOTES: [&str; 5] = [
+            "需求评审与规划",
+            "现场实施支持",
+            "版本验证测试",
+            "售前交流",
+            "传话：解释需求为何暂缓",
+        ];
+        let monday = cunjin_core::hats::week_start(today);
+        let mut n = 0;
+        for (w, minutes) in WEEKS.iter().enumerate() {
+            let week = monday - Duration::weeks(5 - w as i64);
+            for day in 0..5 {
+                let date = week + Duration::days(day);
+                if date > today {
+                    break;
+                }
+                for (h, m) in minutes.iter().enumerate() {
+                    self.create_time_entry(
+                        ws,
+                        ACTOR,
+                        NewTimeEntry {
+                            person: "admin@localhost".into(),
+                            date,
+                            hat: Hat::ALL[h],
+                            minutes: *m,
+                            note: NOTES[h].into(),
+                        },
+                    )
+                    .await?;
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
     }
 }

@@ -14,6 +14,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("hats.saved", "已记录。", "Recorded."),
     ("hats.demo_note", "参加的演示自动计为售前时间（每场按 60 分钟；同一天手工记的售前时间不重复计算）。", "Demos you attend count as pre-sales time automatically (an hour each; pre-sales time you enter by hand on the same day is not counted twice)."),
     ("hats.show", "查看", "Show"),
+    ("hats.whose", "查看谁的时间", "Whose time"),
     ("hats.team", "整个团队", "The whole team"),
     ("hats.chart", "每周各顶帽子的时间（柱）与规划占比（线）", "Time per hat each week (bars) and the planning share (line)"),
     ("hats.week", "周（周一）", "Week (Monday)"),

@@ -63,7 +63,15 @@ const COLORS: [&str; 5] = ["#2f6f8f", "#b4441f", "#7a5c99", "#c28b1c", "#6b7680"
 pub fn weeks_svg(weeks: &[WeekShare], l: Lang) -> String {
     let (w, h, left, bottom, top) = (760.0, 260.0, 46.0, 28.0, 34.0);
     let plot_h = h - bottom - top;
-    let max_total = weeks.iter().map(|w| w.total).max().unwrap_or(0).max(60) as f64;
+    // The hour axis ends on a multiple of four hours, so that its quarter ticks are whole hours.
+    let max_hours = weeks
+        .iter()
+        .map(|w| w.total)
+        .max()
+        .unwrap_or(0)
+        .div_ceil(60)
+        .max(1);
+    let max_total = (max_hours.div_ceil(4) * 4 * 60) as f64;
     let slot = (w - left - 46.0) / weeks.len().max(1) as f64;
     let bar = (slot * 0.6).min(48.0);
     let mut svg = format!(
