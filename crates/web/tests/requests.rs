@@ -313,7 +313,11 @@ on_both_engines! {
         let id = to.trim_start_matches("/requests?id=").to_string();
         let res = c.post(app.url(&format!("/requests/{id}/decision"))).form(&[("decision", "declined"), ("reason", "")]).send().await.unwrap();
         let back = res.headers()["location"].to_str().unwrap().to_string();
-        assert!(back.contains("error="), "{back}");
+        assert!(!back.contains("error="), "no message in the address: {back}");
+        let flash = res.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap().starts_with("flash="));
+        assert!(flash, "the refusal travels in a one-time cookie");
+        let (_, shown) = page(c, app.url(&back)).await;
+        assert!(shown.contains("reason"), "the refusal is shown on the inbox");
         let res = c.post(app.url(&format!("/requests/{id}/decision"))).form(&[("decision", "accepted"), ("feature_id", &ids.feature.to_string()), ("reason", ""), ("planned_release", "v5.3")]).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let (_, r) = app.get(c, &format!("/api/v1/requests/{id}")).await;

@@ -107,8 +107,10 @@ on_both_engines! {
         let (_, again) = page(&app.admin, app.url(&to)).await;
         assert!(!again.contains("needs a reason"), "and only once");
         // A link cannot put its own text into the alert box.
-        let (_, spoofed) = page(&app.admin, app.url(&format!("{to}?error=Call+0000+now"))).await;
-        assert!(!spoofed.contains("Call 0000 now"));
+        for path in [to.as_str(), "/releases", "/requests", "/environments", "/hats"] {
+            let (_, spoofed) = page(&app.admin, app.url(&format!("{path}?error=Call+0000+now"))).await;
+            assert!(!spoofed.contains("Call 0000 now"), "{path}");
+        }
         // Not built yet: it cannot be delivered.
         app.admin.post(app.url(&format!("{base}/transition"))).form(&[("to", "delivered")]).send().await.unwrap();
         let (_, page_text) = page(&app.admin, app.url(&to)).await;

@@ -115,8 +115,11 @@ pub async fn releases(
     p: Page,
     State(state): State<AppState>,
     q: Result<Query<ReleasesQuery>, QueryRejection>,
+    headers: axum::http::HeaderMap,
 ) -> PageResult {
-    let q = q.map(|q| q.0).unwrap_or_default();
+    let mut q: ReleasesQuery = q.map(|q| q.0).unwrap_or_default();
+    // Refusals come in a one-time cookie, never from the address a link could carry.
+    q.error = super::flash(&headers);
     releases_page(&p, &state, q, String::new(), String::new()).await
 }
 
@@ -199,10 +202,7 @@ pub async fn deliver_release(
             report.delivered.len(),
             report.unchanged.len()
         )),
-        Err(e) => {
-            let q = serde_urlencoded::to_string([("error", e.message)]).unwrap_or_default();
-            redirect(&format!("/releases?{q}"))
-        }
+        Err(e) => super::redirect_with_flash("/releases", &e.message),
     })
 }
 

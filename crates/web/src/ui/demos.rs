@@ -36,10 +36,7 @@ fn fail(p: &Page) -> impl Fn(cunjin_store::StoreError) -> Response + '_ {
 fn back(path: &str, result: Result<(), ApiError>) -> Response {
     match result {
         Ok(()) => redirect(path),
-        Err(e) => {
-            let q = serde_urlencoded::to_string([("error", e.message)]).unwrap_or_default();
-            redirect(&format!("{path}?{q}"))
-        }
+        Err(e) => super::redirect_with_flash(path, &e.message),
     }
 }
 
@@ -100,9 +97,12 @@ pub async fn environments(
     p: Page,
     State(state): State<AppState>,
     q: Result<Query<MessageQuery>, QueryRejection>,
+    headers: axum::http::HeaderMap,
 ) -> PageResult {
     let ws = p.caller.ws();
-    let q = q.map(|q| q.0).unwrap_or_default();
+    let mut q: MessageQuery = q.map(|q| q.0).unwrap_or_default();
+    // Refusals come in a one-time cookie, never from the address a link could carry.
+    q.error = super::flash(&headers);
     let probes = state.store.list_probes(ws, None).await.map_err(fail(&p))?;
     let rows = state
         .store
@@ -236,9 +236,12 @@ pub async fn environment(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     q: Result<Query<MessageQuery>, QueryRejection>,
+    headers: axum::http::HeaderMap,
 ) -> PageResult {
     let ws = p.caller.ws();
-    let q = q.map(|q| q.0).unwrap_or_default();
+    let mut q: MessageQuery = q.map(|q| q.0).unwrap_or_default();
+    // Refusals come in a one-time cookie, never from the address a link could carry.
+    q.error = super::flash(&headers);
     let env = state
         .store
         .get_environment(ws, id)
@@ -762,8 +765,11 @@ pub async fn demo(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     q: Result<Query<MessageQuery>, QueryRejection>,
+    headers: axum::http::HeaderMap,
 ) -> PageResult {
-    let q = q.map(|q| q.0).unwrap_or_default();
+    let mut q: MessageQuery = q.map(|q| q.0).unwrap_or_default();
+    // Refusals come in a one-time cookie, never from the address a link could carry.
+    q.error = super::flash(&headers);
     let demo = state
         .store
         .get_demo(p.caller.ws(), id)

@@ -98,6 +98,19 @@ pub fn router() -> Router<AppState> {
         .route("/hats/{id}/delete", post(hats::delete))
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(clear_shown_flash))
+}
+
+/// A flash message is shown by the first page that is not itself a redirect; that page's
+/// answer removes it, so it is shown once.
+async fn clear_shown_flash(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let had_flash = crate::auth::cookie(req.headers(), "flash").is_some();
+    let res = next.run(req).await;
+    if had_flash && !res.status().is_redirection() {
+        clear_flash(res)
+    } else {
+        res
+    }
 }
 
 /// A signed-in person looking at a page, and the language to answer in.

@@ -154,9 +154,12 @@ pub async fn inbox(
     p: Page,
     State(state): State<AppState>,
     q: Result<Query<InboxQuery>, QueryRejection>,
+    headers: axum::http::HeaderMap,
 ) -> PageResult {
     let ws = p.caller.ws();
-    let f = q.map(|q| q.0).unwrap_or_default();
+    let mut f: InboxQuery = q.map(|q| q.0).unwrap_or_default();
+    // Refusals come in a one-time cookie, never from the address a link could carry.
+    f.error = super::flash(&headers);
     let api_query = RequestQuery {
         q: Some(f.q.clone()),
         source_role: Some(f.source_role.clone()),
@@ -303,10 +306,7 @@ pub async fn decide(
         .unwrap_or_default();
     Ok(match result {
         Ok(()) => redirect(&format!("/requests?{back}&id={id}&decided=1")),
-        Err(e) => {
-            let q = serde_urlencoded::to_string([("error", e.message)]).unwrap_or_default();
-            redirect(&format!("/requests?{back}&id={id}&{q}"))
-        }
+        Err(e) => super::redirect_with_flash(&format!("/requests?{back}&id={id}"), &e.message),
     })
 }
 
