@@ -62,6 +62,8 @@ pub struct AppState {
     metrics: Arc<metrics::Metrics>,
     /// Rate limits of the public intake link.
     pub intake: Arc<intake::IntakeLimiter>,
+    /// Rate limits of logging in, per client address and per e-mail address.
+    pub logins: Arc<intake::IntakeLimiter>,
 }
 
 impl AppState {
@@ -73,7 +75,28 @@ impl AppState {
             prober: probing::Prober::new(scheduler::SchedulerConfig::default().concurrency),
             metrics: Arc::default(),
             intake: Arc::new(intake::IntakeLimiter::new(Default::default())),
+            logins: Arc::new(intake::IntakeLimiter::new(intake::IntakeLimits {
+                // Per client address: 30 attempts at once, then one every 2 seconds.
+                per_ip: intake::Rate {
+                    capacity: 30,
+                    refill: Duration::from_secs(2),
+                },
+                // Per e-mail address: 10 attempts at once, then one every 30 seconds, which
+                // makes guessing a password hopeless and never stops a person who mistypes.
+                per_token: intake::Rate {
+                    capacity: 10,
+                    refill: Duration::from_secs(30),
+                },
+            })),
         }
+    }
+}
+
+impl AppState {
+    /// Takes one login attempt from the client's and the address's allowance; `Err` carries the
+    /// seconds to wait.
+    pub fn login_attempt(&self, ip: &str, email: &str) -> Result<(), u64> {
+        self.logins.check(ip, &email.trim().to_lowercase())
     }
 }
 
@@ -95,6 +118,16 @@ pub fn app(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            // Everything is served from here (no CDN); inline styles and the inbox's small
+            // inline script are the only exceptions.
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                 script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; \
+                 base-uri 'none'",
+            ),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

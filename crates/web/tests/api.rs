@@ -322,6 +322,46 @@ on_both_engines! {
         assert_eq!((c["status"].as_str(), c["criteria"].as_array().unwrap().len()), (Some("open"), 1));
     }
 
+    guessing_passwords_is_slowed_down(app) {
+        let client = reqwest::Client::new();
+        let attempt = |password: &'static str| {
+            client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "Admin@localhost", "password": password})).send()
+        };
+        // Ten attempts per address at once; the test app's own login took the first.
+        for _ in 0..9 {
+            assert_eq!(attempt("wrong-password").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        }
+        let res = attempt("wrong-password").await.unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=30).contains(&wait), "{wait}");
+        assert_eq!(error_code(&res.json().await.unwrap()), "too_many_attempts");
+        // Even the right password waits: the allowance is per address, whatever is typed.
+        assert_eq!(attempt(common::ADMIN_PASSWORD).await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+        // The web form says so in the person's language.
+        let res = client.post(app.url("/login")).header("accept-language", "zh-CN")
+            .form(&[("email", "admin@localhost"), ("password", "x")]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(res.text().await.unwrap().contains("登录尝试次数过多"));
+        // Somebody else is not locked out by it.
+        app.store.create_user(cunjin_store::auth::NewUser {
+            workspace_id: app.ws, email: cunjin_core::Email::parse("li@x.cn").unwrap(), name: "", role: Role::Pm, password: "password-1",
+        }).await.unwrap();
+        let res = client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "li@x.cn", "password": "password-1"})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
+    pages_carry_security_headers(app) {
+        let res = app.anonymous().get(app.url("/login")).send().await.unwrap();
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["x-frame-options"], "DENY");
+        let res = app.anonymous().get(app.url("/api/v1/gap")).send().await.unwrap();
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    }
+
     tokens_act_as_their_user(app) {
         let (s, t) = app.post(&app.admin, "/api/v1/tokens", json!({"name": "nightly gap"})).await;
         assert_eq!(s, StatusCode::CREATED);

@@ -27,11 +27,24 @@ pub struct Login {
 
 /// Logs a person in and sets the session cookie (HttpOnly, SameSite=Lax).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", request_body = Login,
-    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = User), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    ip: crate::intake::ClientIp,
     ApiJson(body): ApiJson<Login>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<axum::response::Response> {
+    if let Err(wait) = state.login_attempt(&ip.0, &body.email) {
+        let mut res = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("too many login attempts; try again in {wait} s"),
+        )
+        .into_response();
+        if let Ok(v) = wait.to_string().parse() {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return Ok(res);
+    }
     let user = state
         .store
         .verify_login(&body.email, &body.password)
@@ -50,7 +63,8 @@ pub async fn login(
             session_cookie(&token, state.config.secure_cookies),
         )]),
         Json(user),
-    ))
+    )
+        .into_response())
 }
 
 /// Ends the session of the cookie sent.

@@ -15,6 +15,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("login.password", "密码", "Password"),
     ("login.submit", "登录", "Log in"),
     ("login.failed", "邮箱或密码错误。", "Wrong e-mail or password."),
+    ("login.too_many", "登录尝试次数过多，请稍后再试。", "Too many login attempts; please try again later."),
     ("gap.portfolio", "全部客户的差距", "Portfolio gap"),
     ("gap.chi", "尺", "chi"),
     ("gap.cun", "寸", "cun"),

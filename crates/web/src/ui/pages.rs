@@ -52,6 +52,7 @@ pub async fn login_form(
         next: safe_next(&next),
         email: String::new(),
         failed: false,
+        too_many: false,
     })
 }
 
@@ -65,6 +66,7 @@ pub struct LoginForm {
 
 pub async fn login(
     State(state): State<AppState>,
+    ip: crate::intake::ClientIp,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
@@ -74,6 +76,18 @@ pub async fn login(
         return super::error_page(l, "", StatusCode::FORBIDDEN, "error.forbidden", "");
     }
     let form = form.map(|f| f.0).unwrap_or_default();
+    if state.login_attempt(&ip.0, &form.email).is_err() {
+        let page = LoginPage {
+            l,
+            me: String::new(),
+            active: "login",
+            next: safe_next(&form.next),
+            email: form.email,
+            failed: false,
+            too_many: true,
+        };
+        return (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();
+    }
     let user = match state.store.verify_login(&form.email, &form.password).await {
         Ok(u) => u,
         Err(e) => return api_error_page(l, "", e.into()),
@@ -86,6 +100,7 @@ pub async fn login(
             next: safe_next(&form.next),
             email: form.email,
             failed: true,
+            too_many: false,
         };
         return (axum::http::StatusCode::UNAUTHORIZED, render(&page)).into_response();
     };

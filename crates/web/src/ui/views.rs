@@ -27,6 +27,7 @@ pub struct LoginPage {
     pub next: String,
     pub email: String,
     pub failed: bool,
+    pub too_many: bool,
 }
 
 #[derive(Template)]
