@@ -127,6 +127,28 @@ on_both_engines! {
         let res = c.post(app.url(&format!("{demo_page}/promises"))).form(&[(format!("pick_{}", item(0)), "1")]).send().await.unwrap();
         assert!(refused(&res), "not twice");
 
+        // Rescheduled through the edit form: the script is unchanged, so the check stays.
+        let (s, edit) = page(c, app.url(&format!("{demo_page}/edit"))).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(edit.contains("value=\"2027-02-01T14:00\"") && edit.contains("医保实时结算，全省通办") && edit.contains("王院长"), "{edit}");
+        let mut fields = vec![
+            ("environment_id".to_string(), env_id.to_string()), ("title".into(), "门诊一体化方案演示（改期）".into()),
+            ("starts_at".into(), "2027-02-02T10:00".into()), ("tz".into(), "+08:00".into()), ("attendees".into(), "王院长".into()),
+            ("item0_feature".into(), built.to_string()), ("item0_must".into(), "1".into()),
+            ("item1_feature".into(), ids.feature.to_string()), ("item2_text".into(), "医保实时结算，全省通办".into()),
+        ];
+        let res = c.post(app.url(&format!("{demo_page}/edit"))).form(&fields).send().await.unwrap();
+        assert_eq!(location(&res), demo_page);
+        let (_, d) = app.get(c, &format!("/api/v1{demo_page}")).await;
+        assert_eq!(d["starts_at"], "2027-02-02T02:00:00.000Z");
+        assert_eq!(d["title"], "门诊一体化方案演示（改期）");
+        assert!(d["last_check"].is_object(), "same script: the check stays");
+        // A changed script with items already promised is refused, and the form says so.
+        fields.truncate(7);
+        let res = c.post(app.url(&format!("{demo_page}/edit"))).form(&fields).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert!(res.text().await.unwrap().contains("can no longer be replaced"));
+
         let (s, list) = page(c, app.url("/demos")).await;
         assert_eq!(s, StatusCode::OK);
         assert!(list.contains("门诊一体化方案演示") && list.contains("演示环境-西南"));

@@ -64,6 +64,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("demos.free_text", "目录外的内容", "Not in the catalogue"),
     ("demos.must_show", "必演", "Must show"),
     ("demos.create", "保存演示", "Save demo"),
+    ("demos.edit", "修改演示", "Change the demo"),
+    ("demos.edit_help", "改了时间，演示前 24 小时和 1 小时的自动检查会重新安排；改了脚本或环境，上次的检查结果作废。", "A new time reschedules the automatic checks 24 h and 1 h before; a new script or environment voids the last check."),
     ("demos.checked_at", "检查于", "checked"),
     ("demos.check_now", "立即检查", "Check now"),
     ("demos.pick", "记为承诺", "Promise"),

@@ -11,7 +11,7 @@ use axum::Form;
 use cunjin_core::{Mode, Permission, ProbeMethod};
 use cunjin_store::catalogue::{Feature, FeatureFilter};
 use cunjin_store::customers::Customer;
-use cunjin_store::demos::{CheckedItem, Demo, DemoCheck, DemoItem, PromisePick};
+use cunjin_store::demos::{CheckedItem, Demo, DemoChange, DemoCheck, DemoItem, PromisePick};
 use cunjin_store::environments::{Environment, EnvironmentChange, NewEnvironment, NewProbe, Probe};
 use serde::Deserialize;
 
@@ -620,9 +620,17 @@ pub struct NewDemoPage {
     pub features: Vec<Choice>,
     pub form: DemoForm,
     pub error: String,
+    /// The demo being changed, or 0 for a new one.
+    pub editing: i64,
 }
 
-async fn new_demo_page(p: &Page, state: &AppState, form: DemoForm, error: String) -> PageResult {
+async fn demo_form_page(
+    p: &Page,
+    state: &AppState,
+    form: DemoForm,
+    error: Option<ApiError>,
+    editing: i64,
+) -> PageResult {
     let ws = p.caller.ws();
     let customers = state.store.list_customers(ws).await.map_err(fail(p))?;
     let names: HashMap<i64, &str> = customers.iter().map(|c| (c.id, c.name.as_str())).collect();
@@ -653,10 +661,9 @@ async fn new_demo_page(p: &Page, state: &AppState, form: DemoForm, error: String
         })
         .collect();
     let environments = state.store.list_environments(ws).await.map_err(fail(p))?;
-    let status = if error.is_empty() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    let (status, error) = match error {
+        None => (axum::http::StatusCode::OK, String::new()),
+        Some(e) => (e.status, e.message),
     };
     Ok((
         status,
@@ -670,9 +677,88 @@ async fn new_demo_page(p: &Page, state: &AppState, form: DemoForm, error: String
             features,
             form,
             error,
+            editing,
         }),
     )
         .into_response())
+}
+
+/// The form of an existing demo, in Beijing time, with room for three more script rows.
+fn form_of(demo: &Demo) -> DemoForm {
+    let mut rows: Vec<ScriptRow> = demo
+        .script
+        .iter()
+        .map(|i| ScriptRow {
+            feature_id: i.feature_id.map(|f| f.to_string()).unwrap_or_default(),
+            text: i.text.clone().unwrap_or_default(),
+            must_show: i.must_show,
+        })
+        .collect();
+    rows.resize(SCRIPT_ROWS.max(rows.len() + 3), ScriptRow::default());
+    DemoForm {
+        customer_id: demo.customer_id.to_string(),
+        deal_id: demo.deal_id.map(|d| d.to_string()).unwrap_or_default(),
+        environment_id: demo
+            .environment_id
+            .map(|e| e.to_string())
+            .unwrap_or_default(),
+        title: demo.title.clone(),
+        starts_at: beijing_time(&demo.starts_at).replace(' ', "T"),
+        tz: "+08:00".into(),
+        attendees: demo.attendees.join("\n"),
+        rows,
+    }
+}
+
+pub async fn edit_demo(
+    p: Page,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> PageResult {
+    p.require(Permission::RunDemos)?;
+    let demo = state
+        .store
+        .get_demo(p.caller.ws(), id)
+        .await
+        .map_err(fail(&p))?;
+    demo_form_page(&p, &state, form_of(&demo), None, id).await
+}
+
+pub async fn update_demo(
+    p: Page,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> PageResult {
+    p.require(Permission::RunDemos)?;
+    let ws = p.caller.ws();
+    let demo = state.store.get_demo(ws, id).await.map_err(fail(&p))?;
+    let mut form = DemoForm::from_pairs(form.map(|f| f.0).unwrap_or_default());
+    // The customer and deal stay; they are not on the edit form.
+    form.customer_id = demo.customer_id.to_string();
+    let attempt = async {
+        let new = form.parse()?.into_new()?;
+        let same_script = new.script.len() == demo.script.len()
+            && new.script.iter().zip(&demo.script).all(|(a, b)| {
+                a.feature_id == b.feature_id
+                    && a.text.as_deref().map(str::trim) == b.text.as_deref()
+                    && a.must_show == b.must_show
+            });
+        let change = DemoChange {
+            title: new.title,
+            starts_at: Some(new.starts_at),
+            environment_id: new.environment_id,
+            attendees: Some(new.attendees),
+            // Unchanged, the script and its last check stay.
+            script: (!same_script).then_some(new.script),
+        };
+        Ok::<_, ApiError>(state.store.update_demo(ws, id, change).await?)
+    }
+    .await;
+    match attempt {
+        Ok(_) => Ok(redirect(&format!("/demos/{id}"))),
+        Err(e) => demo_form_page(&p, &state, form, Some(e), id).await,
+    }
 }
 
 pub async fn new_demo(p: Page, State(state): State<AppState>) -> PageResult {
@@ -682,7 +768,7 @@ pub async fn new_demo(p: Page, State(state): State<AppState>) -> PageResult {
         tz: "+08:00".into(),
         ..Default::default()
     };
-    new_demo_page(&p, &state, form, String::new()).await
+    demo_form_page(&p, &state, form, None, 0).await
 }
 
 pub async fn create_demo(
@@ -699,7 +785,7 @@ pub async fn create_demo(
     .await;
     match attempt {
         Ok(d) => Ok(redirect(&format!("/demos/{}", d.id))),
-        Err(e) => new_demo_page(&p, &state, form, e.message).await,
+        Err(e) => demo_form_page(&p, &state, form, Some(e), 0).await,
     }
 }
 

@@ -91,6 +91,10 @@ pub fn router() -> Router<AppState> {
         .route("/demos", get(demos::demos).post(demos::create_demo))
         .route("/demos/new", get(demos::new_demo))
         .route("/demos/{id}", get(demos::demo))
+        .route(
+            "/demos/{id}/edit",
+            get(demos::edit_demo).post(demos::update_demo),
+        )
         .route("/demos/{id}/check", post(demos::check))
         .route("/demos/{id}/promises", post(demos::record_promises))
         .route("/demos/{id}/talk-track", get(demos::talk_track))
