@@ -16,16 +16,11 @@ use serde::Deserialize;
 
 use super::views::*;
 use super::{api_error_page, error_page, redirect, render, Page};
+use super::{fail, PageResult};
 use crate::error::ApiError;
 use crate::extract::{parse_date, ApiPath};
 use crate::i18n::Lang;
 use crate::AppState;
-
-type PageResult = Result<Response, Response>;
-
-fn fail(p: &Page) -> impl Fn(cunjin_store::StoreError) -> Response + '_ {
-    move |e| api_error_page(p.l, &p.me(), ApiError::from(e))
-}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

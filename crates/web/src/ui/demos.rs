@@ -15,7 +15,8 @@ use cunjin_store::demos::{CheckedItem, Demo, DemoChange, DemoCheck, DemoItem, Pr
 use cunjin_store::environments::{Environment, EnvironmentChange, NewEnvironment, NewProbe, Probe};
 use serde::Deserialize;
 
-use super::{api_error_page, redirect, render, Page};
+use super::{fail, optional_id, PageResult};
+use super::{redirect, render, Page};
 use crate::api::{parse_starts_at, CreateDemo, ScriptItemInput};
 use crate::error::ApiError;
 use crate::extract::ApiPath;
@@ -23,30 +24,14 @@ use crate::i18n::Lang;
 use crate::readiness::{check_demo, check_environment};
 use crate::AppState;
 
-type PageResult = Result<Response, Response>;
-
 /// Rows of the script editor on the new-demo form.
 const SCRIPT_ROWS: usize = 10;
-
-fn fail(p: &Page) -> impl Fn(cunjin_store::StoreError) -> Response + '_ {
-    move |e| api_error_page(p.l, &p.me(), ApiError::from(e))
-}
 
 /// Back to `path`, with the error to show when there is one.
 fn back(path: &str, result: Result<(), ApiError>) -> Response {
     match result {
         Ok(()) => redirect(path),
         Err(e) => super::redirect_with_flash(path, &e.message),
-    }
-}
-
-fn optional_id(field: &'static str, s: &str) -> Result<Option<i64>, ApiError> {
-    match s.trim() {
-        "" => Ok(None),
-        v => v
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::invalid(format!("{field}: '{v}' is not an id"))),
     }
 }
 

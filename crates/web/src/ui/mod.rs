@@ -117,6 +117,25 @@ async fn clear_shown_flash(req: axum::extract::Request, next: axum::middleware::
     }
 }
 
+/// What a page handler answers: the page, or the finished error page.
+pub type PageResult = Result<Response, Response>;
+
+/// Turns a storage failure into the error page of the person looking.
+pub fn fail(p: &Page) -> impl Fn(cunjin_store::StoreError) -> Response + '_ {
+    move |e| api_error_page(p.l, &p.me(), ApiError::from(e))
+}
+
+/// An id chosen in a form: empty is none, anything else must be a number.
+pub fn optional_id(field: &'static str, s: &str) -> Result<Option<i64>, ApiError> {
+    match s.trim() {
+        "" => Ok(None),
+        v => v
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::invalid(format!("{field}: '{v}' is not an id"))),
+    }
+}
+
 /// A signed-in person looking at a page, and the language to answer in.
 pub struct Page {
     /// Language of the answer.

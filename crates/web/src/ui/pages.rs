@@ -16,18 +16,13 @@ use serde::Deserialize;
 use super::views::*;
 use super::PagePath;
 use super::{api_error_page, redirect, render, Page};
+use super::{fail, optional_id, PageResult};
 use crate::api::CreateCommitment;
 use crate::auth::{clear_session_cookie, cookie, same_origin, session_cookie, SESSION_COOKIE};
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::AppState;
 use axum::http::{Method, StatusCode};
-
-type PageResult = Result<Response, Response>;
-
-fn fail(p: &Page) -> impl Fn(cunjin_store::StoreError) -> Response + '_ {
-    move |e| api_error_page(p.l, &p.me(), ApiError::from(e))
-}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -496,16 +491,6 @@ pub async fn promise_form(
         ..Default::default()
     };
     promise_page(&p, &state, form, String::new()).await
-}
-
-fn optional_id(field: &'static str, s: &str) -> Result<Option<i64>, ApiError> {
-    match s.trim() {
-        "" => Ok(None),
-        v => v
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::invalid(format!("{field}: '{v}' is not an id"))),
-    }
 }
 
 fn parse_promise_form(f: &PromiseForm) -> Result<CreateCommitment, ApiError> {

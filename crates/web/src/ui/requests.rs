@@ -15,6 +15,7 @@ use cunjin_store::requests::{Request, RequestStatus, SimilarRequest, Via};
 use serde::Deserialize;
 
 use super::{api_error_page, error_page, redirect, render, Page};
+use super::{fail, PageResult};
 use crate::api::requests::{
     file_through_intake, CreateRequest, DecideRequest, IntakeReceipt, IntakeRequest, RequestQuery,
 };
@@ -23,8 +24,6 @@ use crate::extract::ApiPath;
 use crate::i18n::{Lang, Val};
 use crate::intake::ClientIp;
 use crate::AppState;
-
-type PageResult = Result<Response, Response>;
 
 /// Names of request decisions and source roles in the page's language.
 pub trait RequestLabels {
@@ -85,10 +84,6 @@ impl RequestLabels for Lang {
             .unwrap_or(0);
         self.t(KEYS[i])
     }
-}
-
-fn fail(p: &Page) -> impl Fn(cunjin_store::StoreError) -> Response + '_ {
-    move |e| api_error_page(p.l, &p.me(), ApiError::from(e))
 }
 
 /// The filters of the inbox as typed, kept in every link of the page.
