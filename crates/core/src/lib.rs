@@ -55,5 +55,7 @@ serialize_as_str!(
     Decision,
     SourceRole,
     ProbeMethod,
-    Hat
+    Hat,
+    notify::WebhookKind,
+    notify::Event
 );
