@@ -37,7 +37,8 @@ pub struct Webhook {
     pub events: Vec<String>,
     /// Whether messages are signed with a secret (DingTalk, Feishu).
     pub signed: bool,
-    /// Whether messages are sent; pending ones wait while inactive.
+    /// Whether it is on. While paused nothing new is enqueued for it and messages already
+    /// pending wait until it is resumed.
     pub active: bool,
     /// Who added it.
     pub created_by: String,
