@@ -550,4 +550,46 @@ on_both_engines! {
         let new_url = rotated["url"].as_str().unwrap();
         assert_eq!(anon.get(app.url(new_url)).send().await.unwrap().status(), StatusCode::OK);
     }
+
+    the_notifications_page_adds_tests_and_lists_webhooks(app) {
+        let rx = Receiver::start().await;
+        let c = &app.admin;
+        let res = c.get(app.url("/webhooks")).header("accept-language", "zh-CN").send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("通知与日历") && html.contains("id=\"no-webhooks\""), "{html}");
+        assert!(html.contains("/calendar/") && html.contains(".ics"));
+        let res = c.post(app.url("/webhooks")).form(&[
+            ("kind", "dingtalk"), ("url", rx.url("ding").as_str()), ("secret", "SEC-page-1"),
+            ("request_decided", "on"), ("weekly_digest", "on"),
+        ]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let (_, hooks) = app.get(c, "/api/v1/webhooks").await;
+        assert_eq!(hooks[0]["kind"], "dingtalk");
+        assert_eq!(hooks[0]["events"], json!(["request_decided", "weekly_digest"]));
+        assert_eq!(hooks[0]["signed"], true);
+        let id = hooks[0]["id"].as_i64().unwrap();
+        let res = c.post(app.url(&format!("/webhooks/{id}/test"))).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = c.get(app.url("/webhooks")).header("accept-language", "en").send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("DingTalk") && html.contains("Request decided") && html.contains("Pending"), "{html}");
+        assert!(!html.contains("SEC-page-1"), "the secret is never shown");
+        // Refused input comes back as a message, and writes nothing.
+        let res = c.post(app.url("/webhooks")).form(&[("kind", "slack"), ("url", "ftp://x"), ("request_decided", "on")]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.get(c, "/api/v1/webhooks").await.1.as_array().unwrap().len(), 1);
+        // Only admins and pms see the page.
+        let (email, password) = ("viewer@test.cn", "viewer-pass-1");
+        app.store.create_user(cunjin_store::auth::NewUser {
+            workspace_id: app.ws, email: cunjin_core::Email::parse(email).unwrap(), name: "", role: Role::Viewer, password,
+        }).await.unwrap();
+        let viewer = common::TestApp::login(&app.base, email, password).await;
+        assert_eq!(viewer.get(app.url("/webhooks")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+        let res = viewer.post(app.url(&format!("/webhooks/{id}/delete"))).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.get(c, "/api/v1/webhooks").await.1.as_array().unwrap().len(), 1, "still there");
+        let res = c.post(app.url(&format!("/webhooks/{id}/delete"))).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.get(c, "/api/v1/webhooks").await.1, json!([]));
+    }
 }
