@@ -267,6 +267,23 @@ on_both_engines! {
         let id = h["id"].as_i64().unwrap();
         let (s, _) = app.patch(&pm, &format!("/api/v1/webhooks/{id}"), json!({"url": "not a link"})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, _) = app.patch(&pm, &format!("/api/v1/webhooks/{id}"), json!({"secret": "wecom-does-not-sign"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, h) = app.patch(&pm, &format!("/api/v1/webhooks/{id}"), json!({"events": ["commitment_due"]})).await;
+        assert_eq!(s, StatusCode::OK, "{h}");
+        assert_eq!((h["events"].clone(), h["url"].clone(), h["active"].clone()), (json!(["commitment_due"]), json!(rx.url("pm")), json!(true)));
+        let (s, d) = app.post(&pm, "/api/v1/webhooks", json!({"kind": "feishu", "url": rx.url("f"), "secret": "feishu-1"})).await;
+        assert_eq!((s, d["signed"].as_bool()), (StatusCode::CREATED, Some(true)));
+        let (s, d) = app.patch(&pm, &format!("/api/v1/webhooks/{}", d["id"]), json!({"secret": ""})).await;
+        assert_eq!((s, d["signed"].as_bool()), (StatusCode::OK, Some(false)), "an empty secret removes it");
+
+        let (_, doc) = app.get(&app.anonymous(), "/api/v1/openapi.json").await;
+        for p in ["/api/v1/webhooks", "/api/v1/webhooks/{id}", "/api/v1/webhooks/{id}/test", "/api/v1/webhooks/{id}/deliveries", "/api/v1/calendar-link", "/api/v1/calendar-link/rotate"] {
+            assert!(doc["paths"].get(p).is_some(), "{p} is documented");
+        }
+        for field in ["kind", "url", "events", "secret"] {
+            assert!(doc["components"]["schemas"]["CreateWebhook"]["properties"].get(field).is_some(), "{field}");
+        }
         // Another workspace sees none of it.
         let other = app.store.create_workspace("别家公司").await.unwrap();
         let stranger = app.token_for(other.id, Role::Admin).await;
