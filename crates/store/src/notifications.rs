@@ -132,6 +132,9 @@ pub enum AfterFailure {
 }
 
 const MAX_SECRET_CHARS: usize = 200;
+/// Webhooks per workspace: every event is written once per webhook, in the transaction of the
+/// change, so their number bounds what a decision costs.
+pub const MAX_WEBHOOKS: i64 = 20;
 
 fn check_secret(kind: WebhookKind, secret: Option<&str>) -> Result<Option<String>> {
     match secret.map(str::trim).filter(|s| !s.is_empty()) {
@@ -236,6 +239,16 @@ impl Store {
             return Err(ParseError::new("events", "choose at least one event").into());
         }
         let secret = check_secret(new.kind, new.secret.as_deref())?;
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM webhooks WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_one(self.reader())
+            .await?
+            .try_get(0)?;
+        if count >= MAX_WEBHOOKS {
+            return Err(StoreError::Conflict(format!(
+                "a workspace has at most {MAX_WEBHOOKS} webhooks; remove one first"
+            )));
+        }
         let id: i64 = sqlx::query(
             "INSERT INTO webhooks (workspace_id, kind, url, events, secret, active, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, 1, $6, $7) RETURNING id",
@@ -517,6 +530,20 @@ impl Store {
         .execute(self.writer())
         .await?;
         Ok(after)
+    }
+
+    /// Deletes messages sent or given up before `before`; pending ones are kept whatever their
+    /// age. Returns how many were deleted.
+    pub async fn delete_old_deliveries(&self, before: DateTime<Utc>) -> Result<u64> {
+        Ok(
+            sqlx::query(
+                "DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < $1",
+            )
+            .bind(stored_time(before))
+            .execute(self.writer())
+            .await?
+            .rows_affected(),
+        )
     }
 
     /// Enqueues the reminders (催办) of `today` in every workspace that has a webhook for them:
