@@ -36,6 +36,9 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 CREATE INDEX outbox_by_webhook ON outbox (webhook_id, id);
 
+-- The hourly reminder scan looks for commitments by due date across workspaces.
+CREATE INDEX commitments_by_due ON commitments (due_date);
+
 CREATE TABLE calendar_links (
     workspace_id INTEGER PRIMARY KEY REFERENCES workspaces(id),
     token TEXT NOT NULL UNIQUE,
