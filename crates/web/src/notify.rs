@@ -39,6 +39,7 @@ pub struct Dispatcher {
     client: reqwest::Client,
     instance: Arc<str>,
     lease: chrono::Duration,
+    timeout: Duration,
 }
 
 impl Dispatcher {
@@ -60,6 +61,7 @@ impl Dispatcher {
                 &cunjin_store::auth::new_secret()[..16]
             )),
             lease,
+            timeout,
         }
     }
 
@@ -122,7 +124,8 @@ impl Dispatcher {
     async fn send(&self, out: &Outgoing, now: DateTime<Utc>) -> Result<(), String> {
         let mut body: serde_json::Value =
             serde_json::from_str(&out.payload).map_err(|e| format!("stored message: {e}"))?;
-        let mut req = self.client.post(&out.url);
+        // The timeout is set on each request too, so that it holds even with the fallback client.
+        let mut req = self.client.post(&out.url).timeout(self.timeout);
         if let Some(secret) = out.secret.as_deref() {
             match out.kind {
                 WebhookKind::Dingtalk => {

@@ -76,6 +76,9 @@ async fn record(
     headers: HeaderMap,
     body: String,
 ) -> (AxStatus, &'static str) {
+    if name == "slow" {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
     if r.fail_next
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok()
@@ -445,6 +448,16 @@ on_both_engines! {
         let row = &deliveries(&app, id).await[0];
         assert_eq!((row["status"].as_str(), row["attempts"].as_i64()), (Some("sent"), Some(2)));
         assert!(row["last_error"].is_null());
+
+        // A receiver that answers too late is a failed attempt too.
+        let slow = hook(&app, json!({"kind": "generic", "url": rx.url("slow")})).await;
+        app.post(&app.admin, &format!("/api/v1/webhooks/{slow}/test"), json!({})).await;
+        let impatient = Dispatcher::new(Duration::from_millis(300));
+        assert_eq!(impatient.dispatch_once(&app.store, Utc::now()).await.retried, 1);
+        let row = &deliveries(&app, slow).await[0];
+        assert_eq!(row["status"], "pending");
+        assert!(row["last_error"].as_str().unwrap().starts_with("no answer"), "{row}");
+        app.delete(&app.admin, &format!("/api/v1/webhooks/{slow}")).await;
 
         // A receiver that never answers 200 is given up after the last attempt, visibly.
         rx.fail_next.store(1000, Ordering::SeqCst);
