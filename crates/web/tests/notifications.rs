@@ -550,8 +550,19 @@ on_both_engines! {
             "title": "华西演示; 病历, 医嘱", "script": [{"text": "全院一张床"}]
         })).await;
         assert_eq!(s, StatusCode::CREATED, "{demo}");
+        // Another workspace's acceptance date, which must not show.
+        let other = app.store.create_workspace("别家公司").await.unwrap();
+        let stranger = app.token_for(other.id, Role::Admin).await;
+        let (_, oc) = app.post(&stranger, "/api/v1/customers", json!({"name": "别家医院"})).await;
+        let (s, od) = app.post(&stranger, "/api/v1/deals", json!({
+            "customer_id": oc["id"], "name": "别家合同", "stage": "won", "acceptance_date": "2027-02-01"
+        })).await;
+        assert_eq!(s, StatusCode::CREATED, "{od}");
+        let (s, theirs) = app.get(&stranger, "/api/v1/calendar-link").await;
+        assert_eq!(s, StatusCode::OK);
         let (s, link) = app.get(&app.admin, "/api/v1/calendar-link").await;
         assert_eq!(s, StatusCode::OK, "{link}");
+        assert_ne!(theirs["token"], link["token"]);
         let url = link["url"].as_str().unwrap().to_string();
         assert_eq!(url, format!("/calendar/{}.ics", link["token"].as_str().unwrap()));
         assert_eq!(app.get(&app.admin, "/api/v1/calendar-link").await.1, link, "the same link until rotated");
@@ -575,6 +586,7 @@ on_both_engines! {
         assert!(lines.contains(&format!("DTSTART;VALUE=DATE:{}", due.format("%Y%m%d")).as_str()));
         assert!(lines.contains(&format!("UID:acceptance-{}@cunjin", ids.deal).as_str()));
         assert!(lines.contains(&"DTSTART;VALUE=DATE:20270331"));
+        assert!(!ics.contains("别家") && !ics.contains("20270201"), "nothing of another workspace");
         assert!(lines.contains(&"DTSTART:20270115T013000Z"));
         assert!(lines.contains(&"SUMMARY:演示 Demo: 华西演示\\; 病历\\, 医嘱"), "{unfolded}");
         // Stable ids: a second fetch names the same events.
