@@ -5,10 +5,12 @@
 //! (`Stage::parse`, `MenuPath::parse`, …) so that past the edge of the system they are valid by
 //! construction, and every rule of DESIGN.md is unit-tested here without a server.
 
+pub mod calendar;
 pub mod commitment;
 pub mod gap;
 pub mod hats;
 pub mod mode;
+pub mod notify;
 pub mod probe;
 pub mod progress;
 pub mod readiness;
@@ -53,5 +55,7 @@ serialize_as_str!(
     Decision,
     SourceRole,
     ProbeMethod,
-    Hat
+    Hat,
+    notify::WebhookKind,
+    notify::Event
 );

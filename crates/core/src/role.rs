@@ -58,6 +58,8 @@ pub enum Permission {
     LogTime,
     /// Record or remove time for somebody else.
     LogTimeForOthers,
+    /// Add, change and remove webhooks, and see and rotate the calendar link.
+    ManageWebhooks,
 }
 
 impl Role {
@@ -115,6 +117,7 @@ impl Role {
             RunDemos => matches!(self, Admin | Pm | Presales | Sales),
             LogTime => self != Viewer,
             LogTimeForOthers => matches!(self, Admin | Pm),
+            ManageWebhooks => matches!(self, Admin | Pm),
         }
     }
 }
@@ -147,6 +150,7 @@ mod tests {
             RunDemos,
             LogTime,
             LogTimeForOthers,
+            ManageWebhooks,
         ] {
             assert!(!Role::Viewer.can(p), "{p:?}");
             assert!(Role::Admin.can(p), "{p:?}");
@@ -200,5 +204,16 @@ mod tests {
             may(RunDemos),
             [Role::Admin, Role::Pm, Role::Presales, Role::Sales]
         );
+    }
+
+    #[test]
+    fn product_manages_notifications() {
+        for r in Role::ALL {
+            assert_eq!(
+                r.can(Permission::ManageWebhooks),
+                matches!(r, Role::Admin | Role::Pm),
+                "{r}"
+            );
+        }
     }
 }

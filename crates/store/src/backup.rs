@@ -44,6 +44,9 @@ pub const TABLES: &[&str] = &[
     "demos",
     "demo_items",
     "time_entries",
+    "webhooks",
+    "outbox",
+    "calendar_links",
 ];
 
 /// What a backup or restore moved.

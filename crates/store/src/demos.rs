@@ -10,7 +10,9 @@ use sqlx::Row;
 
 use crate::catalogue::{get_feature_in, Feature};
 use crate::commitments::{record_promise_audited_in, Commitment, FeatureRef, NewCommitment};
+use crate::notifications;
 use crate::{now, Result, Store, StoreError};
+use cunjin_core::notify::{Notice, ReadinessFailure};
 
 /// One item of a demo's script.
 #[derive(Debug, Clone, Serialize)]
@@ -483,17 +485,58 @@ impl Store {
         check: &DemoCheck,
     ) -> Result<()> {
         let json = serde_json::to_string(check).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut tx = self.writer().begin().await?;
         let n = sqlx::query("UPDATE demos SET last_check = $1, last_checked_at = $2 WHERE workspace_id = $3 AND id = $4")
             .bind(json)
             .bind(&check.checked_at)
             .bind(workspace_id)
             .bind(id)
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?
             .rows_affected();
         if n == 0 {
             return Err(StoreError::not_found("demo", id));
         }
+        // An automatic check before the demo that finds it not ready is told to the team, in
+        // the transaction that keeps the check.
+        if !check.ready && matches!(check.trigger.as_str(), "24h" | "1h") {
+            let r = sqlx::query(
+                "SELECT d.title, c.name, d.starts_at FROM demos d JOIN customers c ON c.id = d.customer_id \
+                 WHERE d.workspace_id = $1 AND d.id = $2",
+            )
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let failure = ReadinessFailure {
+                demo_id: id,
+                title: r.try_get(0)?,
+                customer: r.try_get(1)?,
+                starts_at: r.try_get(2)?,
+                window: check.trigger.clone(),
+                readiness: check.readiness,
+                not_ready: check
+                    .items
+                    .iter()
+                    .filter(|i| {
+                        let covered = i.mode == Mode::Live
+                            || (i.mode == Mode::Fallback && i.recording_url.is_some());
+                        i.must_show && !covered
+                    })
+                    .map(|i| i.title.clone())
+                    .collect(),
+            };
+            let key = format!("readiness:{id}:{}", check.checked_at);
+            notifications::enqueue(
+                &mut tx,
+                workspace_id,
+                &Notice::readiness_failed(&failure),
+                &key,
+                None,
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod calendar;
 pub mod catalogue;
 pub mod commitments;
 pub mod customers;
@@ -17,6 +18,7 @@ pub mod demos;
 pub mod environments;
 pub mod gap;
 pub mod hats;
+pub mod notifications;
 pub mod progress;
 pub mod releases;
 pub mod requests;

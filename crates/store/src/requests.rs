@@ -8,8 +8,10 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::catalogue::{find_or_create_idea, get_feature_in};
+use crate::notifications;
 use crate::search::{index, match_sql, DocKind};
 use crate::{audit, auth::new_secret, now, parse_stored, Result, Store, StoreError};
+use cunjin_core::notify::{DecisionMade, Notice};
 
 /// Longest request text, in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;
@@ -531,6 +533,21 @@ impl Store {
             reason.as_deref(),
         )
         .await?;
+        // The webhooks hear of the decision with it, or not at all.
+        let notice = Notice::request_decided(&DecisionMade {
+            request_id: id,
+            text: after.text.clone(),
+            customer: after.customer_name.clone(),
+            decision: after.decision,
+            reason: after.reason.clone(),
+            planned_release: after.planned_release.clone(),
+            decided_by: actor.to_string(),
+        });
+        let key = format!(
+            "decision:{id}:{}",
+            after.decided_at.as_deref().unwrap_or_default()
+        );
+        notifications::enqueue(&mut tx, workspace_id, &notice, &key, None).await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -7,6 +7,7 @@ mod delivery;
 mod demos;
 mod hats;
 mod ledger;
+mod notify;
 mod requests;
 
 /// A UI language.
@@ -25,6 +26,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     requests::MESSAGES,
     demos::MESSAGES,
     hats::MESSAGES,
+    notify::MESSAGES,
 ];
 
 /// A value handed over as itself or through references, as templates do.

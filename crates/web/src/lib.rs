@@ -4,12 +4,14 @@
 
 pub mod api;
 pub mod auth;
+pub mod calendar;
 pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod intake;
 mod metrics;
+pub mod notify;
 pub mod probing;
 pub mod readiness;
 pub mod scheduler;
@@ -107,6 +109,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(ui::router())
+        .route("/calendar/{file}", get(calendar::feed))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .method_not_allowed_fallback(method_not_allowed)

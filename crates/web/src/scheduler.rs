@@ -1,5 +1,7 @@
 //! The background jobs of `cunjin serve`: scheduled probe runs per environment, the automatic
-//! readiness checks 24 h and 1 h before each demo, and the retention of probe history.
+//! readiness checks 24 h and 1 h before each demo, the retention of probe history, and
+//! notifications: sending the outbox, and the hourly scan for commitments coming due (催办) and
+//! for the weekly digest.
 //!
 //! Several instances may share one PostgreSQL database. Each due run is claimed with a
 //! compare-and-set UPDATE (see `Store::claim_environment_run` and `Store::claim_demo_check`):
@@ -12,6 +14,7 @@ use cunjin_store::environments::DueRun;
 use cunjin_store::Store;
 use tracing::Instrument;
 
+use crate::notify::{self, DispatchReport, Dispatcher};
 use crate::probing::Prober;
 use crate::readiness::{check_demo, check_environment};
 
@@ -135,6 +138,10 @@ async fn demo_job(store: Store, prober: Prober, d: DueCheck, timeout: Duration) 
 pub fn spawn(store: Store, prober: Prober, config: SchedulerConfig) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut last_retention: Option<Instant> = None;
+        let mut last_scan: Option<Instant> = None;
+        let dispatcher = Dispatcher::new(Duration::from_secs(10));
+        // One sending pass at a time on this instance; claims keep instances apart.
+        let sending = std::sync::Arc::new(tokio::sync::Mutex::new(()));
         let mut interval = tokio::time::interval(config.tick);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -143,6 +150,33 @@ pub fn spawn(store: Store, prober: Prober, config: SchedulerConfig) -> tokio::ta
             // check of a demo that starts soon; claims keep passes from doing the same work.
             let (s, p, c) = (store.clone(), prober.clone(), config.clone());
             tokio::spawn(async move { tick(&s, &p, &c).await });
+            let (s, d, busy) = (store.clone(), dispatcher.clone(), sending.clone());
+            tokio::spawn(
+                async move {
+                    if let Ok(_pass) = busy.try_lock() {
+                        let r = d.dispatch_once(&s, chrono::Utc::now()).await;
+                        if r != DispatchReport::default() {
+                            tracing::info!(
+                                sent = r.sent,
+                                retried = r.retried,
+                                failed = r.failed,
+                                "notifications"
+                            );
+                        }
+                    }
+                }
+                .instrument(tracing::info_span!("notifications")),
+            );
+            // Reminders and digests are keyed per day and week, so an hourly scan on every
+            // instance enqueues each once.
+            if last_scan.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
+                let s = store.clone();
+                tokio::spawn(
+                    async move { notify::scan(&s, cunjin_store::today()).await }
+                        .instrument(tracing::info_span!("notification_scan")),
+                );
+                last_scan = Some(Instant::now());
+            }
             // Deleting old history is idempotent, so several instances may all do it.
             if last_retention.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 match store

@@ -13,6 +13,7 @@ pub mod hats;
 mod reports;
 pub mod requests;
 mod session;
+mod webhooks;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -42,6 +43,7 @@ use crate::AppState;
         (name = "requests", description = "Requests, triage decisions, search, intake and status links"),
         (name = "demos", description = "Demo environments, probes, demos and their readiness"),
         (name = "hats", description = "Where the product manager's time goes"),
+        (name = "notifications", description = "Webhooks, their deliveries, and the calendar link"),
     )
 )]
 struct ApiDoc;
@@ -138,6 +140,16 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(hats::list_time_entries, hats::create_time_entry))
         .routes(routes!(hats::delete_time_entry))
         .routes(routes!(hats::hats_report))
+        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+        .routes(routes!(
+            webhooks::get_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::test_webhook))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::calendar_link))
+        .routes(routes!(webhooks::rotate_calendar_link))
         .split_for_parts();
     let doc_json = doc.clone();
     let router = router

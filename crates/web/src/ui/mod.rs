@@ -12,6 +12,7 @@ mod hats;
 mod pages;
 mod requests;
 mod views;
+mod webhooks;
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -100,6 +101,10 @@ pub fn router() -> Router<AppState> {
         .route("/demos/{id}/talk-track", get(demos::talk_track))
         .route("/hats", get(hats::page).post(hats::record))
         .route("/hats/{id}/delete", post(hats::delete))
+        .route("/webhooks", get(webhooks::page).post(webhooks::create))
+        .route("/webhooks/{id}/test", post(webhooks::test))
+        .route("/webhooks/{id}/delete", post(webhooks::delete))
+        .route("/webhooks/calendar/rotate", post(webhooks::rotate_calendar))
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(clear_shown_flash))

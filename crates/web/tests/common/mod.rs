@@ -86,6 +86,33 @@ impl TestApp {
         client
     }
 
+    /// Stops the server and closes its database connections, then starts a new server with a
+    /// new store on the same database: what a restart of `cunjin serve` does.
+    pub async fn restart(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.store.close().await;
+        let store = Store::open(&self._db.url)
+            .await
+            .expect("the database opens again");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(store.clone(), WebConfig::default());
+        tokio::spawn(async move {
+            cunjin_web::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        self.admin = Self::login(&base, "admin@localhost", ADMIN_PASSWORD).await;
+        self.base = base;
+        self.store = store;
+        self.shutdown = Some(tx);
+    }
+
     /// The database URL, to open a second store on it (a second `cunjin serve` instance).
     pub fn db_url(&self) -> String {
         self._db.url.clone()

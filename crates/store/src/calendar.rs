@@ -1,0 +1,189 @@
+//! The calendar link: one unguessable token per workspace that opens its ICS feed of demos,
+//! deal acceptance dates and commitment due dates. Rotating it kills the old link.
+//!
+//! The token is kept as is (like status links) so that the link can be shown again; it only
+//! grants reading dates, titles and customer names.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cunjin_core::calendar::{CalendarEvent, When};
+use sqlx::Row;
+
+use crate::auth::new_secret;
+use crate::{audit, now, parse_date, Result, Store, StoreError};
+
+/// How far back the feed reaches.
+const PAST_DAYS: u64 = 90;
+/// Most entries of each kind in the feed.
+const MAX_PER_KIND: i64 = 2000;
+/// How long a demo is shown in the calendar.
+const DEMO_MINUTES: i64 = 90;
+
+fn looks_like_token(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+impl Store {
+    /// The workspace's calendar token, made on first use.
+    pub async fn calendar_token(&self, workspace_id: i64, actor: &str) -> Result<String> {
+        let found = sqlx::query("SELECT token FROM calendar_links WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_optional(self.reader())
+            .await?;
+        match found {
+            Some(r) => Ok(r.try_get(0)?),
+            None => self.rotate_calendar_token(workspace_id, actor).await,
+        }
+    }
+
+    /// Replaces the calendar token: the old link stops working at once.
+    pub async fn rotate_calendar_token(&self, workspace_id: i64, actor: &str) -> Result<String> {
+        let token = new_secret();
+        let mut tx = self.writer().begin().await?;
+        sqlx::query("DELETE FROM calendar_links WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO calendar_links (workspace_id, token, created_by, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(workspace_id)
+        .bind(&token)
+        .bind(actor)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        // The trail says that the link changed, never the token itself.
+        audit::record(
+            &mut tx,
+            workspace_id,
+            "calendar_link",
+            workspace_id,
+            "rotate",
+            actor,
+            None::<&()>,
+            None::<&()>,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The workspace a calendar token opens, if it is current.
+    pub async fn workspace_for_calendar(&self, token: &str) -> Result<Option<i64>> {
+        if !looks_like_token(token) {
+            return Ok(None);
+        }
+        let r = sqlx::query("SELECT workspace_id FROM calendar_links WHERE token = $1")
+            .bind(token)
+            .fetch_optional(self.reader())
+            .await?;
+        r.map(|r| Ok(r.try_get(0)?)).transpose()
+    }
+
+    /// The workspace's name and calendar entries from `PAST_DAYS` before `today` on: demos,
+    /// acceptance dates of deals, due dates of open and delivered commitments.
+    pub async fn calendar_events(
+        &self,
+        workspace_id: i64,
+        today: NaiveDate,
+    ) -> Result<(String, Vec<CalendarEvent>)> {
+        let name: String = sqlx::query("SELECT name FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found("workspace", workspace_id))?
+            .try_get(0)?;
+        let from = today - chrono::Days::new(PAST_DAYS);
+        let mut events = Vec::new();
+        let demos = sqlx::query(
+            "SELECT d.id, d.title, c.name, d.starts_at, d.attendees FROM demos d \
+             JOIN customers c ON c.id = d.customer_id \
+             WHERE d.workspace_id = $1 AND d.starts_at >= $2 ORDER BY d.starts_at, d.id LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(from.to_string())
+        .bind(MAX_PER_KIND)
+        .fetch_all(self.reader())
+        .await?;
+        for r in demos {
+            let id: i64 = r.try_get(0)?;
+            let starts: String = r.try_get(3)?;
+            let at = DateTime::parse_from_rfc3339(&starts)
+                .map_err(|_| StoreError::Corrupt(format!("demo start '{starts}'")))?
+                .with_timezone(&Utc);
+            let attendees: Vec<String> =
+                serde_json::from_str(&r.try_get::<String, _>(4)?).unwrap_or_default();
+            let customer: String = r.try_get(2)?;
+            let mut description = format!("客户 Customer: {customer}");
+            if !attendees.is_empty() {
+                description.push_str(&format!("\n参加 Attendees: {}", attendees.join("、")));
+            }
+            events.push(CalendarEvent {
+                uid: format!("demo-{id}@cunjin"),
+                summary: format!("演示 Demo: {}", r.try_get::<String, _>(1)?),
+                description,
+                when: When::At(at, DEMO_MINUTES),
+            });
+        }
+        let deals = sqlx::query(
+            "SELECT d.id, d.name, c.name, d.acceptance_date FROM deals d \
+             JOIN customers c ON c.id = d.customer_id \
+             WHERE d.workspace_id = $1 AND d.acceptance_date IS NOT NULL AND d.acceptance_date >= $2 \
+             ORDER BY d.acceptance_date, d.id LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(from.to_string())
+        .bind(MAX_PER_KIND)
+        .fetch_all(self.reader())
+        .await?;
+        for r in deals {
+            let id: i64 = r.try_get(0)?;
+            let Some(day) = parse_date(r.try_get(3)?)? else {
+                continue;
+            };
+            let (deal, customer): (String, String) = (r.try_get(1)?, r.try_get(2)?);
+            events.push(CalendarEvent {
+                uid: format!("acceptance-{id}@cunjin"),
+                summary: format!("验收 Acceptance: {customer} · {deal}"),
+                description: format!("客户 Customer: {customer}\n合同 Deal: {deal}"),
+                when: When::Day(day),
+            });
+        }
+        let due = sqlx::query(
+            "SELECT k.id, f.title, c.name, k.due_date, k.critical, k.status FROM commitments k \
+             JOIN customers c ON c.id = k.customer_id JOIN features f ON f.id = k.feature_id \
+             WHERE k.workspace_id = $1 AND k.status IN ('open', 'delivered') \
+             AND k.due_date IS NOT NULL AND k.due_date >= $2 ORDER BY k.due_date, k.id LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(from.to_string())
+        .bind(MAX_PER_KIND)
+        .fetch_all(self.reader())
+        .await?;
+        for r in due {
+            let id: i64 = r.try_get(0)?;
+            let Some(day) = parse_date(r.try_get(3)?)? else {
+                continue;
+            };
+            let (feature, customer): (String, String) = (r.try_get(1)?, r.try_get(2)?);
+            let critical = r.try_get::<i64, _>(4)? != 0;
+            let status: String = r.try_get(5)?;
+            let mut description = format!(
+                "客户 Customer: {customer}\n功能 Feature: {feature}\n状态 Status: {status}"
+            );
+            if critical {
+                description.push_str("\n验收必须 Acceptance-critical");
+            }
+            events.push(CalendarEvent {
+                uid: format!("commitment-{id}@cunjin"),
+                summary: format!("承诺到期 Due: {customer} · {feature}"),
+                description,
+                when: When::Day(day),
+            });
+        }
+        Ok((name, events))
+    }
+}

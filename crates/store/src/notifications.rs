@@ -1,0 +1,664 @@
+//! Webhooks and the transactional outbox that delivers to them.
+//!
+//! An event is written to `outbox` — one row per subscribed webhook, already in that service's
+//! format — in the same transaction as the change that causes it, so a committed change always
+//! has its message and a rolled-back one never does. `(webhook_id, dedupe_key)` is unique: an
+//! event enqueued twice (two instances scanning for due commitments) is kept once.
+//!
+//! Sending is claimed row by row with a compare-and-set UPDATE (`claimed_by`, `claimed_until`):
+//! only one live instance holds a row at a time. A crash between sending and marking the row
+//! sent lets it go out again after the lease: delivery is at least once, and the dedupe key
+//! travels with every message so that receivers can drop a repeat.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cunjin_core::notify::{
+    digest_due, digest_key, due_key, retry_delay, Digest, DueReminder, DueWindow, Event, Notice,
+    WebhookKind,
+};
+use cunjin_core::{web_link, ParseError};
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use crate::demos::stored_time;
+use crate::{now, parse_stored, Result, Store, StoreError};
+
+/// A webhook, as answered: the signing secret is never echoed, only whether there is one.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Webhook {
+    /// Id.
+    pub id: i64,
+    /// wecom, dingtalk, feishu, slack or generic.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "wecom"))]
+    pub kind: WebhookKind,
+    /// Where messages are posted.
+    pub url: String,
+    /// Subscribed events.
+    pub events: Vec<String>,
+    /// Whether messages are signed with a secret (DingTalk, Feishu).
+    pub signed: bool,
+    /// Whether it is on. While paused nothing new is enqueued for it and messages already
+    /// pending wait until it is resumed.
+    pub active: bool,
+    /// Who added it.
+    pub created_by: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+}
+
+/// A webhook to add.
+#[derive(Debug, Clone)]
+pub struct NewWebhook {
+    /// Service.
+    pub kind: WebhookKind,
+    /// Address (http or https).
+    pub url: String,
+    /// Events to send.
+    pub events: Vec<Event>,
+    /// Signing secret (DingTalk, Feishu only).
+    pub secret: Option<String>,
+}
+
+/// Changes to a webhook; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookChange {
+    /// New address.
+    pub url: Option<String>,
+    /// New subscription.
+    pub events: Option<Vec<Event>>,
+    /// New secret; `Some(None)` removes it.
+    pub secret: Option<Option<String>>,
+    /// Pause or resume.
+    pub active: Option<bool>,
+}
+
+/// One message to one webhook and how its delivery went.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Delivery {
+    /// Id.
+    pub id: i64,
+    /// Webhook.
+    pub webhook_id: i64,
+    /// Event name.
+    pub event: String,
+    /// Identifies the message; the same on every attempt.
+    pub dedupe_key: String,
+    /// The message as posted.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub payload: serde_json::Value,
+    /// pending, sent or failed (given up after the last retry).
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: String,
+    /// What went wrong last time.
+    pub last_error: Option<String>,
+    /// When it was enqueued.
+    pub created_at: String,
+    /// When it was delivered.
+    pub sent_at: Option<String>,
+}
+
+/// A claimed message, with what is needed to send it.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Outbox row.
+    pub id: i64,
+    /// Webhook.
+    pub webhook_id: i64,
+    /// Service.
+    pub kind: WebhookKind,
+    /// Address.
+    pub url: String,
+    /// Signing secret.
+    pub secret: Option<String>,
+    /// The message (JSON text).
+    pub payload: String,
+    /// Identifies the message for the receiver.
+    pub dedupe_key: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+}
+
+/// What became of a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Tried again at this time.
+    RetryAt(DateTime<Utc>),
+    /// Given up: marked `failed`.
+    GaveUp,
+}
+
+const MAX_SECRET_CHARS: usize = 200;
+/// Webhooks per workspace: every event is written once per webhook, in the transaction of the
+/// change, so their number bounds what a decision costs.
+pub const MAX_WEBHOOKS: i64 = 20;
+
+fn check_secret(kind: WebhookKind, secret: Option<&str>) -> Result<Option<String>> {
+    match secret.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(_) if !kind.signs() => Err(ParseError::new(
+            "secret",
+            format!(
+                "{} webhooks are not signed; leave the secret out",
+                kind.as_str()
+            ),
+        )
+        .into()),
+        Some(s) if s.chars().count() > MAX_SECRET_CHARS || s.chars().any(char::is_control) => {
+            Err(ParseError::new("secret", format!("at most {MAX_SECRET_CHARS} characters")).into())
+        }
+        Some(s) => Ok(Some(s.to_string())),
+    }
+}
+
+fn events_json(events: &[Event]) -> String {
+    let names: Vec<&str> = events.iter().map(|e| e.as_str()).collect();
+    serde_json::Value::from(names).to_string()
+}
+
+fn webhook_from_row(r: &sqlx::any::AnyRow) -> Result<Webhook> {
+    let events: String = r.try_get("events")?;
+    Ok(Webhook {
+        id: r.try_get("id")?,
+        kind: parse_stored(&r.try_get::<String, _>("kind")?, WebhookKind::parse)?,
+        url: r.try_get("url")?,
+        events: serde_json::from_str(&events)
+            .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?,
+        signed: r.try_get::<Option<String>, _>("secret")?.is_some(),
+        active: r.try_get::<i64, _>("active")? != 0,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+const WEBHOOK_COLUMNS: &str = "id, kind, url, events, secret, active, created_by, created_at";
+
+/// Writes `notice` to the outbox for every active webhook of the workspace subscribed to its
+/// event (or only `webhook`), inside the caller's transaction. Returns the rows written; a
+/// `dedupe_key` already there for a webhook writes nothing for it.
+pub(crate) async fn enqueue(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    notice: &Notice,
+    dedupe_key: &str,
+    webhook: Option<i64>,
+) -> Result<u64> {
+    let hooks = sqlx::query(
+        "SELECT w.id, w.kind, w.events, s.name FROM webhooks w JOIN workspaces s ON s.id = w.workspace_id \
+         WHERE w.workspace_id = $1 AND w.active = 1 ORDER BY w.id",
+    )
+    .bind(workspace_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let ts = now();
+    let mut written = 0;
+    for h in hooks {
+        let id: i64 = h.try_get(0)?;
+        let kind = parse_stored(&h.try_get::<String, _>(1)?, WebhookKind::parse)?;
+        let events: Vec<String> = serde_json::from_str(&h.try_get::<String, _>(2)?)
+            .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?;
+        let wanted = match webhook {
+            Some(only) => only == id,
+            None => events.iter().any(|e| e == notice.event.as_str()),
+        };
+        if !wanted {
+            continue;
+        }
+        let payload = notice.render(kind, &h.try_get::<String, _>(3)?, dedupe_key);
+        written += sqlx::query(
+            "INSERT INTO outbox (workspace_id, webhook_id, event, dedupe_key, payload, status, attempts, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
+             ON CONFLICT (webhook_id, dedupe_key) DO NOTHING",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .bind(notice.event.as_str())
+        .bind(dedupe_key)
+        .bind(payload.to_string())
+        .bind(&ts)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    }
+    Ok(written)
+}
+
+impl Store {
+    /// Adds a webhook.
+    pub async fn create_webhook(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        new: NewWebhook,
+    ) -> Result<Webhook> {
+        let url = web_link("url", &new.url)?;
+        if new.events.is_empty() || new.events.contains(&Event::Test) {
+            return Err(ParseError::new("events", "choose at least one event").into());
+        }
+        let secret = check_secret(new.kind, new.secret.as_deref())?;
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM webhooks WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_one(self.reader())
+            .await?
+            .try_get(0)?;
+        if count >= MAX_WEBHOOKS {
+            return Err(StoreError::Conflict(format!(
+                "a workspace has at most {MAX_WEBHOOKS} webhooks; remove one first"
+            )));
+        }
+        let id: i64 = sqlx::query(
+            "INSERT INTO webhooks (workspace_id, kind, url, events, secret, active, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $7) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(new.kind.as_str())
+        .bind(&url)
+        .bind(events_json(&new.events))
+        .bind(secret)
+        .bind(actor)
+        .bind(now())
+        .fetch_one(self.writer())
+        .await?
+        .try_get(0)?;
+        self.get_webhook(workspace_id, id).await
+    }
+
+    /// The workspace's webhooks, oldest first.
+    pub async fn list_webhooks(&self, workspace_id: i64) -> Result<Vec<Webhook>> {
+        sqlx::query(&format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 ORDER BY id"
+        ))
+        .bind(workspace_id)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(webhook_from_row)
+        .collect()
+    }
+
+    /// One webhook.
+    pub async fn get_webhook(&self, workspace_id: i64, id: i64) -> Result<Webhook> {
+        let r = sqlx::query(&format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found("webhook", id))?;
+        webhook_from_row(&r)
+    }
+
+    /// Changes a webhook.
+    pub async fn update_webhook(
+        &self,
+        workspace_id: i64,
+        id: i64,
+        change: WebhookChange,
+    ) -> Result<Webhook> {
+        let hook = self.get_webhook(workspace_id, id).await?;
+        let url = change
+            .url
+            .as_deref()
+            .map(|u| web_link("url", u))
+            .transpose()?;
+        if change.events.as_ref().is_some_and(|e| e.is_empty()) {
+            return Err(ParseError::new("events", "choose at least one event").into());
+        }
+        let secret = change
+            .secret
+            .as_ref()
+            .map(|s| check_secret(hook.kind, s.as_deref()))
+            .transpose()?;
+        sqlx::query(
+            "UPDATE webhooks SET url = COALESCE($1, url), events = COALESCE($2, events), \
+             secret = CASE WHEN $3 = 1 THEN $4 ELSE secret END, active = COALESCE($5, active) \
+             WHERE workspace_id = $6 AND id = $7",
+        )
+        .bind(url)
+        .bind(change.events.as_deref().map(events_json))
+        .bind(i64::from(secret.is_some()))
+        .bind(secret.flatten())
+        .bind(change.active.map(i64::from))
+        .bind(workspace_id)
+        .bind(id)
+        .execute(self.writer())
+        .await?;
+        self.get_webhook(workspace_id, id).await
+    }
+
+    /// Removes a webhook and its messages.
+    pub async fn delete_webhook(&self, workspace_id: i64, id: i64) -> Result<()> {
+        let mut tx = self.writer().begin().await?;
+        sqlx::query("DELETE FROM outbox WHERE workspace_id = $1 AND webhook_id = $2")
+            .bind(workspace_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let n = sqlx::query("DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::not_found("webhook", id));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Enqueues a test message to one webhook (even an inactive one waits in the outbox).
+    pub async fn enqueue_test_message(&self, workspace_id: i64, id: i64) -> Result<Delivery> {
+        self.get_webhook(workspace_id, id).await?;
+        let key = format!("test:{}", crate::auth::new_secret());
+        let mut tx = self.writer().begin().await?;
+        // The test goes to this webhook whether or not it is active: enqueue() only looks at
+        // active ones, so write the row directly.
+        let r = sqlx::query("SELECT w.kind, s.name FROM webhooks w JOIN workspaces s ON s.id = w.workspace_id WHERE w.id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let kind = parse_stored(&r.try_get::<String, _>(0)?, WebhookKind::parse)?;
+        let payload = Notice::test().render(kind, &r.try_get::<String, _>(1)?, &key);
+        let ts = now();
+        sqlx::query(
+            "INSERT INTO outbox (workspace_id, webhook_id, event, dedupe_key, payload, status, attempts, \
+             next_attempt_at, created_at) VALUES ($1, $2, 'test', $3, $4, 'pending', 0, $5, $5)",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .bind(&key)
+        .bind(payload.to_string())
+        .bind(&ts)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.deliveries(workspace_id, id, 1)
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("the test message was not kept".into()))
+    }
+
+    /// The latest messages to a webhook, newest first.
+    pub async fn deliveries(
+        &self,
+        workspace_id: i64,
+        webhook_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>> {
+        self.get_webhook(workspace_id, webhook_id).await?;
+        let rows = sqlx::query(
+            "SELECT id, webhook_id, event, dedupe_key, payload, status, attempts, next_attempt_at, \
+             last_error, created_at, sent_at FROM outbox WHERE workspace_id = $1 AND webhook_id = $2 \
+             ORDER BY id DESC LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(webhook_id)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let payload: String = r.try_get(4)?;
+                Ok(Delivery {
+                    id: r.try_get(0)?,
+                    webhook_id: r.try_get(1)?,
+                    event: r.try_get(2)?,
+                    dedupe_key: r.try_get(3)?,
+                    payload: serde_json::from_str(&payload)
+                        .map_err(|e| StoreError::Corrupt(format!("outbox payload: {e}")))?,
+                    status: r.try_get(5)?,
+                    attempts: r.try_get(6)?,
+                    next_attempt_at: r.try_get(7)?,
+                    last_error: r.try_get(8)?,
+                    created_at: r.try_get(9)?,
+                    sent_at: r.try_get(10)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Messages due at `at`, in every workspace, that nobody holds: pending, due, unclaimed or
+    /// with an expired lease, to an active webhook.
+    pub async fn due_deliveries(&self, at: DateTime<Utc>, limit: i64) -> Result<Vec<i64>> {
+        let at = stored_time(at);
+        sqlx::query(
+            "SELECT o.id FROM outbox o JOIN webhooks w ON w.id = o.webhook_id \
+             WHERE o.status = 'pending' AND o.next_attempt_at <= $1 \
+             AND (o.claimed_until IS NULL OR o.claimed_until < $1) AND w.active = 1 \
+             ORDER BY o.next_attempt_at, o.id LIMIT $2",
+        )
+        .bind(&at)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get(0)?))
+        .collect()
+    }
+
+    /// Claims one message for `instance` until `at + lease`; `None` when another instance got
+    /// it first or it is no longer due. Only the instance whose UPDATE changed the row sends it.
+    pub async fn claim_delivery(
+        &self,
+        id: i64,
+        instance: &str,
+        at: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<Option<Outgoing>> {
+        let now = stored_time(at);
+        let n = sqlx::query(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id = $3 AND status = 'pending' \
+             AND next_attempt_at <= $4 AND (claimed_until IS NULL OR claimed_until < $4)",
+        )
+        .bind(instance)
+        .bind(stored_time(at + lease))
+        .bind(id)
+        .bind(&now)
+        .execute(self.writer())
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Ok(None);
+        }
+        let r = sqlx::query(
+            "SELECT o.id, o.webhook_id, w.kind, w.url, w.secret, o.payload, o.dedupe_key, o.attempts \
+             FROM outbox o JOIN webhooks w ON w.id = o.webhook_id WHERE o.id = $1",
+        )
+        .bind(id)
+        .fetch_one(self.writer())
+        .await?;
+        Ok(Some(Outgoing {
+            id: r.try_get(0)?,
+            webhook_id: r.try_get(1)?,
+            kind: parse_stored(&r.try_get::<String, _>(2)?, WebhookKind::parse)?,
+            url: r.try_get(3)?,
+            secret: r.try_get(4)?,
+            payload: r.try_get(5)?,
+            dedupe_key: r.try_get(6)?,
+            attempts: r.try_get(7)?,
+        }))
+    }
+
+    /// Marks a claimed message sent. `false` when this instance no longer holds it.
+    pub async fn mark_delivered(&self, id: i64, instance: &str, at: DateTime<Utc>) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $1, last_error = NULL, \
+             claimed_by = NULL, claimed_until = NULL WHERE id = $2 AND claimed_by = $3 AND status = 'pending'",
+        )
+        .bind(stored_time(at))
+        .bind(id)
+        .bind(instance)
+        .execute(self.writer())
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Records a failed attempt of a claimed message: retried later by the schedule of
+    /// `retry_delay`, or given up after the last attempt.
+    pub async fn mark_failed_attempt(
+        &self,
+        out: &Outgoing,
+        instance: &str,
+        at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<AfterFailure> {
+        let attempts = u32::try_from(out.attempts.max(0) + 1).unwrap_or(u32::MAX);
+        let after = match retry_delay(attempts) {
+            Some(d) => AfterFailure::RetryAt(at + d),
+            None => AfterFailure::GaveUp,
+        };
+        let (status, next) = match after {
+            AfterFailure::RetryAt(t) => ("pending", stored_time(t)),
+            AfterFailure::GaveUp => ("failed", stored_time(at)),
+        };
+        let error: String = error.chars().take(500).collect();
+        sqlx::query(
+            "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, \
+             claimed_by = NULL, claimed_until = NULL WHERE id = $4 AND claimed_by = $5 AND status = 'pending'",
+        )
+        .bind(status)
+        .bind(next)
+        .bind(error)
+        .bind(out.id)
+        .bind(instance)
+        .execute(self.writer())
+        .await?;
+        Ok(after)
+    }
+
+    /// Deletes messages sent or given up before `before`; pending ones are kept whatever their
+    /// age. Returns how many were deleted.
+    pub async fn delete_old_deliveries(&self, before: DateTime<Utc>) -> Result<u64> {
+        Ok(
+            sqlx::query(
+                "DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < $1",
+            )
+            .bind(stored_time(before))
+            .execute(self.writer())
+            .await?
+            .rows_affected(),
+        )
+    }
+
+    /// Enqueues the reminders (催办) of `today` in every workspace that has a webhook for them:
+    /// commitments still open or delivered that are due within 14, 7 or 1 days, or overdue by at
+    /// most 30 days (older ones would flood a new chat group). Each reminder is enqueued once
+    /// per commitment, due date and window, however often and on however many instances the
+    /// scan runs. Returns the messages written.
+    pub async fn enqueue_due_reminders(&self, today: NaiveDate) -> Result<u64> {
+        let from = today - chrono::Days::new(30);
+        let to = today + chrono::Days::new(14);
+        let rows = sqlx::query(
+            "SELECT c.workspace_id, c.id, c.due_date, c.critical, cu.name, f.title \
+             FROM commitments c JOIN customers cu ON cu.id = c.customer_id JOIN features f ON f.id = c.feature_id \
+             WHERE c.status IN ('open', 'delivered') AND c.due_date IS NOT NULL \
+             AND c.due_date >= $1 AND c.due_date <= $2 \
+             AND c.workspace_id IN (SELECT workspace_id FROM webhooks WHERE active = 1) \
+             ORDER BY c.workspace_id, c.due_date, c.id",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        let mut written = 0;
+        let mut tx = self.writer().begin().await?;
+        for r in rows {
+            let due = crate::parse_date(r.try_get(2)?)?
+                .ok_or_else(|| StoreError::Corrupt("due date".into()))?;
+            let Some(window) = DueWindow::of(today, due) else {
+                continue;
+            };
+            let reminder = DueReminder {
+                commitment_id: r.try_get(1)?,
+                customer: r.try_get(4)?,
+                feature: r.try_get(5)?,
+                due_date: due,
+                days_left: (due - today).num_days(),
+                critical: r.try_get::<i64, _>(3)? != 0,
+            };
+            written += enqueue(
+                &mut tx,
+                r.try_get(0)?,
+                &Notice::commitment_due(&reminder),
+                &due_key(reminder.commitment_id, due, window),
+                None,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// Enqueues the weekly digest of the week of `today` in every workspace with a webhook for
+    /// it, once per ISO week, from Friday on. Returns the messages written.
+    pub async fn enqueue_weekly_digests(&self, today: NaiveDate) -> Result<u64> {
+        if !digest_due(today) {
+            return Ok(0);
+        }
+        let key = digest_key(today);
+        // Workspaces with a subscribed webhook that has not had this week's digest yet.
+        let candidates = sqlx::query(
+            "SELECT DISTINCT w.workspace_id FROM webhooks w WHERE w.active = 1 AND w.events LIKE $1 \
+             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.webhook_id = w.id AND o.dedupe_key = $2) \
+             ORDER BY w.workspace_id",
+        )
+        .bind(format!("%\"{}\"%", Event::WeeklyDigest.as_str()))
+        .bind(&key)
+        .fetch_all(self.reader())
+        .await?;
+        let monday = cunjin_core::progress::week_start(today);
+        let next_monday = monday + chrono::Days::new(7);
+        let next_sunday = monday + chrono::Days::new(13);
+        let mut written = 0;
+        for c in candidates {
+            let ws: i64 = c.try_get(0)?;
+            let week = self.week_progress(ws, None, today).await?;
+            let decisions: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM requests WHERE workspace_id = $1 AND decision <> 'new' \
+                 AND decided_at IS NOT NULL AND decided_at >= $2",
+            )
+            .bind(ws)
+            .bind(monday.to_string())
+            .fetch_one(self.reader())
+            .await?
+            .try_get(0)?;
+            let due = sqlx::query(
+                "SELECT cu.name, f.title, c.due_date FROM commitments c \
+                 JOIN customers cu ON cu.id = c.customer_id JOIN features f ON f.id = c.feature_id \
+                 WHERE c.workspace_id = $1 AND c.status IN ('open', 'delivered') \
+                 AND c.due_date >= $2 AND c.due_date <= $3 ORDER BY c.due_date, c.id",
+            )
+            .bind(ws)
+            .bind(next_monday.to_string())
+            .bind(next_sunday.to_string())
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| {
+                let d = crate::parse_date(r.try_get(2)?)?
+                    .ok_or_else(|| StoreError::Corrupt("due date".into()))?;
+                Ok((r.try_get(0)?, r.try_get(1)?, d))
+            })
+            .collect::<Result<Vec<(String, String, NaiveDate)>>>()?;
+            let digest = Digest {
+                week: cunjin_core::notify::iso_week(today),
+                chi: week.now.chi,
+                cun: week.now.cun,
+                gained_chi: week.gained.chi,
+                gained_cun: week.gained.cun,
+                decisions: decisions.max(0) as u64,
+                due_next_week: due,
+            };
+            let mut tx = self.writer().begin().await?;
+            written += enqueue(&mut tx, ws, &Notice::weekly_digest(&digest), &key, None).await?;
+            tx.commit().await?;
+        }
+        Ok(written)
+    }
+}
