@@ -8,6 +8,7 @@ mod demos;
 mod hats;
 mod ledger;
 mod requests;
+mod security;
 
 /// A UI language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     requests::MESSAGES,
     demos::MESSAGES,
     hats::MESSAGES,
+    security::MESSAGES,
 ];
 
 /// A value handed over as itself or through references, as templates do.

@@ -1,0 +1,209 @@
+//! Forged writes, overload, slow and oversized requests: what the server refuses before any
+//! handler writes, on SQLite and PostgreSQL.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestApp, ADMIN_PASSWORD};
+use cunjin_core::Role;
+use cunjin_web::WebConfig;
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The value of the first hidden `csrf` field of a page.
+fn form_token(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("the page has a form with its token");
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+async fn text(res: reqwest::Response) -> (StatusCode, String) {
+    (res.status(), res.text().await.unwrap())
+}
+
+/// Sends a request's head and only part of its body, and keeps the connection open: a handler
+/// reading the body stays busy until the connection is dropped.
+async fn stalled_login(app: &TestApp) -> tokio::net::TcpStream {
+    let addr = app.base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\n\r\n{{\"email\": "
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s
+}
+
+/// Reads an HTTP/1.1 answer until the end of its (small, content-length) body.
+async fn read_answer(s: &mut tokio::net::TcpStream) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = s.read(&mut chunk).await.unwrap();
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf).to_string();
+        if n == 0 {
+            return text;
+        }
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_string)
+                })
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if len.is_some_and(|len| body.len() >= len) {
+                return text;
+            }
+        }
+    }
+}
+
+/// Asks `/api/v1/me` until the status satisfies `done` (the server notices stalled requests
+/// starting and ending on its own time), giving up after a few hundred tries.
+async fn until(app: &TestApp, done: impl Fn(StatusCode) -> bool) -> reqwest::Response {
+    for _ in 0..500 {
+        let res = app.admin.get(app.url("/api/v1/me")).send().await.unwrap();
+        if done(res.status()) {
+            return res;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the server never changed its answer");
+}
+
+on_both_engines! {
+    forms_posted_with_the_cookie_need_the_sessions_token(app) {
+        let ids = app.catalogue().await;
+        let browser = TestApp::cookie_only(&app.base, "admin@localhost", ADMIN_PASSWORD).await;
+        let (s, form) = text(browser.get(app.url("/promises/new")).send().await.unwrap()).await;
+        assert_eq!(s, StatusCode::OK, "reading needs no token");
+        let token = form_token(&form);
+        assert_eq!(token.len(), 64);
+        let fields = |csrf: Option<&str>| {
+            let mut f = vec![
+                ("customer_id", ids.customer.to_string()), ("deal_id", ids.deal.to_string()),
+                ("feature_id", ids.feature.to_string()), ("shown_as", "slides".to_string()),
+                ("criteria", "三级质控提示".to_string()),
+            ];
+            if let Some(c) = csrf { f.push(("csrf", c.to_string())); }
+            f
+        };
+        let other = TestApp::login_cookie(&app.base, "admin@localhost", ADMIN_PASSWORD).await.1;
+        let before = app.footprint().await;
+        // Without the token, with a wrong one, with another session's: refused in the reader's
+        // language, nothing written.
+        assert_ne!(other, token, "each session has its own token");
+        let wrong = "0".repeat(64);
+        for (csrf, lang, says) in [
+            (None, "zh-CN", "缺少有效的安全令牌"),
+            (Some(wrong.as_str()), "en", "missing its security token"),
+            (Some(other.as_str()), "en", "nothing was saved"),
+            (Some(""), "zh-CN", "没有保存任何内容"),
+        ] {
+            let res = browser.post(app.url("/promises")).header("accept-language", lang)
+                .form(&fields(csrf)).send().await.unwrap();
+            let (s, body) = text(res).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{csrf:?}");
+            assert!(body.contains(says), "{csrf:?}: {body}");
+        }
+        assert_eq!(app.footprint().await, before, "a refused form writes nothing");
+        // The token of the page's own form works.
+        let res = browser.post(app.url("/promises")).form(&fields(Some(&token))).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let after = app.footprint().await;
+        assert_eq!(after["commitments"], before["commitments"] + 1);
+        // Every form of every page carries it: the customer page has several.
+        let (_, customer) = text(browser.get(app.url(&format!("/customers/{}", ids.customer))).send().await.unwrap()).await;
+        let forms = customer.matches("<form method=\"post\"").count();
+        assert!(forms >= 3, "{customer}");
+        assert_eq!(customer.matches(&format!("name=\"csrf\" value=\"{token}\"")).count(), forms);
+        // Logging out from another site's page is refused too; from ours it works.
+        let res = browser.post(app.url("/logout")).form(&[("csrf", wrong.as_str())]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(browser.get(app.url("/")).send().await.unwrap().status(), StatusCode::OK, "still logged in");
+        let res = browser.post(app.url("/logout")).form(&[("csrf", token.as_str())]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], "/login");
+        assert_eq!(browser.get(app.url("/")).send().await.unwrap().status(), StatusCode::SEE_OTHER, "logged out");
+    }
+
+    api_calls_with_the_cookie_need_the_token_header_and_bearer_tokens_do_not(app) {
+        let (jar, csrf) = TestApp::login_cookie(&app.base, "admin@localhost", ADMIN_PASSWORD).await;
+        let browser = reqwest::Client::builder().cookie_provider(jar).build().unwrap();
+        let before = app.footprint().await;
+        let res = browser.post(app.url("/api/v1/customers")).json(&json!({"name": "北京协和"})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "csrf");
+        assert!(body["error"]["message"].as_str().unwrap().contains("X-CSRF-Token"), "{body}");
+        let res = browser.post(app.url("/api/v1/customers")).header("x-csrf-token", "0".repeat(64))
+            .json(&json!({"name": "北京协和"})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        // Deleting needs it too.
+        let res = browser.delete(app.url("/api/v1/time-entries/1")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.footprint().await, before, "nothing written");
+        let res = browser.get(app.url("/api/v1/customers")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "reads need no token");
+        let res = browser.post(app.url("/api/v1/customers")).header("x-csrf-token", &csrf)
+            .json(&json!({"name": "北京协和"})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let script = app.token_for(app.ws, Role::Pm).await;
+        let (s, _) = app.post(&script, "/api/v1/customers", json!({"name": "上海瑞金"})).await;
+        assert_eq!(s, StatusCode::CREATED, "a bearer token needs no anti-forgery token");
+    }
+
+    oversized_bodies_are_413_in_json_and_on_the_page(app) {
+        let app = TestApp::spawn_with(app.engine, WebConfig { max_body_bytes: 2048, ..WebConfig::default() }).await;
+        let big = "长".repeat(2000);
+        let (s, e) = app.post(&app.admin, "/api/v1/customers", json!({"name": big})).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(e["error"]["code"], "payload_too_large");
+        let browser = TestApp::cookie_only(&app.base, "admin@localhost", ADMIN_PASSWORD).await;
+        let res = browser.post(app.url("/requests")).header("accept-language", "en")
+            .form(&[("text", big.as_str()), ("source_role", "customer")]).send().await.unwrap();
+        let (s, body) = text(res).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(body.contains("larger than the server accepts"), "{body}");
+        let (s, list) = app.get(&app.admin, "/api/v1/requests").await;
+        assert_eq!((s, list.as_array().map(Vec::len)), (StatusCode::OK, Some(0)));
+    }
+
+    slow_requests_are_answered_408_in_json(app) {
+        let app = TestApp::spawn_without_login(app.engine, WebConfig { request_timeout: Duration::from_millis(300), ..WebConfig::default() }).await;
+        let mut slow = stalled_login(&app).await;
+        let answer = read_answer(&mut slow).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("\"code\":\"timeout\""), "{answer}");
+        let res = app.anonymous().get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "quick requests are unaffected");
+        let res = app.anonymous().get(app.url("/api/v1/me")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    requests_over_the_limit_are_503_with_retry_after(app) {
+        let app = TestApp::spawn_with(app.engine, WebConfig { max_concurrent_requests: 2, ..WebConfig::default() }).await;
+        let first = stalled_login(&app).await;
+        let second = stalled_login(&app).await;
+        // Both stalled requests are being handled once the server answers about a third; wait
+        // until it does refuse, then check the refusal.
+        let res = until(&app, |s| s != StatusCode::OK).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()["retry-after"], "1");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "overloaded");
+        let page = app.admin.get(app.url("/")).header("accept-language", "zh-CN").send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(page.text().await.unwrap().contains("服务器正忙"));
+        drop((first, second));
+        let res = until(&app, |s| s != StatusCode::SERVICE_UNAVAILABLE).await;
+        assert_eq!(res.status(), StatusCode::OK, "served again once the stalled requests end");
+    }
+}
