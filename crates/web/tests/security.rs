@@ -228,4 +228,20 @@ on_both_engines! {
         }
         assert!(queries >= 30, "{queries} query parameters");
     }
+
+    audit_entries_match_their_documented_schema(app) {
+        // Found by schemathesis: `before` of a creation and `after` of a removal are null, and
+        // the document said they are always objects.
+        let ids = app.catalogue().await;
+        let (s, k) = app.post(&app.admin, "/api/v1/commitments", json!({"customer_id": ids.customer, "feature_id": ids.feature})).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (_, trail) = app.get(&app.admin, &format!("/api/v1/commitments/{}/audit", k["id"])).await;
+        assert_eq!(trail[0]["before"], serde_json::Value::Null, "{trail}");
+        let (_, doc) = app.get(&app.anonymous(), "/api/v1/openapi.json").await;
+        for field in ["before", "after"] {
+            let ty = &doc["components"]["schemas"]["AuditEntry"]["properties"][field]["type"];
+            let types: Vec<&str> = ty.as_array().map(|a| a.iter().filter_map(|t| t.as_str()).collect()).unwrap_or_default();
+            assert!(types.contains(&"null") && types.contains(&"object"), "{field}: {ty}");
+        }
+    }
 }
