@@ -244,4 +244,28 @@ on_both_engines! {
             assert!(types.contains(&"null") && types.contains(&"object"), "{field}: {ty}");
         }
     }
+
+    out_of_range_limits_are_clamped_not_server_errors(app) {
+        // A negative LIMIT is an error on PostgreSQL and "no limit" on SQLite: every limit and
+        // offset a client sends is brought into range first, the same on both engines.
+        let (s, env) = app.post(&app.admin, "/api/v1/environments", json!({"name": "演示环境", "base_url": "http://127.0.0.1:9"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{env}");
+        let (s, _) = app.post(&app.admin, "/api/v1/probes", json!({"environment_id": env["id"], "dataset": "患者张三", "path": "/x", "timeout_ms": 200})).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let runs = format!("/api/v1/environments/{}/runs", env["id"]);
+        for _ in 0..2 {
+            let (s, _) = app.post(&app.admin, &format!("/api/v1/environments/{}/run", env["id"]), json!({})).await;
+            assert!(s.is_success());
+        }
+        for (q, n) in [("?limit=-1", 1), ("?limit=0", 1), ("?limit=1", 1), ("?limit=99999999", 2), ("", 2)] {
+            let (s, list) = app.get(&app.admin, &format!("{runs}{q}")).await;
+            assert_eq!(s, StatusCode::OK, "{q}: {list}");
+            assert_eq!(list.as_array().unwrap().len(), n, "{q}");
+        }
+        for url in ["/api/v1/commitments?limit=-5&offset=-3", "/api/v1/requests?limit=-1&offset=-1", "/api/v1/time-entries?limit=-1",
+                    "/api/v1/search?q=x&limit=-1", "/api/v1/requests/similar?text=x&limit=0"] {
+            let (s, body) = app.get(&app.admin, url).await;
+            assert_eq!(s, StatusCode::OK, "{url}: {body}");
+        }
+    }
 }
