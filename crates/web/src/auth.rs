@@ -21,7 +21,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Name of the hidden form field that carries the anti-forgery token.
 pub const CSRF_FIELD: &str = "csrf";
 
-/// The anti-forgery token found in a posted form, put aside by [`read_form_csrf`] so that
+/// The anti-forgery token found in a posted form, put aside by [`crate::inspect`] so that
 /// [`authenticate`] can check it without consuming the body.
 #[derive(Debug, Clone)]
 pub struct FormCsrf(pub String);
@@ -158,46 +158,6 @@ pub fn csrf_refused() -> ApiError {
 /// how much of a guess was right.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// For a form posted with a session cookie and without the `X-CSRF-Token` header, reads the
-/// body (within the size limit) to find the `csrf` field and keeps it in the request's
-/// extensions for [`authenticate`]; the handler then reads the same body.
-pub async fn read_form_csrf(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let is_form = req
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if is_safe(req.method())
-        || !is_form
-        || req.headers().contains_key(CSRF_HEADER)
-        || cookie(req.headers(), SESSION_COOKIE).is_none()
-    {
-        return next.run(req).await;
-    }
-    let (mut parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => return crate::too_large(parts.uri.path(), &parts.headers).into_response(),
-    };
-    let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-        .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD))
-        .map(|(_, v)| v);
-    if let Some(v) = field {
-        parts.extensions.insert(FormCsrf(v));
-    }
-    next.run(axum::extract::Request::from_parts(
-        parts,
-        axum::body::Body::from(bytes),
-    ))
-    .await
 }
 
 /// Finds the user behind a request's token or session cookie, if any.

@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod inspect;
 pub mod intake;
 mod metrics;
 pub mod probing;
@@ -121,7 +122,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            auth::read_form_csrf,
+            inspect::inspect_request,
         ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
@@ -212,7 +213,7 @@ pub(crate) fn too_large(path: &str, headers: &HeaderMap) -> Response {
 
 /// A refusal made before any handler ran: the JSON error shape under `/api/`, the error page
 /// in the person's language elsewhere.
-fn refusal(
+pub(crate) fn refusal(
     path: &str,
     headers: &HeaderMap,
     status: StatusCode,

@@ -268,4 +268,23 @@ on_both_engines! {
             assert_eq!(s, StatusCode::OK, "{url}: {body}");
         }
     }
+
+    nul_characters_are_refused_as_invalid_input(app) {
+        // PostgreSQL cannot store U+0000 in text; SQLite can. Both refuse it with 422 and write
+        // nothing, instead of a storage error.
+        let ids = app.catalogue().await;
+        let before = app.footprint().await;
+        for (path, body) in [
+            ("/api/v1/customers", json!({"name": "协和\u{0}医院"})),
+            ("/api/v1/products", json!({"name": "\u{0}"})),
+            ("/api/v1/requests", json!({"text": "打印\u{0}", "source_role": "sales"})),
+            ("/api/v1/commitments", json!({"customer_id": ids.customer, "feature_id": ids.feature, "criteria": ["a\u{0}b"]})),
+        ] {
+            let (s, e) = app.post(&app.admin, path, body).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {e}");
+        }
+        let (s, e) = app.get(&app.admin, "/api/v1/search?q=%00").await;
+        assert!(s.is_success() || s.is_client_error(), "{s} {e}");
+        assert_eq!(app.footprint().await, before);
+    }
 }

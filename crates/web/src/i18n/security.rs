@@ -14,6 +14,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "This request came from another site and was refused; nothing was saved.",
     ),
     (
+        "error.nul",
+        "提交的文字里有不可见的空字符（NUL），没有保存任何内容。",
+        "What was sent contains a NUL character, which text may not contain; nothing was saved.",
+    ),
+    (
         "error.busy",
         "服务器正忙，请稍后再试。",
         "The server is busy; please try again in a moment.",
