@@ -287,4 +287,36 @@ on_both_engines! {
         assert!(s.is_success() || s.is_client_error(), "{s} {e}");
         assert_eq!(app.footprint().await, before);
     }
+
+    extreme_numbers_are_refused_or_carried_never_a_server_error(app) {
+        let ids = app.catalogue().await;
+        let c = &app.admin;
+        let mut answers = Vec::new();
+        for (path, body) in [
+            ("/api/v1/deals", json!({"customer_id": ids.customer, "name": "大单1", "stage": "won", "contract_value": 92233720368547758i64})),
+            ("/api/v1/deals", json!({"customer_id": ids.customer, "name": "大单2", "stage": "won", "contract_value": 92233720368547758i64})),
+            ("/api/v1/deals", json!({"customer_id": ids.customer, "name": "大单3", "contract_value": 1e300})),
+            ("/api/v1/deals", json!({"customer_id": ids.customer, "name": "大单4", "contract_value": -5})),
+            ("/api/v1/deals", json!({"customer_id": i64::MAX, "name": "大单5"})),
+            ("/api/v1/customers", json!({"name": "权重", "weight": 1e308})),
+            ("/api/v1/customers", json!({"name": "负权重", "weight": -1})),
+            ("/api/v1/features", json!({"product_id": ids.product, "menu_path": "极大/工作量", "effort_days": 1e308})),
+            ("/api/v1/time-entries", json!({"hat": "planning", "minutes": i64::MAX})),
+            ("/api/v1/time-entries", json!({"hat": "planning", "minutes": i64::MAX, "date": "9999-12-31"})),
+            ("/api/v1/commitments", json!({"customer_id": ids.customer, "feature_id": ids.feature, "due_date": "0001-01-01"})),
+            ("/api/v1/demos", json!({"customer_id": ids.customer, "starts_at": "9999-12-31T23:59:59+14:00"})),
+        ] {
+            let (s, e) = app.post(c, path, body.clone()).await;
+            assert!(!s.is_server_error(), "{path} {body}: {s} {e}");
+            answers.push(s);
+        }
+        for path in ["/api/v1/gap", "/api/v1/roadmap", "/api/v1/customers", "/api/v1/reports/hats", "/api/v1/gap/week",
+                     "/api/v1/time-entries", "/api/v1/demos", "/api/v1/commitments", "/api/v1/features/9223372036854775807",
+                     "/api/v1/roadmap?as_of=9999-12-31", "/api/v1/gap/history?from=0001-01-01&to=9999-12-31",
+                     "/api/v1/reports/hats?from=0001-01-01&to=9999-12-31"] {
+            let (s, e) = app.get(c, path).await;
+            assert!(!s.is_server_error(), "{path}: {s} {e}");
+        }
+        assert!(answers.iter().any(|s| s.is_client_error()), "some of these are refused: {answers:?}");
+    }
 }
