@@ -185,12 +185,14 @@ async fn limit_in_flight(State(state): State<AppState>, req: Request, next: Next
 
 /// Answers 408 when a request (reading its body included) takes longer than allowed.
 async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let (path, headers) = (req.uri().path().to_string(), req.headers().clone());
+    // What the refusal needs, taken before the request is handed on.
+    let api = req.uri().path().starts_with("/api/");
+    let lang = i18n::Lang::from_headers(req.headers());
     match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
         Ok(res) => res,
-        Err(_) => refusal(
-            &path,
-            &headers,
+        Err(_) => refusal_as(
+            api,
+            lang,
             StatusCode::REQUEST_TIMEOUT,
             "timeout",
             "the request took longer than the server allows",
@@ -221,16 +223,30 @@ pub(crate) fn refusal(
     message: &str,
     page_key: &'static str,
 ) -> Response {
-    if path.starts_with("/api/") {
+    let api = path.starts_with("/api/");
+    refusal_as(
+        api,
+        i18n::Lang::from_headers(headers),
+        status,
+        code,
+        message,
+        page_key,
+    )
+}
+
+/// [`refusal`] once it is known whether the request was an API call and in which language.
+fn refusal_as(
+    api: bool,
+    lang: i18n::Lang,
+    status: StatusCode,
+    code: &'static str,
+    message: &str,
+    page_key: &'static str,
+) -> Response {
+    if api {
         error::ApiError::new(status, code, message).into_response()
     } else {
-        ui::error_page(
-            i18n::Lang::from_headers(headers),
-            &ui::Me::default(),
-            status,
-            page_key,
-            "",
-        )
+        ui::error_page(lang, &ui::Me::default(), status, page_key, "")
     }
 }
 
