@@ -20,6 +20,8 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     /// Request timeout in seconds.
     pub request_timeout_s: Option<u64>,
+    /// Requests handled at once before answering 503 (default 512).
+    pub max_concurrent_requests: Option<usize>,
     /// Mark the session cookie Secure.
     pub secure_cookies: Option<bool>,
     /// Days of probe history to keep (default 90).
@@ -59,6 +61,10 @@ impl Config {
             .ok()
             .and_then(|d| d.parse().ok())
             .or(file.probe_retention_days);
+        let max_concurrent = std::env::var("CUNJIN_MAX_CONCURRENT_REQUESTS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .or(file.max_concurrent_requests);
         Config {
             scheduler: cunjin_web::scheduler::SchedulerConfig {
                 retention_days: retention.unwrap_or(jobs.retention_days).max(1),
@@ -75,6 +81,9 @@ impl Config {
                     .request_timeout_s
                     .map(Duration::from_secs)
                     .unwrap_or(defaults.request_timeout),
+                max_concurrent_requests: max_concurrent
+                    .unwrap_or(defaults.max_concurrent_requests)
+                    .max(1),
                 secure_cookies: file.secure_cookies.unwrap_or(defaults.secure_cookies),
             },
         }
@@ -112,6 +121,14 @@ mod tests {
         assert_eq!(
             c.scheduler.retention_days, 90,
             "90 days of probe history by default"
+        );
+        assert_eq!(c.web.max_concurrent_requests, 512);
+        let file: FileConfig = toml::from_str("max_concurrent_requests = 64").unwrap();
+        assert_eq!(
+            Config::resolve(None, None, file)
+                .web
+                .max_concurrent_requests,
+            64
         );
         let file: FileConfig = toml::from_str("probe_retention_days = 30").unwrap();
         assert_eq!(

@@ -22,10 +22,10 @@ pub struct AuditEntry {
     /// When (RFC 3339).
     pub at: String,
     /// The record before, as JSON.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub before: Option<serde_json::Value>,
     /// The record after, as JSON.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub after: Option<serde_json::Value>,
     /// The reason given.
     pub reason: Option<String>,

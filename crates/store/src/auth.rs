@@ -65,6 +65,13 @@ pub fn new_secret() -> String {
     hex::encode(bytes)
 }
 
+/// The anti-forgery token of a session: derived from the session's secret (which only the
+/// browser holding the cookie knows), so a page on another site cannot know it. It differs from
+/// the stored hash of the session, so a leaked database gives no token either.
+pub fn csrf_token(session: &str) -> String {
+    hex::encode(Sha256::digest(format!("cunjin-csrf:{session}").as_bytes()))
+}
+
 /// A password a person can type: 20 characters without look-alikes.
 pub fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -349,5 +356,14 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert_ne!(a, b);
         assert_eq!(generate_password().len(), 20);
+    }
+
+    #[test]
+    fn csrf_tokens_follow_the_session_and_are_not_its_stored_hash() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_eq!(csrf_token(&a), csrf_token(&a));
+        assert_ne!(csrf_token(&a), csrf_token(&b));
+        assert_ne!(csrf_token(&a), secret_hash(&a));
+        assert_eq!(csrf_token(&a).len(), 64);
     }
 }

@@ -14,6 +14,18 @@ use crate::AppState;
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "cunjin_session";
 
+/// Header that carries the session's anti-forgery token on API calls made with the cookie; the
+/// login answers carry it too, so that a script using the cookie can send it back.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Name of the hidden form field that carries the anti-forgery token.
+pub const CSRF_FIELD: &str = "csrf";
+
+/// The anti-forgery token found in a posted form, put aside by [`crate::inspect`] so that
+/// [`authenticate`] can check it without consuming the body.
+#[derive(Debug, Clone)]
+pub struct FormCsrf(pub String);
+
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
@@ -30,6 +42,9 @@ pub struct Caller {
     pub user: User,
     /// How they authenticated.
     pub via: Via,
+    /// The anti-forgery token of the session (see [`cunjin_store::auth::csrf_token`]); empty
+    /// for API tokens, which a browser never sends on its own.
+    pub csrf: String,
 }
 
 impl Caller {
@@ -103,6 +118,48 @@ pub fn same_origin(method: &Method, headers: &HeaderMap) -> bool {
     origin_host.is_some() && origin_host == host
 }
 
+/// Methods that change nothing and so need no anti-forgery token.
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Whether the request carries the session's anti-forgery token, in the `X-CSRF-Token` header
+/// or in the form's `csrf` field.
+pub fn csrf_sent(parts: &Parts, expected: &str) -> bool {
+    let sent = parts
+        .headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| parts.extensions.get::<FormCsrf>().map(|f| f.0.as_str()));
+    sent.is_some_and(|s| constant_time_eq(s.trim().as_bytes(), expected.as_bytes()))
+}
+
+/// The session cookie of the request, when the request also carries its anti-forgery token;
+/// refused when a cookie came without it (a page of another site asking to log out).
+pub fn session_with_csrf(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    match cookie(&parts.headers, SESSION_COOKIE) {
+        None => Ok(None),
+        Some(t) if csrf_sent(parts, &cunjin_store::auth::csrf_token(t)) => Ok(Some(t)),
+        Some(_) => Err(csrf_refused()),
+    }
+}
+
+/// The refusal of a cookie-authenticated write without the right anti-forgery token.
+pub fn csrf_refused() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "csrf",
+        "the form or request is missing its security token (reload the page and try again; \
+         API calls made with the session cookie send it in the X-CSRF-Token header)",
+    )
+}
+
+/// Compares without stopping at the first difference, so the time taken tells nothing about
+/// how much of a guess was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Finds the user behind a request's token or session cookie, if any.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
     if let Some(h) = parts.headers.get(AUTHORIZATION) {
@@ -120,6 +177,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Call
         return Ok(Some(Caller {
             user,
             via: Via::Token,
+            csrf: String::new(),
         }));
     }
     if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
@@ -131,9 +189,14 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Call
                     "this request came from another site",
                 ));
             }
+            let csrf = cunjin_store::auth::csrf_token(token);
+            if !is_safe(&parts.method) && !csrf_sent(parts, &csrf) {
+                return Err(csrf_refused());
+            }
             return Ok(Some(Caller {
                 user,
                 via: Via::Session,
+                csrf,
             }));
         }
     }

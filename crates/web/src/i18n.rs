@@ -9,6 +9,7 @@ mod hats;
 mod ledger;
 mod notify;
 mod requests;
+mod security;
 
 /// A UI language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     demos::MESSAGES,
     hats::MESSAGES,
     notify::MESSAGES,
+    security::MESSAGES,
 ];
 
 /// A value handed over as itself or through references, as templates do.

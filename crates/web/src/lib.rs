@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod inspect;
 pub mod intake;
 mod metrics;
 pub mod notify;
@@ -21,14 +22,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use cunjin_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Settings of the HTTP server.
@@ -38,6 +39,9 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Longest a request may take before it is answered 408.
     pub request_timeout: Duration,
+    /// Requests handled at once; one more is answered 503 with `Retry-After` at once rather
+    /// than queued, so an overloaded server sheds load instead of piling up work.
+    pub max_concurrent_requests: usize,
     /// Mark the session cookie `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
 }
@@ -47,6 +51,7 @@ impl Default for WebConfig {
         WebConfig {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 512,
             secure_cookies: false,
         }
     }
@@ -66,6 +71,8 @@ pub struct AppState {
     pub intake: Arc<intake::IntakeLimiter>,
     /// Rate limits of logging in, per client address and per e-mail address.
     pub logins: Arc<intake::IntakeLimiter>,
+    /// One permit per request being handled (see [`WebConfig::max_concurrent_requests`]).
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -73,6 +80,9 @@ impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         AppState {
             store,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(
+                config.max_concurrent_requests.max(1),
+            )),
             config: Arc::new(config),
             prober: probing::Prober::new(scheduler::SchedulerConfig::default().concurrency),
             metrics: Arc::default(),
@@ -113,14 +123,22 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            inspect::inspect_request,
+        ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             metrics::count,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            state.config.request_timeout,
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            time_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit_in_flight,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -146,6 +164,93 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Answers 503 with `Retry-After` when as many requests as allowed are already being handled.
+async fn limit_in_flight(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match state.in_flight.clone().try_acquire_owned() {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => {
+            let mut res = refusal(
+                req.uri().path(),
+                req.headers(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "the server is handling as many requests as it may; try again in a second",
+                "error.busy",
+            );
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            res
+        }
+    }
+}
+
+/// Answers 408 when a request (reading its body included) takes longer than allowed.
+async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // What the refusal needs, taken before the request is handed on.
+    let api = req.uri().path().starts_with("/api/");
+    let lang = i18n::Lang::from_headers(req.headers());
+    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => refusal_as(
+            api,
+            lang,
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the request took longer than the server allows",
+            "error.timeout",
+        ),
+    }
+}
+
+/// The 413 answer to a body larger than the server accepts.
+pub(crate) fn too_large(path: &str, headers: &HeaderMap) -> Response {
+    refusal(
+        path,
+        headers,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "the request body is larger than the server accepts",
+        "error.too_large",
+    )
+}
+
+/// A refusal made before any handler ran: the JSON error shape under `/api/`, the error page
+/// in the person's language elsewhere.
+pub(crate) fn refusal(
+    path: &str,
+    headers: &HeaderMap,
+    status: StatusCode,
+    code: &'static str,
+    message: &str,
+    page_key: &'static str,
+) -> Response {
+    let api = path.starts_with("/api/");
+    refusal_as(
+        api,
+        i18n::Lang::from_headers(headers),
+        status,
+        code,
+        message,
+        page_key,
+    )
+}
+
+/// [`refusal`] once it is known whether the request was an API call and in which language.
+fn refusal_as(
+    api: bool,
+    lang: i18n::Lang,
+    status: StatusCode,
+    code: &'static str,
+    message: &str,
+    page_key: &'static str,
+) -> Response {
+    if api {
+        error::ApiError::new(status, code, message).into_response()
+    } else {
+        ui::error_page(lang, &ui::Me::default(), status, page_key, "")
+    }
 }
 
 async fn method_not_allowed(uri: axum::http::Uri) -> axum::response::Response {

@@ -387,13 +387,22 @@ on_both_engines! {
         let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
         let pair = cookie.split(';').next().unwrap().to_string();
+        let csrf = res.headers()["x-csrf-token"].to_str().unwrap().to_string();
+        assert_eq!(csrf.len(), 64, "the anti-forgery token comes with the login");
+        assert!(!cookie.contains(&csrf), "the token is not the cookie");
         let me = client.get(app.url("/api/v1/me")).header("cookie", &pair).send().await.unwrap();
         assert_eq!(me.status(), StatusCode::OK);
         // A write with this cookie from another site's page is refused.
         let res = client.post(app.url("/api/v1/customers")).header("cookie", &pair)
             .header("origin", "https://evil.example").json(&json!({"name": "x"})).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        // A logout with the cookie but without the session's token is refused and ends nothing.
         let res = client.post(app.url("/api/v1/auth/logout")).header("cookie", &pair).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(error_code(&res.json().await.unwrap()), "csrf");
+        let me = client.get(app.url("/api/v1/me")).header("cookie", &pair).send().await.unwrap();
+        assert_eq!(me.status(), StatusCode::OK);
+        let res = client.post(app.url("/api/v1/auth/logout")).header("cookie", &pair).header("x-csrf-token", &csrf).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let me = client.get(app.url("/api/v1/me")).header("cookie", &pair).send().await.unwrap();
         assert_eq!(me.status(), StatusCode::UNAUTHORIZED);

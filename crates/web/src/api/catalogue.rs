@@ -49,6 +49,7 @@ pub async fn create_product(
 
 /// Filters of the feature list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeatureQuery {
     /// Only this product.
     pub product_id: Option<i64>,

@@ -16,6 +16,7 @@ use crate::AppState;
 
 /// Filters of the commitment list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CommitmentQuery {
     /// One customer.
     pub customer_id: Option<i64>,

@@ -68,6 +68,7 @@ pub async fn get_customer(
 
 /// Filters of the deal list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DealQuery {
     /// Only this customer's deals.
     pub customer_id: Option<i64>,

@@ -18,6 +18,7 @@ use crate::AppState;
 
 /// Filters of the demo list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DemoQuery {
     /// Only demos that have not started yet.
     #[serde(default)]

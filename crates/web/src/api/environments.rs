@@ -144,6 +144,7 @@ pub async fn run_environment(
 
 /// How much history.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RunsQuery {
     /// At most this many runs (default 100, at most 1000).
     pub limit: Option<i64>,
@@ -171,6 +172,7 @@ pub async fn environment_runs(
 
 /// Filters of the probe list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProbeQuery {
     /// One environment.
     pub environment_id: Option<i64>,

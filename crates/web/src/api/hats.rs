@@ -80,6 +80,7 @@ pub async fn create_time_entry(
 
 /// Filters of the entry list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TimeQuery {
     /// One person.
     pub person: Option<String>,
@@ -139,6 +140,7 @@ pub async fn remove_entry(caller: &Caller, state: &AppState, id: i64) -> Result<
 
 /// Options of the report.
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct HatsQuery {
     /// From this day (default: the Monday seven weeks before `to`'s week).

@@ -15,6 +15,7 @@ use crate::AppState;
 
 /// Range and scope of the history.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// First day, YYYY-MM-DD (default: 8 weeks before `to`).
     pub from: Option<String>,
@@ -51,6 +52,7 @@ pub async fn gap_history(
 
 /// Scope of the week's progress.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WeekQuery {
     /// One customer (default: the whole portfolio).
     pub customer_id: Option<i64>,

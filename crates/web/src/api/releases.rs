@@ -111,6 +111,7 @@ pub async fn deliver_release(
 
 /// Options of the release notes.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NotesQuery {
     /// `json` (default), `md` (Markdown) or `csv` (a download that opens in Excel).
     pub format: Option<String>,

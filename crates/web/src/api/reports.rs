@@ -38,6 +38,7 @@ pub async fn customer_gap(
 
 /// Options of the roadmap.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RoadmapQuery {
     /// Score as of this day (default today), YYYY-MM-DD.
     pub as_of: Option<String>,

@@ -23,6 +23,7 @@ use crate::AppState;
 
 /// Filters of the request list.
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct RequestQuery {
     /// Words to find, Chinese or English; every word must match.
     pub q: Option<String>,
@@ -147,6 +148,7 @@ pub async fn get_request(
 
 /// How many similar requests to return.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SimilarQuery {
     /// At most this many (default 5, at most 50).
     pub limit: Option<usize>,
@@ -203,6 +205,7 @@ pub async fn similar_to_request(
 
 /// A text to compare before filing it.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SimilarTextQuery {
     /// The text of the request about to be filed.
     pub text: String,
@@ -327,6 +330,7 @@ pub struct SearchResults {
 
 /// The words to find.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Chinese or English words; every word must match.
     pub q: String,

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderName, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse};
 use axum::Json;
 use cunjin_core::{Email, Permission, Role};
@@ -10,7 +10,7 @@ use cunjin_store::auth::{NewUser, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{clear_session_cookie, session_cookie, Caller, SESSION_COOKIE};
+use crate::auth::{clear_session_cookie, session_cookie, session_with_csrf, Caller, CSRF_HEADER};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::AppState;
@@ -25,9 +25,11 @@ pub struct Login {
     pub password: String,
 }
 
-/// Logs a person in and sets the session cookie (HttpOnly, SameSite=Lax).
+/// Logs a person in and sets the session cookie (HttpOnly, SameSite=Lax). The answer's
+/// `X-CSRF-Token` header carries the session's anti-forgery token: calls that change something
+/// with the cookie must send it back in the same header.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", request_body = Login,
-    responses((status = 200, body = User), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = User, headers(("x-csrf-token" = String, description = "Anti-forgery token of the session"))), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ip: crate::intake::ClientIp,
@@ -58,23 +60,30 @@ pub async fn login(
         })?;
     let token = state.store.create_session(user.id).await?;
     Ok((
-        AppendHeaders([(
-            SET_COOKIE,
-            session_cookie(&token, state.config.secure_cookies),
-        )]),
+        AppendHeaders([
+            (
+                SET_COOKIE,
+                session_cookie(&token, state.config.secure_cookies),
+            ),
+            (
+                HeaderName::from_static(CSRF_HEADER),
+                cunjin_store::auth::csrf_token(&token),
+            ),
+        ]),
         Json(user),
     )
         .into_response())
 }
 
-/// Ends the session of the cookie sent.
+/// Ends the session of the cookie sent (with the cookie, send its `X-CSRF-Token`).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "session",
-    responses((status = 204, description = "Logged out")))]
+    responses((status = 204, description = "Logged out"), (status = 403, body = ErrorBody)))]
 pub async fn logout(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    req: axum::extract::Request,
 ) -> ApiResult<impl IntoResponse> {
-    if let Some(token) = crate::auth::cookie(&headers, SESSION_COOKIE) {
+    let (parts, _) = req.into_parts();
+    if let Some(token) = session_with_csrf(&parts)? {
         state.store.delete_session(token).await?;
     }
     Ok((

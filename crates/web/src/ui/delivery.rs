@@ -15,6 +15,7 @@ use cunjin_store::releases::NewRelease;
 use serde::Deserialize;
 
 use super::views::*;
+use super::Me;
 use super::{api_error_page, error_page, redirect, render, Page};
 use super::{fail, PageResult};
 use crate::error::ApiError;
@@ -225,19 +226,27 @@ pub async fn public_status(
     ApiPath(token): ApiPath<String>,
 ) -> Response {
     let l = Lang::from_headers(&headers);
-    let not_found = || error_page(l, "", StatusCode::NOT_FOUND, "error.not_found", "");
+    let not_found = || {
+        error_page(
+            l,
+            &Me::default(),
+            StatusCode::NOT_FOUND,
+            "error.not_found",
+            "",
+        )
+    };
     let found = match state.store.customer_for_status_token(&token).await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(),
-        Err(e) => return api_error_page(l, "", e.into()),
+        Err(e) => return api_error_page(l, &Me::default(), e.into()),
     };
     let mut s = match crate::delivery::customer_status(&state.store, found.0, found.1).await {
         Ok(s) => s,
-        Err(e) => return api_error_page(l, "", e.into()),
+        Err(e) => return api_error_page(l, &Me::default(), e.into()),
     };
     let page = StatusPage {
         l,
-        me: String::new(),
+        me: Me::default(),
         active: "",
         shipped: std::mem::take(&mut s.shipped),
         s,

@@ -15,6 +15,7 @@ use cunjin_store::demos::{CheckedItem, Demo, DemoChange, DemoCheck, DemoItem, Pr
 use cunjin_store::environments::{Environment, EnvironmentChange, NewEnvironment, NewProbe, Probe};
 use serde::Deserialize;
 
+use super::Me;
 use super::{fail, optional_id, PageResult};
 use super::{redirect, render, Page};
 use crate::api::{parse_starts_at, CreateDemo, ScriptItemInput};
@@ -71,7 +72,7 @@ pub struct EnvironmentRow {
 #[template(path = "environments.html")]
 pub struct EnvironmentsPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub rows: Vec<EnvironmentRow>,
     pub can_edit: bool,
@@ -188,7 +189,7 @@ pub struct ProbeView {
 #[template(path = "environment.html")]
 pub struct EnvironmentPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub env: Environment,
     /// Header names with masked values.
@@ -428,7 +429,7 @@ pub struct DemoRow {
 #[template(path = "demos.html")]
 pub struct DemosPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub rows: Vec<DemoRow>,
     pub can_plan: bool,
@@ -597,7 +598,7 @@ pub struct Choice {
 #[template(path = "demo_new.html")]
 pub struct NewDemoPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub customers: Vec<Customer>,
     pub deals: Vec<Choice>,
@@ -786,7 +787,7 @@ pub struct ItemView {
 #[template(path = "demo.html")]
 pub struct DemoPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub demo: Demo,
     pub when: String,
@@ -944,7 +945,7 @@ pub struct TrackRow {
 #[template(path = "talk_track.html")]
 pub struct TalkTrackPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub demo: Demo,
     pub when: String,

@@ -10,6 +10,7 @@ use cunjin_core::{Hat, Permission};
 use cunjin_store::hats::{TimeEntry, TimeFilter};
 use serde::Deserialize;
 
+use super::Me;
 use super::PagePath;
 use super::{api_error_page, redirect, render, Page};
 use crate::api::hats::{build_report, parse_entry, remove_entry, CreateTimeEntry, HatsQuery};
@@ -29,7 +30,7 @@ pub struct WeekRow {
 #[template(path = "hats.html")]
 pub struct HatsPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub saved: bool,
     pub error: String,

@@ -141,6 +141,29 @@ pub fn optional_id(field: &'static str, s: &str) -> Result<Option<i64>, ApiError
     }
 }
 
+/// The signed-in person a page is shown to: the address in the header, and the form token every
+/// form of theirs carries (a page of another site cannot know it). Empty on public pages.
+#[derive(Debug, Clone, Default)]
+pub struct Me {
+    /// E-mail address; empty when nobody is signed in.
+    pub email: String,
+    /// The session's anti-forgery token, sent back in each form's hidden `csrf` field.
+    pub csrf: String,
+}
+
+impl Me {
+    /// Nobody is signed in.
+    pub fn is_empty(&self) -> bool {
+        self.email.is_empty()
+    }
+}
+
+impl std::fmt::Display for Me {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.email)
+    }
+}
+
 /// A signed-in person looking at a page, and the language to answer in.
 pub struct Page {
     /// Language of the answer.
@@ -150,9 +173,12 @@ pub struct Page {
 }
 
 impl Page {
-    /// The address shown in the header.
-    fn me(&self) -> String {
-        self.caller.user.email.clone()
+    /// Who is shown the page, with their form token.
+    fn me(&self) -> Me {
+        Me {
+            email: self.caller.user.email.clone(),
+            csrf: self.caller.csrf.clone(),
+        }
     }
 
     /// An error page unless the role allows `p`.
@@ -187,7 +213,13 @@ impl FromRequestParts<AppState> for Page {
                 let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
                 Err(redirect(&format!("/login?{q}")))
             }
-            Err(e) => Err(error_page(l, "", e.status, "error.title", &e.message)),
+            // The reader's language for refusals a person can meet; the English detail only
+            // for what a person cannot fix alone.
+            Err(e) => Err(match e.code {
+                "csrf" => error_page(l, &Me::default(), e.status, "error.csrf", ""),
+                "cross_origin" => error_page(l, &Me::default(), e.status, "error.cross_origin", ""),
+                _ => error_page(l, &Me::default(), e.status, "error.title", &e.message),
+            }),
         }
     }
 }
@@ -207,7 +239,7 @@ where
             Ok(p) => Ok(PagePath(p.0)),
             Err(_) => Err(error_page(
                 Lang::from_headers(&parts.headers),
-                "",
+                &Me::default(),
                 StatusCode::NOT_FOUND,
                 "error.not_found",
                 "",
@@ -269,14 +301,14 @@ pub fn render(t: &impl Template) -> Response {
 /// An error page in the person's language.
 pub fn error_page(
     l: Lang,
-    me: &str,
+    me: &Me,
     status: StatusCode,
     message_key: &'static str,
     detail: &str,
 ) -> Response {
     let page = views::ErrorPage {
         l,
-        me: me.to_string(),
+        me: me.clone(),
         active: "",
         message_key,
         detail: detail.to_string(),
@@ -285,7 +317,7 @@ pub fn error_page(
 }
 
 /// An error page for a failed storage call.
-pub fn api_error_page(l: Lang, me: &str, e: ApiError) -> Response {
+pub fn api_error_page(l: Lang, me: &Me, e: ApiError) -> Response {
     let key = match e.status {
         StatusCode::NOT_FOUND => "error.not_found",
         StatusCode::FORBIDDEN => "error.forbidden",
@@ -335,7 +367,7 @@ async fn stylesheet() -> Response {
 async fn not_found(headers: axum::http::HeaderMap) -> Response {
     error_page(
         Lang::from_headers(&headers),
-        "",
+        &Me::default(),
         StatusCode::NOT_FOUND,
         "error.not_found",
         "",

@@ -14,11 +14,12 @@ use cunjin_store::commitments::CommitmentFilter;
 use serde::Deserialize;
 
 use super::views::*;
+use super::Me;
 use super::PagePath;
 use super::{api_error_page, redirect, render, Page};
 use super::{fail, optional_id, PageResult};
 use crate::api::CreateCommitment;
-use crate::auth::{clear_session_cookie, cookie, same_origin, session_cookie, SESSION_COOKIE};
+use crate::auth::{clear_session_cookie, same_origin, session_cookie, session_with_csrf};
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::AppState;
@@ -42,7 +43,7 @@ pub async fn login_form(
     let next = q.map(|q| q.0.next).unwrap_or_default();
     render(&LoginPage {
         l: Lang::from_headers(&headers),
-        me: String::new(),
+        me: Me::default(),
         active: "login",
         next: safe_next(&next),
         email: String::new(),
@@ -68,13 +69,19 @@ pub async fn login(
     let l = Lang::from_headers(&headers);
     if !same_origin(&Method::POST, &headers) {
         // Another site's page must not log a person into somebody else's account.
-        return super::error_page(l, "", StatusCode::FORBIDDEN, "error.forbidden", "");
+        return super::error_page(
+            l,
+            &Me::default(),
+            StatusCode::FORBIDDEN,
+            "error.forbidden",
+            "",
+        );
     }
     let form = form.map(|f| f.0).unwrap_or_default();
     if state.login_attempt(&ip.0, &form.email).is_err() {
         let page = LoginPage {
             l,
-            me: String::new(),
+            me: Me::default(),
             active: "login",
             next: safe_next(&form.next),
             email: form.email,
@@ -85,12 +92,12 @@ pub async fn login(
     }
     let user = match state.store.verify_login(&form.email, &form.password).await {
         Ok(u) => u,
-        Err(e) => return api_error_page(l, "", e.into()),
+        Err(e) => return api_error_page(l, &Me::default(), e.into()),
     };
     let Some(user) = user else {
         let page = LoginPage {
             l,
-            me: String::new(),
+            me: Me::default(),
             active: "login",
             next: safe_next(&form.next),
             email: form.email,
@@ -107,15 +114,20 @@ pub async fn login(
             }
             res
         }
-        Err(e) => api_error_page(l, "", e.into()),
+        Err(e) => api_error_page(l, &Me::default(), e.into()),
     }
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if !same_origin(&Method::POST, &headers) {
+pub async fn logout(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let (parts, _) = req.into_parts();
+    if !same_origin(&Method::POST, &parts.headers) {
         return redirect("/");
     }
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+    let Ok(session) = session_with_csrf(&parts) else {
+        let l = Lang::from_headers(&parts.headers);
+        return super::error_page(l, &Me::default(), StatusCode::FORBIDDEN, "error.csrf", "");
+    };
+    if let Some(token) = session {
         if let Err(e) = state.store.delete_session(token).await {
             tracing::warn!(error = %e, "could not end a session");
         }

@@ -14,6 +14,7 @@ use cunjin_store::customers::Customer;
 use cunjin_store::requests::{Request, RequestStatus, SimilarRequest, Via};
 use serde::Deserialize;
 
+use super::Me;
 use super::{api_error_page, error_page, redirect, render, Page};
 use super::{fail, PageResult};
 use crate::api::requests::{
@@ -128,7 +129,7 @@ pub struct InboxRow {
 #[template(path = "requests.html")]
 pub struct InboxPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub f: InboxQuery,
     pub roles: Vec<SourceRole>,
@@ -321,7 +322,7 @@ pub struct RequestForm {
 #[template(path = "request_new.html")]
 pub struct NewRequestPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub roles: Vec<SourceRole>,
     pub customers: Vec<Customer>,
@@ -436,7 +437,7 @@ pub async fn file_request(
 #[template(path = "request_status.html")]
 pub struct StatusPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub s: RequestStatus,
 }
@@ -457,15 +458,21 @@ pub async fn status(
         Ok(Some(s)) if wants_json => Json(s).into_response(),
         Ok(Some(s)) => render(&StatusPage {
             l,
-            me: String::new(),
+            me: Me::default(),
             active: "",
             s,
         }),
         Ok(None) if wants_json => {
             ApiError::not_found("no request behind this link").into_response()
         }
-        Ok(None) => error_page(l, "", StatusCode::NOT_FOUND, "error.not_found", ""),
-        Err(e) => api_error_page(l, "", e.into()),
+        Ok(None) => error_page(
+            l,
+            &Me::default(),
+            StatusCode::NOT_FOUND,
+            "error.not_found",
+            "",
+        ),
+        Err(e) => api_error_page(l, &Me::default(), e.into()),
     }
 }
 
@@ -473,7 +480,7 @@ pub async fn status(
 #[template(path = "intake.html")]
 pub struct IntakePage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub token: String,
     pub form: IntakeForm,
@@ -501,15 +508,21 @@ pub async fn intake_form(
     match state.store.workspace_for_intake(&token).await {
         Ok(Some(_)) => render(&IntakePage {
             l,
-            me: String::new(),
+            me: Me::default(),
             active: "",
             token,
             form: IntakeForm::default(),
             receipt: None,
             error: String::new(),
         }),
-        Ok(None) => error_page(l, "", StatusCode::NOT_FOUND, "intake.unknown", ""),
-        Err(e) => api_error_page(l, "", e.into()),
+        Ok(None) => error_page(
+            l,
+            &Me::default(),
+            StatusCode::NOT_FOUND,
+            "intake.unknown",
+            "",
+        ),
+        Err(e) => api_error_page(l, &Me::default(), e.into()),
     }
 }
 
@@ -533,7 +546,13 @@ pub async fn intake_post(
     let (status, receipt, error) = match file_through_intake(&state, &ip, &token, body).await {
         Ok(r) => (StatusCode::CREATED, Some(r), String::new()),
         Err(e) if e.status == StatusCode::NOT_FOUND => {
-            return error_page(l, "", StatusCode::NOT_FOUND, "intake.unknown", "")
+            return error_page(
+                l,
+                &Me::default(),
+                StatusCode::NOT_FOUND,
+                "intake.unknown",
+                "",
+            )
         }
         Err(e) => {
             let msg = if e.status == StatusCode::TOO_MANY_REQUESTS {
@@ -548,7 +567,7 @@ pub async fn intake_post(
         status,
         render(&IntakePage {
             l,
-            me: String::new(),
+            me: Me::default(),
             active: "",
             token,
             form,

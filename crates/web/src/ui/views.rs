@@ -6,13 +6,14 @@ use cunjin_store::commitments::Commitment;
 use cunjin_store::customers::Customer;
 use cunjin_store::gap::{CustomerGap, PortfolioGap};
 
+use super::Me;
 use crate::i18n::Lang;
 
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub message_key: &'static str,
     pub detail: String,
@@ -22,7 +23,7 @@ pub struct ErrorPage {
 #[template(path = "login.html")]
 pub struct LoginPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub next: String,
     pub email: String,
@@ -34,7 +35,7 @@ pub struct LoginPage {
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub gap: PortfolioGap,
     /// The largest customer 尺, at least 1, to scale the bars.
@@ -60,7 +61,7 @@ pub struct TreeRow {
 #[template(path = "features.html")]
 pub struct FeaturesPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub stages: Vec<Stage>,
     pub rows: Vec<TreeRow>,
@@ -70,7 +71,7 @@ pub struct FeaturesPage {
 #[template(path = "customers.html")]
 pub struct CustomersPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub gap: PortfolioGap,
 }
@@ -94,7 +95,7 @@ pub struct CommitmentView {
 #[template(path = "customer.html")]
 pub struct CustomerPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub customer: Customer,
     pub gap: CustomerGap,
@@ -126,7 +127,7 @@ pub struct ReleaseView {
 #[template(path = "releases.html")]
 pub struct ReleasesPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub releases: Vec<ReleaseView>,
     pub feature_groups: Vec<FeatureGroup>,
@@ -146,7 +147,7 @@ pub struct ReleasesPage {
 pub struct StatusPage {
     pub l: Lang,
     /// Always empty: nobody is signed in on a status link, so the page has no menu.
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub s: crate::delivery::CustomerStatus,
     /// The releases delivered to the customer (taken out of `s` for the shared template).
@@ -183,7 +184,7 @@ pub struct PromiseForm {
 #[template(path = "promise.html")]
 pub struct PromisePage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub customers: Vec<Customer>,
     pub deals: Vec<DealOption>,
@@ -207,7 +208,7 @@ pub struct RoadmapView {
 #[template(path = "roadmap.html")]
 pub struct RoadmapPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub lambda: String,
     pub entries: Vec<RoadmapView>,

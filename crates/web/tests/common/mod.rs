@@ -21,6 +21,8 @@ pub struct TestApp {
     pub admin: Client,
     pub store: Store,
     pub ws: i64,
+    /// The engine under the app, to start another one on the same kind of database.
+    pub engine: TestEngine,
     _db: TestDb,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -40,6 +42,16 @@ impl TestApp {
     }
 
     pub async fn spawn_with(engine: TestEngine, config: WebConfig) -> TestApp {
+        Self::spawn_inner(engine, config, true).await
+    }
+
+    /// The app without logging anybody in (`admin` is then an anonymous client): for settings
+    /// such as a very short request timeout that a login would not fit in.
+    pub async fn spawn_without_login(engine: TestEngine, config: WebConfig) -> TestApp {
+        Self::spawn_inner(engine, config, false).await
+    }
+
+    async fn spawn_inner(engine: TestEngine, config: WebConfig, login: bool) -> TestApp {
         let db = TestDb::new(engine).await.expect("a fresh test database");
         let store = db.store().await.expect("migrations apply");
         let first = store
@@ -58,21 +70,49 @@ impl TestApp {
             .await
             .unwrap();
         });
-        let admin = Self::login(&base, "admin@localhost", ADMIN_PASSWORD).await;
+        let admin = if login {
+            Self::login(&base, "admin@localhost", ADMIN_PASSWORD).await
+        } else {
+            Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+        };
         TestApp {
             base,
             admin,
             store,
             ws: first.user.workspace_id,
+            engine,
             _db: db,
             shutdown: Some(tx),
         }
     }
 
-    /// A client with a session cookie.
+    /// A client with a session cookie that sends the session's anti-forgery token, as the
+    /// login answer gives it, in `X-CSRF-Token` on every request.
     pub async fn login(base: &str, email: &str, password: &str) -> Client {
+        let (jar, csrf) = Self::login_cookie(base, email, password).await;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-csrf-token", csrf.parse().unwrap());
+        Client::builder()
+            .cookie_provider(jar)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Logs in through the API; the cookie jar holding the session, and the session's
+    /// anti-forgery token.
+    pub async fn login_cookie(
+        base: &str,
+        email: &str,
+        password: &str,
+    ) -> (Arc<reqwest::cookie::Jar>, String) {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         let client = Client::builder()
-            .cookie_provider(Arc::new(reqwest::cookie::Jar::default()))
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
@@ -83,7 +123,25 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "login as {email}");
-        client
+        let csrf = res
+            .headers()
+            .get("x-csrf-token")
+            .expect("the login answer carries the anti-forgery token")
+            .to_str()
+            .unwrap()
+            .to_string();
+        (jar, csrf)
+    }
+
+    /// A client with only the session cookie: what a page of another site can make a
+    /// browser send.
+    pub async fn cookie_only(base: &str, email: &str, password: &str) -> Client {
+        let (jar, _) = Self::login_cookie(base, email, password).await;
+        Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// Stops the server and closes its database connections, then starts a new server with a

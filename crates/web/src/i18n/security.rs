@@ -1,0 +1,36 @@
+//! Messages of refusals made for safety: forged or cross-site posts, an overloaded server, a
+//! request too slow or too large.
+
+/// (key, 中文, English).
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    (
+        "error.csrf",
+        "这个表单缺少有效的安全令牌，没有保存任何内容。请刷新页面后重试。",
+        "This form is missing its security token, so nothing was saved. Reload the page and try again.",
+    ),
+    (
+        "error.cross_origin",
+        "这个请求来自其他网站，已拒绝，没有保存任何内容。",
+        "This request came from another site and was refused; nothing was saved.",
+    ),
+    (
+        "error.nul",
+        "提交的文字里有不可见的空字符（NUL），没有保存任何内容。",
+        "What was sent contains a NUL character, which text may not contain; nothing was saved.",
+    ),
+    (
+        "error.busy",
+        "服务器正忙，请稍后再试。",
+        "The server is busy; please try again in a moment.",
+    ),
+    (
+        "error.timeout",
+        "请求处理超时，请重试。",
+        "The request took too long; please try again.",
+    ),
+    (
+        "error.too_large",
+        "提交的内容太大，服务器无法接收。",
+        "What was sent is larger than the server accepts.",
+    ),
+];
