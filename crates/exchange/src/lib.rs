@@ -15,7 +15,7 @@ pub mod table;
 pub use columns::{Dialect, Kind};
 pub use decode::{decode_text, TextEncoding};
 pub use rows::{
-    parse_commitments, parse_features, parse_requests, CommitmentRow, FeatureRow, Parsed,
+    leaf_of, parse_commitments, parse_features, parse_requests, CommitmentRow, FeatureRow, Parsed,
     RequestRow, RowError,
 };
 pub use table::{read_table, write_csv, write_xlsx, Container, Sheet, Table, TableRow};

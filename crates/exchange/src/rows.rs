@@ -352,8 +352,9 @@ fn effort(row: &Row<'_>, dialect: Dialect) -> Result<Option<f64>, RowError> {
     }
 }
 
-fn leaf_of(title: &str) -> String {
-    // A title may contain the menu separators; it stays one level.
+/// A title as one menu level: the menu separators in it become dashes.
+pub fn leaf_of(title: &str) -> String {
+    // Separators inside a title would make it several levels.
     title
         .chars()
         .map(|c| {

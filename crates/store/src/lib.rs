@@ -17,6 +17,7 @@ pub mod demos;
 pub mod environments;
 pub mod gap;
 pub mod hats;
+pub mod imports;
 pub mod progress;
 pub mod releases;
 pub mod requests;
