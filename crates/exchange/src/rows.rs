@@ -398,7 +398,9 @@ pub fn parse_features(
             }
             let path = match (row.get(Field::MenuPath), row.get(Field::Module), title) {
                 (Some(p), _, _) => p.to_string(),
-                (None, Some(m), Some(t)) => format!("{}/{}", m.trim_matches('/'), leaf_of(t)),
+                (None, Some(m), Some(t)) if !m.trim_matches(['/', ' ']).is_empty() => {
+                    format!("{}/{}", m.trim_matches(['/', ' ']), leaf_of(t))
+                }
                 (None, _, Some(t)) => leaf_of(t),
                 (None, _, None) => {
                     return Err(RowError::new(
