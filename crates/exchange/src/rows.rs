@@ -547,3 +547,130 @@ pub fn kind_label(kind: Kind) -> (&'static str, &'static str) {
         Kind::Commitments => ("commitments", "承诺"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::TableRow;
+
+    fn table(headers: &[&str], rows: &[&[&str]]) -> Table {
+        Table {
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| TableRow {
+                    line: i as u64 + 2,
+                    cells: r.iter().map(|s| s.to_string()).collect(),
+                })
+                .collect(),
+            encoding: None,
+        }
+    }
+
+    #[test]
+    fn request_text_is_title_and_description_cut_to_the_limit() {
+        let long = "长".repeat(3000);
+        let t = table(
+            &["Summary", "Description"],
+            &[&["DRG", "preview"], &["x", &long]],
+        );
+        let p = parse_requests(&t, Dialect::Jira).unwrap();
+        assert_eq!(p.rows[0].1.text, "DRG\npreview");
+        assert_eq!(p.rows[1].1.text.chars().count(), MAX_REQUEST_CHARS);
+        assert!(p.rows[1].1.text.ends_with('…'));
+        // cunjin's own `text` is never cut: too long is a bad row.
+        let t = table(&["text"], &[&[&long]]);
+        let p = parse_requests(&t, Dialect::Cunjin).unwrap();
+        assert_eq!(p.errors[0].line, 2);
+    }
+
+    #[test]
+    fn source_roles_in_both_languages_and_trackers() {
+        let t = table(
+            &["内容", "来源"],
+            &[&["a", "客户"], &["b", "Sales"], &["c", ""], &["d", "火星"]],
+        );
+        let p = parse_requests(&t, Dialect::Cunjin).unwrap();
+        let roles: Vec<&str> = p.rows.iter().map(|r| r.1.source_role.as_str()).collect();
+        assert_eq!(roles, ["customer", "sales", "product"]);
+        assert_eq!(p.errors[0].line, 5);
+        assert!(
+            p.errors[0].reason_zh.contains("来源角色"),
+            "{}",
+            p.errors[0]
+        );
+        let p = parse_requests(
+            &table(&["需求名称", "来源"], &[&["a", "论坛"]]),
+            Dialect::Zentao,
+        )
+        .unwrap();
+        assert_eq!(p.rows[0].1.source_role.as_str(), "product");
+    }
+
+    #[test]
+    fn commitment_flags_dates_and_criteria() {
+        let t = table(
+            &[
+                "客户",
+                "功能",
+                "验收必须",
+                "承诺日期",
+                "到期日",
+                "验收标准",
+                "状态",
+            ],
+            &[
+                &[
+                    "协和",
+                    "排班",
+                    "是",
+                    "2026/3/1",
+                    "2026-06-30 00:00:00",
+                    "a；b\nc",
+                    "",
+                ],
+                &["协和", "排班", "maybe", "", "", "", ""],
+                &["协和", "排班", "", "31.12.2026", "", "", ""],
+                &["", "排班", "", "", "", "", ""],
+                &["协和", "排班", "", "", "", "", "done"],
+            ],
+        );
+        let p = parse_commitments(&t, Dialect::Cunjin).unwrap();
+        let c = &p.rows[0].1;
+        assert!(c.critical);
+        assert_eq!(c.promised_at.unwrap().to_string(), "2026-03-01");
+        assert_eq!(c.due_date.unwrap().to_string(), "2026-06-30");
+        assert_eq!(c.criteria, ["a", "b", "c"]);
+        assert_eq!(c.status, Status::Open);
+        let lines: Vec<u64> = p.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4, 5, 6]);
+        assert!(parse_commitments(&t, Dialect::Jira).is_err());
+    }
+
+    #[test]
+    fn features_need_a_product_column_and_a_path_or_title() {
+        let t = table(&["title"], &[&["x"]]);
+        let e = parse_features(&t, Dialect::Cunjin).unwrap_err();
+        assert!(
+            e.to_string().contains("product") && e.to_string().contains("产品"),
+            "{e}"
+        );
+        let t = table(
+            &["product", "title", "stage"],
+            &[&["HIS", "挂号/预约", "Built"]],
+        );
+        let p = parse_features(&t, Dialect::Cunjin).unwrap();
+        assert_eq!(p.rows[0].1.menu_path.as_str(), "挂号-预约");
+        assert_eq!(p.rows[0].1.stage, Stage::Built);
+    }
+
+    #[test]
+    fn tracker_stages() {
+        assert_eq!(tracker_stage(Dialect::Zentao, "已发布"), Stage::Released);
+        assert_eq!(tracker_stage(Dialect::Zentao, "developing"), Stage::Stubbed);
+        assert_eq!(tracker_stage(Dialect::Jira, "Done"), Stage::Built);
+        assert_eq!(tracker_stage(Dialect::Redmine, "新建"), Stage::Idea);
+        assert_eq!(tracker_stage(Dialect::Redmine, "已解决"), Stage::Built);
+    }
+}
