@@ -77,13 +77,14 @@ fn read_csv(bytes: &[u8]) -> Result<Table, ExchangeError> {
     let mut headers = None;
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
+    let mut lines = LineCounter::default();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => return Err(ExchangeError::Csv(e.to_string())),
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.line_at(text.as_bytes(), record.position().map_or(0, |p| p.byte()));
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
         if headers.is_none() {
             headers = Some(cells);
@@ -97,6 +98,38 @@ fn read_csv(bytes: &[u8]) -> Result<Table, ExchangeError> {
         rows,
         encoding: Some(encoding),
     })
+}
+
+/// Lines as a person's editor counts them, ended by `\n`, `\r\n` or a lone `\r` (old Mac
+/// Excel). The csv crate ends records at a lone `\r` too but counts only `\n` in its line
+/// numbers, which put every row of such a file on line 1 (found by fuzzing).
+#[derive(Default)]
+struct LineCounter {
+    scanned: usize,
+    line: u64,
+}
+
+impl LineCounter {
+    /// The 1-based line of the byte at `offset`; offsets must not go backwards.
+    fn line_at(&mut self, text: &[u8], offset: u64) -> u64 {
+        let mut end = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(text.len());
+        // The csv crate may place a record's start on the line ending before it.
+        while matches!(text.get(end), Some(b'\r' | b'\n')) {
+            end += 1;
+        }
+        let from = self.scanned.min(end);
+        for i in from..end {
+            match text[i] {
+                b'\n' => self.line += 1,
+                b'\r' if text.get(i + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+        }
+        self.scanned = self.scanned.max(end);
+        self.line + 1
+    }
 }
 
 fn cell_text(d: &Data) -> String {
@@ -117,6 +150,17 @@ fn cell_text(d: &Data) -> String {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Table, ExchangeError> {
+    // calamine 0.31 panics on some malformed workbooks (a shared-string index past the end of
+    // the table, found by fuzzing); a file must never take the process down. 0.38 fixes that
+    // one but needs Rust 1.88.
+    std::panic::catch_unwind(|| read_xlsx_unguarded(bytes)).unwrap_or_else(|_| {
+        Err(ExchangeError::Xlsx(
+            "the workbook is malformed / 工作簿已损坏".into(),
+        ))
+    })
+}
+
+fn read_xlsx_unguarded(bytes: &[u8]) -> Result<Table, ExchangeError> {
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| ExchangeError::Xlsx(e.to_string()))?;
     let range = match book.worksheet_range_at(0) {
@@ -224,6 +268,13 @@ mod tests {
         assert_eq!(t.rows[0].cells[1], "two\nlines");
         // The blank line and the row of empty cells are skipped, lines still count.
         assert_eq!(t.rows[1].line, 6);
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        let t = read_csv(b"title\ra\rb\r\nc\n\"d\re\"\rf").unwrap();
+        let lines: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 3, 4, 5, 7]);
     }
 
     #[test]

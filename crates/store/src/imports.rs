@@ -118,6 +118,26 @@ async fn ensure_names(
     ))
 }
 
+/// Keeps other writers out of the tables an import writes until it commits. Imports write their
+/// ids (to index without reading them back); on PostgreSQL a concurrent insert could otherwise
+/// take one of them from the sequence and one of the two would fail. SQLite has one writer at a
+/// time anyway. Readers are not blocked.
+async fn lock_for_import(
+    tx: &mut Transaction<'_, Any>,
+    engine: crate::Engine,
+    tables: &[&str],
+) -> Result<()> {
+    if engine == crate::Engine::Postgres {
+        sqlx::query(&format!(
+            "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+            tables.join(", ")
+        ))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// The next free id of a table, for inserts that write their ids.
 async fn next_id(tx: &mut Transaction<'_, Any>, table: &'static str) -> Result<i64> {
     Ok(
@@ -256,6 +276,7 @@ impl Store {
     ) -> Result<ImportReport> {
         let mut report = ImportReport::default();
         let mut tx = self.writer().begin().await?;
+        lock_for_import(&mut tx, self.engine(), &["requests"]).await?;
         let (customers, n) = ensure_names(
             &mut tx,
             workspace_id,
@@ -314,6 +335,7 @@ impl Store {
     ) -> Result<ImportReport> {
         let mut report = ImportReport::default();
         let mut tx = self.writer().begin().await?;
+        lock_for_import(&mut tx, self.engine(), &["features"]).await?;
         let (products, n) = ensure_names(
             &mut tx,
             workspace_id,
@@ -404,6 +426,7 @@ impl Store {
     ) -> Result<ImportReport> {
         let mut report = ImportReport::default();
         let mut tx = self.writer().begin().await?;
+        lock_for_import(&mut tx, self.engine(), &["features", "commitments"]).await?;
         let (customers, n) = ensure_names(
             &mut tx,
             workspace_id,
