@@ -7,8 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${BENCH_N:-100000}"
-cargo build --release -p cunjin
-bin="${CARGO_TARGET_DIR:-target}/release/cunjin"
+# BENCH_BIN=path/to/cunjin measures a binary already built.
+bin="${BENCH_BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build --release -p cunjin
+  bin="${CARGO_TARGET_DIR:-target}/release/cunjin"
+fi
 dir="$(mktemp -d)"
 cleanup() { rm -rf "$dir"; }
 trap cleanup EXIT
