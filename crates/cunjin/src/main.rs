@@ -2,6 +2,7 @@
 
 mod check;
 mod config;
+mod exchange;
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -95,6 +96,51 @@ enum Command {
     Restore {
         /// The file written by `cunjin backup`.
         file: std::path::PathBuf,
+    },
+    /// Import requests, features or commitments from a CSV or Excel (.xlsx) file, all or none.
+    ///
+    /// Reads UTF-8 (with or without BOM), GBK and GB18030; cunjin's own columns (as `cunjin
+    /// export` writes them, in English or Chinese) or a ZenTao, Jira or Redmine export, guessed
+    /// from the header line unless --format says. Customers and products named in the file are
+    /// created when missing; deals must exist. Every bad row is reported with its line and
+    /// reason, and then nothing is written. Exit status: 0 imported (or a clean dry run), 1 bad
+    /// rows (nothing written), 2 the file or the database could not be used.
+    Import {
+        /// requests, features or commitments.
+        #[arg(value_enum)]
+        kind: exchange::KindArg,
+        /// The file to read.
+        file: std::path::PathBuf,
+        /// csv or xlsx (cunjin's own columns), zentao, jira or redmine; guessed when absent.
+        #[arg(long, value_enum)]
+        format: Option<exchange::ImportFormat>,
+        /// Check every row and print what would be created; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// No progress on standard error.
+        #[arg(long)]
+        quiet: bool,
+        /// Workspace id (default: the first).
+        #[arg(long)]
+        workspace: Option<i64>,
+    },
+    /// Export requests, features or commitments to a CSV (UTF-8 with BOM) or Excel (.xlsx) file
+    /// that `cunjin import` reads back.
+    Export {
+        /// requests, features or commitments.
+        #[arg(value_enum)]
+        kind: exchange::KindArg,
+        /// The file to write; written under a temporary name and renamed when complete.
+        file: std::path::PathBuf,
+        /// csv or xlsx; from the file's extension when absent (CSV unless .xlsx).
+        #[arg(long, value_enum)]
+        format: Option<exchange::ExportFormat>,
+        /// Workspace id (default: the first).
+        #[arg(long)]
+        workspace: Option<i64>,
     },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
@@ -332,6 +378,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.display_db()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            kind,
+            file,
+            format,
+            dry_run,
+            json,
+            quiet,
+            workspace,
+        } => {
+            let store = open(&config).await?;
+            let ws = workspace_or_first(&store, workspace).await?;
+            let code = exchange::import(
+                &store,
+                ws,
+                exchange::ImportArgs {
+                    kind: kind.into(),
+                    file: &file,
+                    format,
+                    dry_run,
+                    json,
+                    quiet,
+                },
+            )
+            .await;
+            store.close().await;
+            code
+        }
+        Command::Export {
+            kind,
+            file,
+            format,
+            workspace,
+        } => {
+            let store = open(&config).await?;
+            let ws = workspace_or_first(&store, workspace).await?;
+            let code = exchange::export(&store, ws, kind.into(), &file, format).await;
+            store.close().await;
+            code
         }
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&cunjin_web::openapi())?);

@@ -34,9 +34,22 @@ fn help_names_every_verb() {
         "restore",
         "gap",
         "openapi",
+        "import",
+        "export",
         "--db",
     ] {
         assert!(text.contains(verb), "{verb} in {text}");
+    }
+    let o = cunjin("unused.db", &["import", "--help"]);
+    for flag in [
+        "--format",
+        "--dry-run",
+        "--json",
+        "zentao",
+        "jira",
+        "redmine",
+    ] {
+        assert!(stdout(&o).contains(flag), "{flag} in import --help");
     }
     let o = cunjin("unused.db", &["gap", "--help"]);
     assert!(stdout(&o).contains("--customer") && stdout(&o).contains("--json"));

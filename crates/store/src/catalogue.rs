@@ -450,7 +450,10 @@ pub(crate) async fn find_or_create_idea(
     Ok((f, true))
 }
 
-async fn unsorted_product(tx: &mut Transaction<'_, Any>, workspace_id: i64) -> Result<i64> {
+pub(crate) async fn unsorted_product(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+) -> Result<i64> {
     // Insert-if-missing in one statement: two first free-text promises at once must not collide.
     sqlx::query(
         "INSERT INTO products (workspace_id, name, created_at) VALUES ($1, $2, $3) \

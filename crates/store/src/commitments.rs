@@ -247,6 +247,36 @@ impl Store {
         Ok(c)
     }
 
+    /// Every commitment of a workspace with its criteria, oldest first, for an export.
+    pub async fn all_commitments(&self, workspace_id: i64) -> Result<Vec<Commitment>> {
+        let mut list: Vec<Commitment> = sqlx::query(&format!(
+            "SELECT {COMMITMENT_COLUMNS} FROM commitments c JOIN features f ON f.id = c.feature_id \
+             WHERE c.workspace_id = $1 ORDER BY c.id"
+        ))
+        .bind(workspace_id)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(commitment_from_row)
+        .collect::<Result<_>>()?;
+        let mut criteria: std::collections::HashMap<i64, Vec<Criterion>> = Default::default();
+        for r in sqlx::query(
+            "SELECT id, commitment_id, text, met, met_at, met_by FROM criteria \
+             WHERE workspace_id = $1 ORDER BY commitment_id, position, id",
+        )
+        .bind(workspace_id)
+        .fetch_all(self.reader())
+        .await?
+        {
+            let (cid, k) = criterion_from_row(&r)?;
+            criteria.entry(cid).or_default().push(k);
+        }
+        for c in &mut list {
+            c.criteria = criteria.remove(&c.id).unwrap_or_default();
+        }
+        Ok(list.into_iter().map(finish).collect())
+    }
+
     /// One commitment with its criteria and gap.
     pub async fn get_commitment(&self, workspace_id: i64, id: i64) -> Result<Commitment> {
         let mut tx = self.reader().begin().await?;

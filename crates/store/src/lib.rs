@@ -19,6 +19,7 @@ pub mod environments;
 pub mod gap;
 pub mod hats;
 pub mod notifications;
+pub mod imports;
 pub mod progress;
 pub mod releases;
 pub mod requests;

@@ -194,6 +194,8 @@ pub struct BulkRequest {
     pub customer_id: Option<i64>,
     /// Requester.
     pub requester: String,
+    /// Product it concerns.
+    pub product_id: Option<i64>,
 }
 
 const REQUEST_COLUMNS: &str =
@@ -672,8 +674,21 @@ impl Store {
         r.map(|r| Ok(r.try_get(0)?)).transpose()
     }
 
+    /// Every request of a workspace, oldest first, for an export.
+    pub async fn all_requests(&self, workspace_id: i64) -> Result<Vec<Request>> {
+        sqlx::query(&format!(
+            "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 ORDER BY r.id"
+        ))
+        .bind(workspace_id)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(request_from_row)
+        .collect()
+    }
+
     /// Loads many requests at once, with their search terms: batched multi-row inserts in one
-    /// transaction per call. For imports and the benchmark; no audit entries. Returns the ids.
+    /// transaction per call. For the benchmark; no audit entries. Returns the ids.
     pub async fn bulk_insert_requests(
         &self,
         workspace_id: i64,
@@ -684,80 +699,119 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut tx = self.writer().begin().await?;
-        // Ids are taken up front so that the terms can be written without reading them back.
-        let first: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM requests")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        let ts = now();
-        let ids: Vec<i64> = (0..batch.len() as i64).map(|i| first + i).collect();
-        for (chunk_ids, chunk) in ids.chunks(400).zip(batch.chunks(400)) {
-            let mut sql = String::from(
-                "INSERT INTO requests (id, workspace_id, text, source_role, customer_id, requester, \
-                 contact, decision, status_token, via, created_by, created_at) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                let b = 4 + i * 6;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${}, $1, ${}, ${}, ${}, ${}, '', 'new', ${}, 'api', $2, $3)",
-                    b,
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5
-                ));
-            }
-            let mut q = sqlx::query(&sql).bind(workspace_id).bind(actor).bind(&ts);
-            for (id, r) in chunk_ids.iter().zip(chunk) {
-                q = q
-                    .bind(*id)
-                    .bind(r.text.as_str())
-                    .bind(r.source_role.as_str())
-                    .bind(r.customer_id)
-                    .bind(r.requester.as_str())
-                    .bind(new_secret());
-            }
-            q.execute(&mut *tx).await?;
-        }
-        let mut rows: Vec<(i64, String)> = Vec::new();
-        for (id, r) in ids.iter().zip(batch) {
-            for t in cunjin_core::search::terms(&r.text) {
-                rows.push((*id, t));
-            }
-        }
-        // In term order, each batch lands in neighbouring pages of the term index instead of
-        // touching a page per row: loading stays fast when the index outgrows the cache.
-        rows.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-        for chunk in rows.chunks(2000) {
-            let mut sql =
-                String::from("INSERT INTO search_terms (workspace_id, kind, doc_id, term) VALUES ");
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("($1, 'request', ${}, ${})", 2 + i * 2, 3 + i * 2));
-            }
-            let mut q = sqlx::query(&sql).bind(workspace_id);
-            for (id, t) in chunk {
-                q = q.bind(*id).bind(t.as_str());
-            }
-            q.execute(&mut *tx).await?;
-        }
-        if self.engine() == crate::Engine::Postgres {
-            // Explicit ids do not move the identity sequence; the next request must not collide.
-            sqlx::query(
-                "SELECT setval(pg_get_serial_sequence('requests', 'id'), (SELECT MAX(id) FROM requests))",
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
+        let ids = insert_requests_in(&mut tx, workspace_id, actor, batch).await?;
+        sync_id_sequence(&mut tx, self.engine(), "requests").await?;
         tx.commit().await?;
         Ok(ids)
     }
+}
+
+/// Inserts requests with their search terms inside the caller's transaction, in batched
+/// multi-row inserts; no audit entries. On PostgreSQL the caller must call
+/// [`sync_id_sequence`] before committing. Returns the ids.
+pub(crate) async fn insert_requests_in(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    actor: &str,
+    batch: &[BulkRequest],
+) -> Result<Vec<i64>> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Ids are taken up front so that the terms can be written without reading them back.
+    let first: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM requests")
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    let ts = now();
+    let ids: Vec<i64> = (0..batch.len() as i64).map(|i| first + i).collect();
+    for (chunk_ids, chunk) in ids.chunks(400).zip(batch.chunks(400)) {
+        let mut sql = String::from(
+            "INSERT INTO requests (id, workspace_id, text, source_role, customer_id, requester, \
+             contact, product_id, decision, status_token, via, created_by, created_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = 4 + i * 7;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${}, $1, ${}, ${}, ${}, ${}, '', ${}, 'new', ${}, 'api', $2, $3)",
+                b,
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            ));
+        }
+        let mut q = sqlx::query(&sql).bind(workspace_id).bind(actor).bind(&ts);
+        for (id, r) in chunk_ids.iter().zip(chunk) {
+            q = q
+                .bind(*id)
+                .bind(r.text.as_str())
+                .bind(r.source_role.as_str())
+                .bind(r.customer_id)
+                .bind(r.requester.as_str())
+                .bind(r.product_id)
+                .bind(new_secret());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let mut rows: Vec<(i64, String)> = Vec::new();
+    for (id, r) in ids.iter().zip(batch) {
+        for t in cunjin_core::search::terms(&r.text) {
+            rows.push((*id, t));
+        }
+    }
+    insert_terms_in(tx, workspace_id, DocKind::Request, rows).await?;
+    Ok(ids)
+}
+
+/// Writes search terms of many documents at once.
+pub(crate) async fn insert_terms_in(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    kind: DocKind,
+    mut rows: Vec<(i64, String)>,
+) -> Result<()> {
+    // In term order, each batch lands in neighbouring pages of the term index instead of
+    // touching a page per row: loading stays fast when the index outgrows the cache.
+    rows.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    for chunk in rows.chunks(2000) {
+        let mut sql =
+            String::from("INSERT INTO search_terms (workspace_id, kind, doc_id, term) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("($1, $2, ${}, ${})", 3 + i * 2, 4 + i * 2));
+        }
+        let mut q = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
+        for (id, t) in chunk {
+            q = q.bind(*id).bind(t.as_str());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// After rows were inserted with explicit ids: PostgreSQL's identity sequence does not move by
+/// itself, and the next ordinary insert must not collide. SQLite's AUTOINCREMENT follows.
+pub(crate) async fn sync_id_sequence(
+    tx: &mut Transaction<'_, Any>,
+    engine: crate::Engine,
+    table: &'static str,
+) -> Result<()> {
+    if engine == crate::Engine::Postgres {
+        sqlx::query(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+        ))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Demand of the roadmap: (feature, customer) pairs of every request that counts, a duplicate

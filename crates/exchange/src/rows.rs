@@ -1,0 +1,676 @@
+//! Rows of a table turned into typed requests, features and commitments, and the reason why
+//! each bad row could not be.
+
+use chrono::NaiveDate;
+use cunjin_core::{MenuPath, Mode, ParseError, SourceRole, Stage, Status};
+
+use crate::columns::{names_of, ColumnMap, Dialect, Field, Kind};
+use crate::table::Table;
+use crate::ExchangeError;
+
+/// Longest request text, in characters (the same limit as filing one).
+pub const MAX_REQUEST_CHARS: usize = 2000;
+/// Longest name (customer, product, requester, deal, person), in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// A row that cannot be imported, with its line in the file and why, in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    /// Line in the file, 1-based; the header is line 1.
+    pub line: u64,
+    /// The reason, in English.
+    pub reason_en: String,
+    /// The reason, in Chinese.
+    pub reason_zh: String,
+}
+
+impl RowError {
+    /// An error on `line` with its reason in English and Chinese.
+    pub fn new(line: u64, en: impl Into<String>, zh: impl Into<String>) -> RowError {
+        RowError {
+            line,
+            reason_en: en.into(),
+            reason_zh: zh.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}: {} / 第 {} 行：{}",
+            self.line, self.reason_en, self.line, self.reason_zh
+        )
+    }
+}
+
+/// The good rows of a file, each with its line, and the bad ones.
+#[derive(Debug, Clone)]
+pub struct Parsed<T> {
+    /// Rows that became values, with their lines.
+    pub rows: Vec<(u64, T)>,
+    /// Rows that did not.
+    pub errors: Vec<RowError>,
+}
+
+/// A request read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRow {
+    /// Its words.
+    pub text: String,
+    /// Who it comes from.
+    pub source_role: SourceRole,
+    /// Customer, by name.
+    pub customer: Option<String>,
+    /// Who asked.
+    pub requester: String,
+    /// Product, by name.
+    pub product: Option<String>,
+}
+
+/// A feature read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureRow {
+    /// Product, by name.
+    pub product: String,
+    /// Place in the menus.
+    pub menu_path: MenuPath,
+    /// Title; the last menu level when absent.
+    pub title: Option<String>,
+    /// Stage.
+    pub stage: Stage,
+    /// Effort in person-days.
+    pub effort_days: Option<f64>,
+    /// Planned release.
+    pub target_release: Option<String>,
+    /// Slide link.
+    pub slide_url: Option<String>,
+    /// Recording link.
+    pub recording_url: Option<String>,
+}
+
+/// A commitment read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitmentRow {
+    /// Customer, by name.
+    pub customer: String,
+    /// Deal of that customer, by name.
+    pub deal: Option<String>,
+    /// Product of the feature, by name.
+    pub product: Option<String>,
+    /// The feature's menu path, when known.
+    pub menu_path: Option<MenuPath>,
+    /// The feature's title (the menu path's last level when absent).
+    pub feature: String,
+    /// How it was shown.
+    pub shown_as: Option<Mode>,
+    /// Who promised it.
+    pub promised_by: Option<String>,
+    /// When.
+    pub promised_at: Option<NaiveDate>,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+    /// Acceptance-critical.
+    pub critical: bool,
+    /// Status.
+    pub status: Status,
+    /// Acceptance criteria.
+    pub criteria: Vec<String>,
+}
+
+struct Row<'a> {
+    line: u64,
+    cells: &'a [String],
+    map: &'a ColumnMap,
+}
+
+impl<'a> Row<'a> {
+    fn get(&self, field: Field) -> Option<&'a str> {
+        self.map.get(self.cells, field)
+    }
+
+    fn invalid(&self, e: ParseError, field: Field) -> RowError {
+        let (_, zh) = field.label();
+        RowError::new(
+            self.line,
+            e.to_string(),
+            format!("“{zh}”无效：{}", e.message),
+        )
+    }
+
+    fn required(&self, field: Field) -> Result<&'a str, RowError> {
+        self.get(field).ok_or_else(|| {
+            let (en, zh) = field.label();
+            RowError::new(self.line, format!("{en} is empty"), format!("“{zh}”为空"))
+        })
+    }
+
+    fn name(&self, field: Field) -> Result<Option<String>, RowError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(v) if v.chars().count() > MAX_NAME_CHARS => {
+                let (en, zh) = field.label();
+                Err(RowError::new(
+                    self.line,
+                    format!("{en} is longer than {MAX_NAME_CHARS} characters"),
+                    format!("“{zh}”超过 {MAX_NAME_CHARS} 个字"),
+                ))
+            }
+            Some(v) => Ok(Some(v.to_string())),
+        }
+    }
+
+    fn date(&self, field: Field) -> Result<Option<NaiveDate>, RowError> {
+        let Some(v) = self.get(field) else {
+            return Ok(None);
+        };
+        // A date and time (Excel, trackers) counts by its day.
+        let day = v.split([' ', 'T']).next().unwrap_or(v);
+        ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
+            .iter()
+            .find_map(|f| NaiveDate::parse_from_str(day, f).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                let (en, zh) = field.label();
+                RowError::new(
+                    self.line,
+                    format!("{en}: '{v}' is not a date like 2026-03-31"),
+                    format!("“{zh}”的值“{v}”不是日期（如 2026-03-31）"),
+                )
+            })
+    }
+}
+
+fn rows_of<'a>(table: &'a Table, map: &'a ColumnMap) -> impl Iterator<Item = Row<'a>> {
+    table.rows.iter().map(move |r| Row {
+        line: r.line,
+        cells: &r.cells,
+        map,
+    })
+}
+
+fn need_any(map: &ColumnMap, fields: &[Field]) -> Result<(), ExchangeError> {
+    if fields.iter().any(|f| map.has(*f)) {
+        return Ok(());
+    }
+    let names: Vec<&str> = fields
+        .iter()
+        .flat_map(|f| names_of(map.dialect(), *f).iter().copied())
+        .collect();
+    let zh: Vec<&str> = names.iter().copied().filter(|n| !n.is_ascii()).collect();
+    Err(ExchangeError::MissingColumn {
+        en: names
+            .iter()
+            .copied()
+            .filter(|n| n.is_ascii())
+            .collect::<Vec<_>>()
+            .join(" or "),
+        zh: if zh.is_empty() {
+            names.join("”或“")
+        } else {
+            zh.join("”或“")
+        },
+    })
+}
+
+fn collect<T>(rows: impl Iterator<Item = (u64, Result<T, RowError>)>) -> Parsed<T> {
+    let mut parsed = Parsed {
+        rows: Vec::new(),
+        errors: Vec::new(),
+    };
+    for (line, r) in rows {
+        match r {
+            Ok(v) => parsed.rows.push((line, v)),
+            Err(e) => parsed.errors.push(e),
+        }
+    }
+    parsed
+}
+
+/// Cuts text to `max` characters, ending with an ellipsis when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(max - 1).collect();
+    s.push('…');
+    s
+}
+
+fn source_role(dialect: Dialect, v: Option<&str>) -> Result<SourceRole, ParseError> {
+    let Some(v) = v else {
+        return Ok(SourceRole::Product);
+    };
+    let lower = v.to_lowercase();
+    let by_word = match lower.as_str() {
+        "客户" | "用户" | "customer" | "user" => Some(SourceRole::Customer),
+        "实施" | "技术支持" | "客服" | "运营" | "support" | "service" | "operation" => {
+            Some(SourceRole::Implementation)
+        }
+        "研发" | "开发人员" | "测试人员" | "dev" | "tester" | "bug" => {
+            Some(SourceRole::Rnd)
+        }
+        "销售" | "市场" | "合作伙伴" | "竞争对手" | "market" | "partner" | "competitor" => {
+            Some(SourceRole::Sales)
+        }
+        "售前" => Some(SourceRole::Presales),
+        "领导" | "管理层" => Some(SourceRole::Leadership),
+        "产品" | "产品经理" | "po" => Some(SourceRole::Product),
+        _ => None,
+    };
+    match (dialect, by_word) {
+        (_, Some(r)) => Ok(r),
+        (Dialect::Cunjin, None) => SourceRole::parse(&lower),
+        // A tracker's own sources (forum, other…) are product management's inbox.
+        (_, None) => Ok(SourceRole::Product),
+    }
+}
+
+/// Reads requests. Their text is the `text` column, or a title followed by its description
+/// (trackers), cut to [`MAX_REQUEST_CHARS`].
+pub fn parse_requests(
+    table: &Table,
+    dialect: Dialect,
+) -> Result<Parsed<RequestRow>, ExchangeError> {
+    let map = ColumnMap::new(&table.headers, dialect);
+    need_any(&map, &[Field::Text, Field::Title])?;
+    Ok(collect(rows_of(table, &map).map(|row| {
+        let parse = || -> Result<RequestRow, RowError> {
+            let text = match row.get(Field::Text) {
+                Some(t) if t.chars().count() > MAX_REQUEST_CHARS => {
+                    return Err(RowError::new(
+                        row.line,
+                        format!("text is longer than {MAX_REQUEST_CHARS} characters"),
+                        format!("内容超过 {MAX_REQUEST_CHARS} 个字"),
+                    ))
+                }
+                Some(t) => t.to_string(),
+                None => {
+                    let title = row.required(Field::Title)?;
+                    match row.get(Field::Description) {
+                        Some(d) if d != title => cut(&format!("{title}\n{d}"), MAX_REQUEST_CHARS),
+                        _ => cut(title, MAX_REQUEST_CHARS),
+                    }
+                }
+            };
+            Ok(RequestRow {
+                text,
+                source_role: source_role(dialect, row.get(Field::SourceRole))
+                    .map_err(|e| row.invalid(e, Field::SourceRole))?,
+                customer: row.name(Field::Customer)?,
+                requester: row.name(Field::Requester)?.unwrap_or_default(),
+                product: row.name(Field::Product)?,
+            })
+        };
+        (row.line, parse())
+    })))
+}
+
+fn tracker_stage(dialect: Dialect, v: &str) -> Stage {
+    let v = v.to_lowercase();
+    let v = v.as_str();
+    match dialect {
+        Dialect::Zentao => match v {
+            "已计划" | "planned" | "已立项" | "projected" => Stage::Designed,
+            "研发中" | "developing" => Stage::Stubbed,
+            "研发完毕" | "developed" | "测试中" | "testing" | "测试完毕" | "tested" | "已验收"
+            | "verified" => Stage::Built,
+            "已发布" | "released" => Stage::Released,
+            _ => Stage::Idea,
+        },
+        _ => match v {
+            "done" | "resolved" | "closed" | "完成" | "已完成" | "已解决" | "已关闭" => {
+                Stage::Built
+            }
+            "in progress" | "in review" | "feedback" | "进行中" | "处理中" | "反馈" => {
+                Stage::Stubbed
+            }
+            "selected for development" | "planned" | "已计划" => Stage::Designed,
+            _ => Stage::Idea,
+        },
+    }
+}
+
+fn effort(row: &Row<'_>, dialect: Dialect) -> Result<Option<f64>, RowError> {
+    let Some(v) = row.get(Field::Effort) else {
+        return Ok(None);
+    };
+    // cunjin counts person-days; ZenTao and Redmine hours; Jira seconds. A working day is 8 h.
+    let per_day = match dialect {
+        Dialect::Cunjin => 1.0,
+        Dialect::Zentao | Dialect::Redmine => 8.0,
+        Dialect::Jira => 8.0 * 3600.0,
+    };
+    match v.parse::<f64>() {
+        Ok(n) if n.is_finite() && (0.0..=100_000.0 * per_day).contains(&n) => Ok(Some(n / per_day)),
+        _ => Err(RowError::new(
+            row.line,
+            format!("effort '{v}' is not a number between 0 and 100000 days"),
+            format!("工作量“{v}”不是 0 到 100000 人天之间的数"),
+        )),
+    }
+}
+
+/// A title as one menu level: the menu separators in it become dashes.
+pub fn leaf_of(title: &str) -> String {
+    // Separators inside a title would make it several levels.
+    title
+        .chars()
+        .map(|c| {
+            if matches!(c, '/' | '／' | '>') {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn link(row: &Row<'_>, field: Field) -> Result<Option<String>, RowError> {
+    row.get(field)
+        .map(|l| cunjin_core::web_link(field.label().0, l).map_err(|e| row.invalid(e, field)))
+        .transpose()
+}
+
+/// Reads features. Trackers' features sit under their module or component in the menus.
+pub fn parse_features(
+    table: &Table,
+    dialect: Dialect,
+) -> Result<Parsed<FeatureRow>, ExchangeError> {
+    let map = ColumnMap::new(&table.headers, dialect);
+    need_any(&map, &[Field::Product])?;
+    need_any(&map, &[Field::MenuPath, Field::Title])?;
+    Ok(collect(rows_of(table, &map).map(|row| {
+        let parse = || -> Result<FeatureRow, RowError> {
+            let product = row
+                .name(Field::Product)?
+                .ok_or_else(|| RowError::new(row.line, "product is empty", "“产品”为空"))?;
+            let title = row.get(Field::Title);
+            if let Some(t) = title {
+                if t.chars().count() > 500 {
+                    return Err(RowError::new(
+                        row.line,
+                        "title is longer than 500 characters",
+                        "标题超过 500 个字",
+                    ));
+                }
+            }
+            let path = match (row.get(Field::MenuPath), row.get(Field::Module), title) {
+                (Some(p), _, _) => p.to_string(),
+                (None, Some(m), Some(t)) if !m.trim_matches(['/', ' ']).is_empty() => {
+                    format!("{}/{}", m.trim_matches(['/', ' ']), leaf_of(t))
+                }
+                (None, _, Some(t)) => leaf_of(t),
+                (None, _, None) => {
+                    return Err(RowError::new(
+                        row.line,
+                        "menu_path and title are both empty",
+                        "“菜单路径”和“标题”都为空",
+                    ))
+                }
+            };
+            let menu_path = MenuPath::parse(&path).map_err(|e| row.invalid(e, Field::MenuPath))?;
+            let stage = match (dialect, row.get(Field::Stage)) {
+                (_, None) => Stage::Idea,
+                (Dialect::Cunjin, Some(s)) => {
+                    Stage::parse(&s.to_lowercase()).map_err(|e| row.invalid(e, Field::Stage))?
+                }
+                (d, Some(s)) => tracker_stage(d, s),
+            };
+            Ok(FeatureRow {
+                product,
+                menu_path,
+                title: title.map(str::to_string),
+                stage,
+                effort_days: effort(&row, dialect)?,
+                target_release: row.name(Field::TargetRelease)?,
+                slide_url: link(&row, Field::SlideUrl)?,
+                recording_url: link(&row, Field::RecordingUrl)?,
+            })
+        };
+        (row.line, parse())
+    })))
+}
+
+fn flag(row: &Row<'_>, field: Field) -> Result<bool, RowError> {
+    match row.get(field).map(str::to_lowercase).as_deref() {
+        None | Some("0" | "false" | "no" | "n" | "否" | "不是") => Ok(false),
+        Some("1" | "true" | "yes" | "y" | "是" | "✓" | "√") => Ok(true),
+        Some(v) => {
+            let (en, zh) = field.label();
+            Err(RowError::new(
+                row.line,
+                format!("{en}: '{v}' is not yes or no"),
+                format!("“{zh}”的值“{v}”应为 是 或 否"),
+            ))
+        }
+    }
+}
+
+/// Reads commitments, in cunjin's own columns only: trackers do not record promises.
+pub fn parse_commitments(
+    table: &Table,
+    dialect: Dialect,
+) -> Result<Parsed<CommitmentRow>, ExchangeError> {
+    if dialect != Dialect::Cunjin {
+        return Err(ExchangeError::Unsupported(format!(
+            "commitments are imported from cunjin's own columns, not from a {} export / 承诺只能用寸进自己的列导入",
+            dialect.as_str()
+        )));
+    }
+    let map = ColumnMap::new(&table.headers, dialect);
+    need_any(&map, &[Field::Customer])?;
+    need_any(&map, &[Field::Feature, Field::MenuPath])?;
+    Ok(collect(rows_of(table, &map).map(|row| {
+        let parse = || -> Result<CommitmentRow, RowError> {
+            let customer = row
+                .name(Field::Customer)?
+                .ok_or_else(|| RowError::new(row.line, "customer is empty", "“客户”为空"))?;
+            let menu_path = row
+                .get(Field::MenuPath)
+                .map(|p| MenuPath::parse(p).map_err(|e| row.invalid(e, Field::MenuPath)))
+                .transpose()?;
+            let feature = match (row.get(Field::Feature), &menu_path) {
+                (Some(f), _) if f.chars().count() > 500 => {
+                    return Err(RowError::new(
+                        row.line,
+                        "feature is longer than 500 characters",
+                        "功能超过 500 个字",
+                    ))
+                }
+                (Some(f), _) => f.to_string(),
+                (None, Some(p)) => p.leaf().to_string(),
+                (None, None) => {
+                    return Err(RowError::new(
+                        row.line,
+                        "feature and menu_path are both empty",
+                        "“功能”和“菜单路径”都为空",
+                    ))
+                }
+            };
+            let shown_as = row
+                .get(Field::ShownAs)
+                .map(|m| Mode::parse(&m.to_lowercase()).map_err(|e| row.invalid(e, Field::ShownAs)))
+                .transpose()?;
+            let status = row
+                .get(Field::Status)
+                .map(|s| {
+                    Status::parse(&s.to_lowercase()).map_err(|e| row.invalid(e, Field::Status))
+                })
+                .transpose()?
+                .unwrap_or(Status::Open);
+            let criteria = row
+                .get(Field::Criteria)
+                .map(|c| {
+                    c.split(['\n', ';', '；'])
+                        .map(str::trim)
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            if let Some(long) = criteria.iter().find(|c| c.chars().count() > 2000) {
+                return Err(RowError::new(
+                    row.line,
+                    format!(
+                        "a criterion is longer than 2000 characters: {}…",
+                        cut(long, 20)
+                    ),
+                    "某条验收标准超过 2000 个字",
+                ));
+            }
+            Ok(CommitmentRow {
+                customer,
+                deal: row.name(Field::Deal)?,
+                product: row.name(Field::Product)?,
+                menu_path,
+                feature,
+                shown_as,
+                promised_by: row.name(Field::PromisedBy)?,
+                promised_at: row.date(Field::PromisedAt)?,
+                due_date: row.date(Field::DueDate)?,
+                critical: flag(&row, Field::Critical)?,
+                status,
+                criteria,
+            })
+        };
+        (row.line, parse())
+    })))
+}
+
+/// What a kind's rows are, for messages.
+pub fn kind_label(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Requests => ("requests", "需求"),
+        Kind::Features => ("features", "功能"),
+        Kind::Commitments => ("commitments", "承诺"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::TableRow;
+
+    fn table(headers: &[&str], rows: &[&[&str]]) -> Table {
+        Table {
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| TableRow {
+                    line: i as u64 + 2,
+                    cells: r.iter().map(|s| s.to_string()).collect(),
+                })
+                .collect(),
+            encoding: None,
+        }
+    }
+
+    #[test]
+    fn request_text_is_title_and_description_cut_to_the_limit() {
+        let long = "长".repeat(3000);
+        let t = table(
+            &["Summary", "Description"],
+            &[&["DRG", "preview"], &["x", &long]],
+        );
+        let p = parse_requests(&t, Dialect::Jira).unwrap();
+        assert_eq!(p.rows[0].1.text, "DRG\npreview");
+        assert_eq!(p.rows[1].1.text.chars().count(), MAX_REQUEST_CHARS);
+        assert!(p.rows[1].1.text.ends_with('…'));
+        // cunjin's own `text` is never cut: too long is a bad row.
+        let t = table(&["text"], &[&[&long]]);
+        let p = parse_requests(&t, Dialect::Cunjin).unwrap();
+        assert_eq!(p.errors[0].line, 2);
+    }
+
+    #[test]
+    fn source_roles_in_both_languages_and_trackers() {
+        let t = table(
+            &["内容", "来源"],
+            &[&["a", "客户"], &["b", "Sales"], &["c", ""], &["d", "火星"]],
+        );
+        let p = parse_requests(&t, Dialect::Cunjin).unwrap();
+        let roles: Vec<&str> = p.rows.iter().map(|r| r.1.source_role.as_str()).collect();
+        assert_eq!(roles, ["customer", "sales", "product"]);
+        assert_eq!(p.errors[0].line, 5);
+        assert!(
+            p.errors[0].reason_zh.contains("来源角色"),
+            "{}",
+            p.errors[0]
+        );
+        let p = parse_requests(
+            &table(&["需求名称", "来源"], &[&["a", "论坛"]]),
+            Dialect::Zentao,
+        )
+        .unwrap();
+        assert_eq!(p.rows[0].1.source_role.as_str(), "product");
+    }
+
+    #[test]
+    fn commitment_flags_dates_and_criteria() {
+        let t = table(
+            &[
+                "客户",
+                "功能",
+                "验收必须",
+                "承诺日期",
+                "到期日",
+                "验收标准",
+                "状态",
+            ],
+            &[
+                &[
+                    "协和",
+                    "排班",
+                    "是",
+                    "2026/3/1",
+                    "2026-06-30 00:00:00",
+                    "a；b\nc",
+                    "",
+                ],
+                &["协和", "排班", "maybe", "", "", "", ""],
+                &["协和", "排班", "", "31.12.2026", "", "", ""],
+                &["", "排班", "", "", "", "", ""],
+                &["协和", "排班", "", "", "", "", "done"],
+            ],
+        );
+        let p = parse_commitments(&t, Dialect::Cunjin).unwrap();
+        let c = &p.rows[0].1;
+        assert!(c.critical);
+        assert_eq!(c.promised_at.unwrap().to_string(), "2026-03-01");
+        assert_eq!(c.due_date.unwrap().to_string(), "2026-06-30");
+        assert_eq!(c.criteria, ["a", "b", "c"]);
+        assert_eq!(c.status, Status::Open);
+        let lines: Vec<u64> = p.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4, 5, 6]);
+        assert!(parse_commitments(&t, Dialect::Jira).is_err());
+    }
+
+    #[test]
+    fn features_need_a_product_column_and_a_path_or_title() {
+        let t = table(&["title"], &[&["x"]]);
+        let e = parse_features(&t, Dialect::Cunjin).unwrap_err();
+        assert!(
+            e.to_string().contains("product") && e.to_string().contains("产品"),
+            "{e}"
+        );
+        let t = table(
+            &["product", "title", "stage"],
+            &[&["HIS", "挂号/预约", "Built"]],
+        );
+        let p = parse_features(&t, Dialect::Cunjin).unwrap();
+        assert_eq!(p.rows[0].1.menu_path.as_str(), "挂号-预约");
+        assert_eq!(p.rows[0].1.stage, Stage::Built);
+    }
+
+    #[test]
+    fn tracker_stages() {
+        assert_eq!(tracker_stage(Dialect::Zentao, "已发布"), Stage::Released);
+        assert_eq!(tracker_stage(Dialect::Zentao, "developing"), Stage::Stubbed);
+        assert_eq!(tracker_stage(Dialect::Jira, "Done"), Stage::Built);
+        assert_eq!(tracker_stage(Dialect::Redmine, "新建"), Stage::Idea);
+        assert_eq!(tracker_stage(Dialect::Redmine, "已解决"), Stage::Built);
+    }
+}

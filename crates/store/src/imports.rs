@@ -1,0 +1,667 @@
+//! Imports of whole files: requests, features and commitments read by `cunjin-exchange`,
+//! written in ONE transaction (all rows or none), in batched multi-row inserts.
+//!
+//! Names are resolved here: a customer or product that does not exist yet is created (a
+//! requirement pool names its products and customers, and refusing the file for each of them
+//! would make importing one a chore); a deal must exist, since a deal has a stage and a value
+//! that a file does not give; a commitment's feature is found by product and menu path, or by
+//! title, and created at stage `idea` when there is none, as when recording a promise by hand.
+//! A feature already in the catalogue (same product and menu path) is left as it is.
+
+use std::collections::{BTreeSet, HashMap};
+
+use cunjin_core::{Health, Mode, Stage};
+use cunjin_exchange::{leaf_of, CommitmentRow, FeatureRow, RequestRow, RowError};
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use crate::catalogue::{check_effort, unsorted_product, UNSORTED_PRODUCT};
+use crate::progress::{refresh_snapshots, Scope};
+use crate::requests::{insert_requests_in, insert_terms_in, sync_id_sequence, BulkRequest};
+use crate::search::{feature_text, DocKind};
+use crate::{audit, now, Result, Store};
+
+/// Rows per batch between two progress reports.
+const BATCH: usize = 5_000;
+/// Imports at least this large refresh the planner's statistics afterwards.
+const ANALYZE_FROM: usize = 10_000;
+
+/// What an import created (or, in a dry run, would create).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Created {
+    /// Requests.
+    pub requests: u64,
+    /// Features.
+    pub features: u64,
+    /// Commitments.
+    pub commitments: u64,
+    /// Acceptance criteria of those commitments.
+    pub criteria: u64,
+    /// Customers named in the file that did not exist.
+    pub customers: u64,
+    /// Products named in the file that did not exist.
+    pub products: u64,
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    /// Whether the rows were written; false for a dry run or when any row is bad.
+    pub committed: bool,
+    /// What was (or would be) created.
+    pub created: Created,
+    /// Features of the file already in the catalogue, left as they are.
+    pub existing: u64,
+    /// Rows that cannot be imported, by line.
+    pub errors: Vec<RowError>,
+}
+
+/// Whether an import writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Apply {
+    /// Write everything when no row is bad.
+    Commit,
+    /// Check everything and count what would be created, then write nothing.
+    DryRun,
+}
+
+/// Ids of the records of `table` in a workspace, by name.
+async fn names_of(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    table: &'static str,
+) -> Result<HashMap<String, i64>> {
+    sqlx::query(&format!(
+        "SELECT id, name FROM {table} WHERE workspace_id = $1"
+    ))
+    .bind(workspace_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get::<String, _>(1)?, r.try_get::<i64, _>(0)?)))
+    .collect()
+}
+
+/// Ids of the records of `table` in a workspace, by name; missing names are created first.
+async fn ensure_names(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    table: &'static str,
+    names: BTreeSet<&str>,
+) -> Result<(HashMap<String, i64>, u64)> {
+    let known = names_of(tx, workspace_id, table).await?;
+    let missing: Vec<&str> = names
+        .into_iter()
+        .filter(|n| !known.contains_key(*n))
+        .collect();
+    if missing.is_empty() {
+        return Ok((known, 0));
+    }
+    let ts = now();
+    for chunk in missing.chunks(500) {
+        let mut sql = format!("INSERT INTO {table} (workspace_id, name, created_at) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("($1, ${}, $2)", i + 3));
+        }
+        let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts);
+        for n in chunk {
+            q = q.bind(*n);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok((
+        names_of(tx, workspace_id, table).await?,
+        missing.len() as u64,
+    ))
+}
+
+/// Keeps other writers out of the tables an import writes until it commits. Imports write their
+/// ids (to index without reading them back); on PostgreSQL a concurrent insert could otherwise
+/// take one of them from the sequence and one of the two would fail. SQLite has one writer at a
+/// time anyway. Readers are not blocked.
+async fn lock_for_import(
+    tx: &mut Transaction<'_, Any>,
+    engine: crate::Engine,
+    tables: &[&str],
+) -> Result<()> {
+    if engine == crate::Engine::Postgres {
+        sqlx::query(&format!(
+            "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+            tables.join(", ")
+        ))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The next free id of a table, for inserts that write their ids.
+async fn next_id(tx: &mut Transaction<'_, Any>, table: &'static str) -> Result<i64> {
+    Ok(
+        sqlx::query(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?,
+    )
+}
+
+/// A feature ready to insert.
+struct NewFeatureRow {
+    product_id: i64,
+    menu_path: String,
+    title: String,
+    stage: Stage,
+    effort_days: Option<f64>,
+    target_release: Option<String>,
+    slide_url: Option<String>,
+    recording_url: Option<String>,
+}
+
+/// Inserts features with their search terms; returns their ids in order.
+async fn insert_features_in(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    features: &[NewFeatureRow],
+) -> Result<Vec<i64>> {
+    if features.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = next_id(tx, "features").await?;
+    let ids: Vec<i64> = (0..features.len() as i64).map(|i| first + i).collect();
+    let ts = now();
+    for (chunk_ids, chunk) in ids.chunks(300).zip(features.chunks(300)) {
+        let mut sql = String::from(
+            "INSERT INTO features (id, workspace_id, product_id, menu_path, title, stage, effort_days, \
+             target_release, slide_url, recording_url, created_at, updated_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = 3 + i * 9;
+            if i > 0 {
+                sql.push(',');
+            }
+            // Effort -1 stands for none (see `catalogue::effort_param`).
+            sql.push_str(&format!(
+                "(${b}, $1, ${}, ${}, ${}, ${}, CASE WHEN ${} < 0 THEN NULL ELSE ${} END, ${}, ${}, ${}, $2, $2)",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+        }
+        let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts);
+        for (id, f) in chunk_ids.iter().zip(chunk) {
+            q = q
+                .bind(*id)
+                .bind(f.product_id)
+                .bind(f.menu_path.as_str())
+                .bind(f.title.as_str())
+                .bind(f.stage.as_str())
+                .bind(f.effort_days.unwrap_or(-1.0))
+                .bind(f.target_release.as_deref())
+                .bind(f.slide_url.as_deref())
+                .bind(f.recording_url.as_deref());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let mut terms = Vec::new();
+    for (id, f) in ids.iter().zip(features) {
+        for t in cunjin_core::search::terms(&feature_text(&f.title, &f.menu_path)) {
+            terms.push((*id, t));
+        }
+    }
+    insert_terms_in(tx, workspace_id, DocKind::Feature, terms).await?;
+    Ok(ids)
+}
+
+impl Store {
+    /// Refreshes the planner's statistics of tables that just grew a lot (both engines).
+    async fn analyze(&self, tables: &[&str]) -> Result<()> {
+        for t in tables {
+            sqlx::query(&format!("ANALYZE {t}"))
+                .execute(self.writer())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Ends an import: commits when asked and no row is bad, otherwise rolls everything back;
+    /// records one audit entry for a committed import.
+    async fn finish_import(
+        &self,
+        mut tx: Transaction<'_, Any>,
+        workspace_id: i64,
+        actor: &str,
+        kind: &str,
+        apply: Apply,
+        mut report: ImportReport,
+    ) -> Result<ImportReport> {
+        report.errors.sort_by_key(|e| e.line);
+        if apply == Apply::DryRun || !report.errors.is_empty() {
+            tx.rollback().await?;
+            return Ok(report);
+        }
+        audit::record(
+            &mut tx,
+            workspace_id,
+            "import",
+            0,
+            kind,
+            actor,
+            None::<&()>,
+            Some(&report.created),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        report.committed = true;
+        Ok(report)
+    }
+
+    /// Imports requests, all or none. `progress` is told how many rows are done.
+    pub async fn import_requests(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        rows: &[(u64, RequestRow)],
+        apply: Apply,
+        mut progress: impl FnMut(u64),
+    ) -> Result<ImportReport> {
+        let mut report = ImportReport::default();
+        let mut tx = self.writer().begin().await?;
+        lock_for_import(&mut tx, self.engine(), &["requests"]).await?;
+        let (customers, n) = ensure_names(
+            &mut tx,
+            workspace_id,
+            "customers",
+            rows.iter()
+                .filter_map(|(_, r)| r.customer.as_deref())
+                .collect(),
+        )
+        .await?;
+        report.created.customers = n;
+        let (products, n) = ensure_names(
+            &mut tx,
+            workspace_id,
+            "products",
+            rows.iter()
+                .filter_map(|(_, r)| r.product.as_deref())
+                .collect(),
+        )
+        .await?;
+        report.created.products = n;
+        let mut done = 0;
+        for chunk in rows.chunks(BATCH) {
+            let batch: Vec<BulkRequest> = chunk
+                .iter()
+                .map(|(_, r)| BulkRequest {
+                    text: r.text.clone(),
+                    source_role: r.source_role,
+                    customer_id: r.customer.as_ref().and_then(|c| customers.get(c).copied()),
+                    requester: r.requester.clone(),
+                    product_id: r.product.as_ref().and_then(|p| products.get(p).copied()),
+                })
+                .collect();
+            insert_requests_in(&mut tx, workspace_id, actor, &batch).await?;
+            done += chunk.len() as u64;
+            progress(done);
+        }
+        sync_id_sequence(&mut tx, self.engine(), "requests").await?;
+        report.created.requests = rows.len() as u64;
+        let report = self
+            .finish_import(tx, workspace_id, actor, "requests", apply, report)
+            .await?;
+        if report.committed && rows.len() >= ANALYZE_FROM {
+            self.analyze(&["requests", "search_terms"]).await?;
+        }
+        Ok(report)
+    }
+
+    /// Imports features, all or none; those already in the catalogue are counted and left.
+    pub async fn import_features(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        rows: &[(u64, FeatureRow)],
+        apply: Apply,
+        mut progress: impl FnMut(u64),
+    ) -> Result<ImportReport> {
+        let mut report = ImportReport::default();
+        let mut tx = self.writer().begin().await?;
+        lock_for_import(&mut tx, self.engine(), &["features"]).await?;
+        let (products, n) = ensure_names(
+            &mut tx,
+            workspace_id,
+            "products",
+            rows.iter().map(|(_, r)| r.product.as_str()).collect(),
+        )
+        .await?;
+        report.created.products = n;
+        let existing: std::collections::HashSet<(i64, String)> =
+            sqlx::query("SELECT product_id, menu_path FROM features WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_>>()?;
+        let mut in_file: HashMap<(i64, String), u64> = HashMap::new();
+        let mut new = Vec::new();
+        for (line, r) in rows {
+            let Some(&product_id) = products.get(&r.product) else {
+                continue; // Every name was just ensured.
+            };
+            let key = (product_id, r.menu_path.as_str().to_string());
+            if existing.contains(&key) {
+                report.existing += 1;
+                continue;
+            }
+            if let Some(first) = in_file.get(&key) {
+                report.errors.push(RowError::new(
+                    *line,
+                    format!("the same product and menu path as line {first}"),
+                    format!("产品和菜单路径与第 {first} 行相同"),
+                ));
+                continue;
+            }
+            let effort_days = match check_effort(r.effort_days) {
+                Ok(e) => e,
+                Err(e) => {
+                    report.errors.push(RowError::new(
+                        *line,
+                        e.to_string(),
+                        format!("工作量无效：{e}"),
+                    ));
+                    continue;
+                }
+            };
+            in_file.insert(key, *line);
+            new.push(NewFeatureRow {
+                product_id,
+                menu_path: r.menu_path.as_str().to_string(),
+                title: r
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| r.menu_path.leaf().to_string()),
+                stage: r.stage,
+                effort_days,
+                target_release: r.target_release.clone(),
+                slide_url: r.slide_url.clone(),
+                recording_url: r.recording_url.clone(),
+            });
+        }
+        let mut done = report.existing;
+        for chunk in new.chunks(BATCH) {
+            insert_features_in(&mut tx, workspace_id, chunk).await?;
+            done += chunk.len() as u64;
+            progress(done);
+        }
+        sync_id_sequence(&mut tx, self.engine(), "features").await?;
+        report.created.features = new.len() as u64;
+        let report = self
+            .finish_import(tx, workspace_id, actor, "features", apply, report)
+            .await?;
+        if report.committed && new.len() >= ANALYZE_FROM {
+            self.analyze(&["features", "search_terms"]).await?;
+        }
+        Ok(report)
+    }
+
+    /// Imports commitments, all or none, with their criteria; refreshes the gap snapshots of
+    /// their customers.
+    pub async fn import_commitments(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        rows: &[(u64, CommitmentRow)],
+        apply: Apply,
+        mut progress: impl FnMut(u64),
+    ) -> Result<ImportReport> {
+        let mut report = ImportReport::default();
+        let mut tx = self.writer().begin().await?;
+        lock_for_import(&mut tx, self.engine(), &["features", "commitments"]).await?;
+        let (customers, n) = ensure_names(
+            &mut tx,
+            workspace_id,
+            "customers",
+            rows.iter().map(|(_, r)| r.customer.as_str()).collect(),
+        )
+        .await?;
+        report.created.customers = n;
+        let (products, n) = ensure_names(
+            &mut tx,
+            workspace_id,
+            "products",
+            rows.iter()
+                .filter_map(|(_, r)| r.product.as_deref())
+                .collect(),
+        )
+        .await?;
+        report.created.products = n;
+        let mut deals: HashMap<(i64, String), (i64, Option<String>)> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT id, customer_id, name, acceptance_date FROM deals WHERE workspace_id = $1 ORDER BY id",
+        )
+        .bind(workspace_id)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            deals
+                .entry((r.try_get(1)?, r.try_get(2)?))
+                .or_insert((r.try_get(0)?, r.try_get(3)?));
+        }
+        // The catalogue, to find each promise's feature without a query per row.
+        let mut by_path: HashMap<(i64, String), (i64, Stage)> = HashMap::new();
+        let mut by_any_path: HashMap<String, (i64, Stage)> = HashMap::new();
+        let mut by_title: HashMap<String, Vec<(i64, i64, Stage)>> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT id, product_id, menu_path, title, stage FROM features WHERE workspace_id = $1 ORDER BY id",
+        )
+        .bind(workspace_id)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            let (id, pid): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+            let path: String = r.try_get(2)?;
+            let title: String = r.try_get(3)?;
+            let stage = crate::parse_stored(&r.try_get::<String, _>(4)?, Stage::parse)?;
+            by_path.entry((pid, path.clone())).or_insert((id, stage));
+            by_any_path.entry(path).or_insert((id, stage));
+            by_title
+                .entry(title.to_lowercase())
+                .or_default()
+                .push((id, pid, stage));
+        }
+        // Features to create, shared by the rows that promise the same new one.
+        let mut new_features: Vec<NewFeatureRow> = Vec::new();
+        let mut new_by_key: HashMap<(i64, String), usize> = HashMap::new();
+        enum Target {
+            Known(i64, Stage),
+            New(usize),
+        }
+        let mut unsorted = None;
+        let mut resolved = Vec::with_capacity(rows.len());
+        for (line, r) in rows {
+            let Some(&customer_id) = customers.get(&r.customer) else {
+                continue; // Every name was just ensured.
+            };
+            let product_id = r.product.as_ref().and_then(|p| products.get(p).copied());
+            let deal = match &r.deal {
+                None => None,
+                Some(name) => match deals.get(&(customer_id, name.clone())) {
+                    Some(d) => Some(d.clone()),
+                    None => {
+                        report.errors.push(RowError::new(
+                            *line,
+                            format!("customer '{}' has no deal named '{name}'", r.customer),
+                            format!("客户“{}”没有名为“{name}”的商机", r.customer),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            let found = match (&r.menu_path, product_id) {
+                (Some(p), Some(pid)) => by_path.get(&(pid, p.as_str().to_string())).copied(),
+                (Some(p), None) => by_any_path.get(p.as_str()).copied(),
+                (None, pid) => by_title
+                    .get(&r.feature.to_lowercase())
+                    .and_then(|v| v.iter().find(|f| pid.is_none_or(|p| p == f.1)))
+                    .map(|f| (f.0, f.2)),
+            };
+            let target = match found {
+                Some((id, stage)) => Target::Known(id, stage),
+                None => {
+                    let pid = match product_id {
+                        Some(p) => p,
+                        None => match unsorted {
+                            Some(u) => u,
+                            None => {
+                                let u = unsorted_product(&mut tx, workspace_id).await?;
+                                unsorted = Some(u);
+                                u
+                            }
+                        },
+                    };
+                    let path = match &r.menu_path {
+                        Some(p) => p.as_str().to_string(),
+                        None => leaf_of(&r.feature),
+                    };
+                    let next = new_features.len();
+                    let i = *new_by_key.entry((pid, path.clone())).or_insert(next);
+                    if i == next {
+                        new_features.push(NewFeatureRow {
+                            product_id: pid,
+                            menu_path: path,
+                            title: r.feature.clone(),
+                            stage: Stage::Idea,
+                            effort_days: None,
+                            target_release: None,
+                            slide_url: None,
+                            recording_url: None,
+                        });
+                    }
+                    Target::New(i)
+                }
+            };
+            resolved.push((customer_id, deal, target, r));
+        }
+        if unsorted.is_some() && !products.contains_key(UNSORTED_PRODUCT) {
+            report.created.products += 1;
+        }
+        let new_ids = insert_features_in(&mut tx, workspace_id, &new_features).await?;
+        sync_id_sequence(&mut tx, self.engine(), "features").await?;
+        report.created.features = new_ids.len() as u64;
+        let first = next_id(&mut tx, "commitments").await?;
+        let ts = now();
+        let today = crate::today().to_string();
+        let mut done = 0;
+        let mut touched = BTreeSet::new();
+        let mut next = first;
+        for chunk in resolved.chunks(BATCH / 10) {
+            let mut sql = String::from(
+                "INSERT INTO commitments (id, workspace_id, customer_id, deal_id, feature_id, shown_as, \
+                 promised_by, promised_at, due_date, critical, status, created_at, updated_at) VALUES ",
+            );
+            let mut criteria: Vec<(i64, i64, &str)> = Vec::new();
+            for i in 0..chunk.len() {
+                let b = 3 + i * 10;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${b}, $1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $2, $2)",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9
+                ));
+            }
+            let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts);
+            for (customer_id, deal, target, r) in chunk {
+                let (feature_id, stage, from_text) = match target {
+                    Target::Known(id, stage) => (*id, *stage, r.menu_path.is_none()),
+                    Target::New(i) => (new_ids[*i], Stage::Idea, r.menu_path.is_none()),
+                };
+                let shown_as = r.shown_as.unwrap_or(if from_text && stage == Stage::Idea {
+                    Mode::Promise
+                } else {
+                    Mode::for_feature(stage, Health::Unverified)
+                });
+                let due = r
+                    .due_date
+                    .map(|d| d.to_string())
+                    .or_else(|| deal.as_ref().and_then(|d| d.1.clone()));
+                touched.insert(*customer_id);
+                for (pos, text) in r.criteria.iter().enumerate() {
+                    criteria.push((next, pos as i64, text.as_str()));
+                }
+                q = q
+                    .bind(next)
+                    .bind(*customer_id)
+                    .bind(deal.as_ref().map(|d| d.0))
+                    .bind(feature_id)
+                    .bind(shown_as.as_str())
+                    .bind(r.promised_by.clone().unwrap_or_else(|| actor.to_string()))
+                    .bind(
+                        r.promised_at
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| today.clone()),
+                    )
+                    .bind(due)
+                    .bind(i64::from(r.critical))
+                    .bind(r.status.as_str());
+                next += 1;
+            }
+            q.execute(&mut *tx).await?;
+            report.created.criteria += criteria.len() as u64;
+            for part in criteria.chunks(500) {
+                let mut sql = String::from(
+                    "INSERT INTO criteria (workspace_id, commitment_id, position, text, met) VALUES ",
+                );
+                for i in 0..part.len() {
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    sql.push_str(&format!(
+                        "($1, ${}, ${}, ${}, 0)",
+                        2 + i * 3,
+                        3 + i * 3,
+                        4 + i * 3
+                    ));
+                }
+                let mut q = sqlx::query(&sql).bind(workspace_id);
+                for (cid, pos, text) in part {
+                    q = q.bind(*cid).bind(*pos).bind(*text);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            done += chunk.len() as u64;
+            progress(done);
+        }
+        sync_id_sequence(&mut tx, self.engine(), "commitments").await?;
+        report.created.commitments = resolved.len() as u64;
+        for customer_id in touched {
+            refresh_snapshots(&mut tx, workspace_id, Scope::Customer(customer_id)).await?;
+        }
+        let report = self
+            .finish_import(tx, workspace_id, actor, "commitments", apply, report)
+            .await?;
+        if report.committed && rows.len() >= ANALYZE_FROM {
+            self.analyze(&["commitments", "criteria", "features", "search_terms"])
+                .await?;
+        }
+        Ok(report)
+    }
+}
