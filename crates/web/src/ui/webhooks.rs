@@ -11,7 +11,7 @@ use cunjin_core::Permission;
 use cunjin_store::notifications::{Delivery, NewWebhook, Webhook};
 use serde::Deserialize;
 
-use super::{api_error_page, redirect, redirect_with_flash, render, Page, PagePath, PageResult};
+use super::{api_error_page, redirect, redirect_with_flash, render, Me, Page, PagePath, PageResult};
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::AppState;
@@ -26,7 +26,7 @@ pub struct HookRow {
 #[template(path = "webhooks.html")]
 pub struct WebhooksPage {
     pub l: Lang,
-    pub me: String,
+    pub me: Me,
     pub active: &'static str,
     pub error: String,
     pub saved: bool,
