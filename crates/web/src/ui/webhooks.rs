@@ -11,7 +11,9 @@ use cunjin_core::Permission;
 use cunjin_store::notifications::{Delivery, NewWebhook, Webhook};
 use serde::Deserialize;
 
-use super::{api_error_page, redirect, redirect_with_flash, render, Me, Page, PagePath, PageResult};
+use super::{
+    api_error_page, redirect, redirect_with_flash, render, Me, Page, PagePath, PageResult,
+};
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::AppState;
