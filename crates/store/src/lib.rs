@@ -72,10 +72,26 @@ pub enum StoreError {
     Corrupt(String),
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // PostgreSQL cannot hold U+0000 in text (SQLSTATE 22021); text that reaches it with one
+        // is bad input, whatever path it came by, not a failure of the database.
+        if let sqlx::Error::Database(d) = &e {
+            if d.code().as_deref() == Some("22021") {
+                return StoreError::Invalid(ParseError::new(
+                    "text",
+                    "may not contain the NUL character (U+0000) / 文本不能含有 NUL 字符",
+                ));
+            }
+        }
+        StoreError::Database(e)
+    }
 }
 
 impl StoreError {

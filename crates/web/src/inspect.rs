@@ -31,11 +31,14 @@ pub async fn inspect_request(State(state): State<AppState>, req: Request, next: 
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| match v.split(';').next().map(str::trim) {
-            Some("application/x-www-form-urlencoded") => Some(Encoding::Form),
-            Some(t) if t == "application/json" || t.ends_with("+json") => Some(Encoding::Json),
-            _ => None,
-        });
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .map_or(Some(Encoding::Json), |t| encoding_of(&t));
     let Some(encoding) = encoding.filter(|_| !matches!(*req.method(), Method::GET | Method::HEAD))
     else {
         return next.run(req).await;
@@ -58,6 +61,18 @@ pub async fn inspect_request(State(state): State<AppState>, req: Request, next: 
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// How a body of this media type (lower case) is inspected. JSON extractors accept any letter
+/// case and some handlers read a body whatever its type, so text of any kind — and a body with
+/// no type — is inspected as JSON: a raw 0 byte or a `\u0000` escape. Binary types are not text.
+fn encoding_of(media_type: &str) -> Option<Encoding> {
+    match media_type {
+        "application/x-www-form-urlencoded" => Some(Encoding::Form),
+        "application/json" | "" => Some(Encoding::Json),
+        t if t.ends_with("+json") || t.starts_with("text/") => Some(Encoding::Json),
+        _ => None,
+    }
 }
 
 fn nul_refused(path: &str, headers: &axum::http::HeaderMap) -> Response {
@@ -116,5 +131,15 @@ mod tests {
         let form = |s: &str| has_nul(&Bytes::from(s.to_string()), Encoding::Form);
         assert!(form("text=a%00b") && !form("text=a%2500b"));
         assert!(form("text=a%00") && !form("text=100%25"));
+    }
+
+    #[test]
+    fn media_types_are_matched_in_any_case_and_text_is_inspected() {
+        assert!(encoding_of("application/json") == Some(Encoding::Json));
+        assert!(encoding_of(&"Application/JSON".to_ascii_lowercase()) == Some(Encoding::Json));
+        assert!(encoding_of("text/plain") == Some(Encoding::Json));
+        assert!(encoding_of("application/problem+json") == Some(Encoding::Json));
+        assert!(encoding_of("application/x-www-form-urlencoded") == Some(Encoding::Form));
+        assert!(encoding_of("application/octet-stream").is_none());
     }
 }

@@ -167,7 +167,11 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Answers 503 with `Retry-After` when as many requests as allowed are already being handled.
+/// Health checks and metrics are not counted: a busy server is alive, and says so.
 async fn limit_in_flight(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(req.uri().path(), "/healthz" | "/metrics") {
+        return next.run(req).await;
+    }
     match state.in_flight.clone().try_acquire_owned() {
         Ok(_permit) => next.run(req).await,
         Err(_) => {

@@ -63,6 +63,11 @@ fn classify(method: &str, path: &str) -> Option<Access> {
         ("post", "/api/v1/demos/{id}/promises") => Needs(RecordPromise),
         ("post", "/api/v1/time-entries") => Needs(LogTime),
         ("delete", "/api/v1/time-entries/{id}") => Needs(LogTimeForOthers),
+        (_, "/api/v1/webhooks" | "/api/v1/webhooks/{id}")
+        | ("get", "/api/v1/webhooks/{id}/deliveries")
+        | ("post", "/api/v1/webhooks/{id}/test")
+        | ("get", "/api/v1/calendar-link")
+        | ("post", "/api/v1/calendar-link/rotate") => Needs(ManageWebhooks),
         // Every other read of the workspace's data.
         ("get", _) => Needs(Read),
         _ => return None,
@@ -184,6 +189,14 @@ async fn seed(app: &TestApp, c: &Client, marker: &str) -> World {
     )
     .await;
     w.ids.insert("time_entry", t["id"].as_i64().unwrap());
+    let hook = created(
+        app,
+        c,
+        "/api/v1/webhooks",
+        json!({"kind": "generic", "url": "http://127.0.0.1:9/hook", "events": ["request_decided"]}),
+    )
+    .await;
+    w.ids.insert("webhook", hook["id"].as_i64().unwrap());
     let link = created(
         app,
         c,
@@ -228,6 +241,8 @@ fn concrete(path: &str, w: &World) -> String {
         "probes" => w.id("probe"),
         "demos" => w.id("demo"),
         "time-entries" => w.id("time_entry"),
+        "webhooks" => w.id("webhook"),
+        _ if path.contains("{id}") => panic!("no record of {path} is seeded in authz_matrix.rs"),
         _ => 0,
     };
     let token = match first {
@@ -297,6 +312,10 @@ fn body(method: &str, path: &str, w: &World, n: usize) -> Value {
             json!({"items": [{"item_id": w.id("demo_item")}]})
         }
         ("post", "/api/v1/time-entries") => json!({"hat": "testing", "minutes": 15}),
+        ("post", "/api/v1/webhooks") => {
+            json!({"kind": "slack", "url": format!("http://127.0.0.1:9/{n}"), "events": ["weekly_digest"]})
+        }
+        ("patch", "/api/v1/webhooks/{id}") => json!({"active": false}),
         _ => json!({}),
     }
 }

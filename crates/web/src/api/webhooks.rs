@@ -156,6 +156,7 @@ pub async fn test_webhook(
 
 /// Options of the delivery list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// At most this many (default 50, at most 500).
     pub limit: Option<i64>,
