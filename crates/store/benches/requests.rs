@@ -189,6 +189,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .random_ratio(7, 10)
                     .then(|| customers[rng.random_range(0..customers.len())]),
                 requester: "bench".into(),
+                feature_id: None,
             })
             .collect();
         store.bulk_insert_requests(ws, "bench", &batch).await?;

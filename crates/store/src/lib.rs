@@ -16,6 +16,7 @@ mod demo_requests;
 pub mod demos;
 pub mod environments;
 pub mod gap;
+pub mod generate;
 pub mod hats;
 pub mod progress;
 pub mod releases;

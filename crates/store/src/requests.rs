@@ -192,6 +192,8 @@ pub struct BulkRequest {
     pub customer_id: Option<i64>,
     /// Requester.
     pub requester: String,
+    /// The feature it was already accepted onto (decision `accepted`); `None` loads it as `new`.
+    pub feature_id: Option<i64>,
 }
 
 const REQUEST_COLUMNS: &str =
@@ -677,21 +679,23 @@ impl Store {
         for (chunk_ids, chunk) in ids.chunks(400).zip(batch.chunks(400)) {
             let mut sql = String::from(
                 "INSERT INTO requests (id, workspace_id, text, source_role, customer_id, requester, \
-                 contact, decision, status_token, via, created_by, created_at) VALUES ",
+                 contact, feature_id, decision, status_token, via, created_by, created_at) VALUES ",
             );
             for i in 0..chunk.len() {
-                let b = 4 + i * 6;
+                let b = 4 + i * 8;
                 if i > 0 {
                     sql.push(',');
                 }
                 sql.push_str(&format!(
-                    "(${}, $1, ${}, ${}, ${}, ${}, '', 'new', ${}, 'api', $2, $3)",
+                    "(${}, $1, ${}, ${}, ${}, ${}, '', ${}, ${}, ${}, 'api', $2, $3)",
                     b,
                     b + 1,
                     b + 2,
                     b + 3,
                     b + 4,
-                    b + 5
+                    b + 5,
+                    b + 6,
+                    b + 7
                 ));
             }
             let mut q = sqlx::query(&sql).bind(workspace_id).bind(actor).bind(&ts);
@@ -702,6 +706,12 @@ impl Store {
                     .bind(r.source_role.as_str())
                     .bind(r.customer_id)
                     .bind(r.requester.as_str())
+                    .bind(r.feature_id)
+                    .bind(if r.feature_id.is_some() {
+                        Decision::Accepted.as_str()
+                    } else {
+                        Decision::New.as_str()
+                    })
                     .bind(new_secret());
             }
             q.execute(&mut *tx).await?;

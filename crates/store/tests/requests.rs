@@ -431,6 +431,7 @@ async fn bulk_loading_is_searchable(engine: TestEngine) {
             source_role: SourceRole::Implementation,
             customer_id: None,
             requester: "实施".into(),
+            feature_id: None,
         })
         .collect();
     let ids = store
