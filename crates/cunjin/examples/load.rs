@@ -281,9 +281,10 @@ async fn main() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
     for chunk in requests.chunks(50) {
         let checks = chunk.iter().map(|(id, marker)| {
             let get = get(format!("/api/v1/requests/{id}"));
+            let marker = marker.clone();
             async move {
                 match get.await {
-                    Ok(v) => v["text"].as_str().is_some_and(|t| t.contains(marker)),
+                    Ok(v) => v["text"].as_str().is_some_and(|t| t.contains(&marker)),
                     Err(_) => false,
                 }
             }
