@@ -601,7 +601,7 @@ impl RequestGenerator {
     /// Requests for a vendor with `customers` customers and `features` features.
     pub fn new(seed: u64, customers: usize, features: usize) -> RequestGenerator {
         RequestGenerator {
-            rng: StdRng::seed_from_u64(seed ^ 0x5eed_0f_4e9),
+            rng: StdRng::seed_from_u64(seed ^ 0x0005_eed0_f4e9),
             customers,
             features,
         }

@@ -360,9 +360,9 @@ async fn main() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
 }
 
 /// Awaits every future, in order (a tiny join_all, not worth a dependency).
-async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output>
+async fn futures_join_all<F>(fs: impl Iterator<Item = F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = fs.map(tokio::spawn).collect();
