@@ -17,6 +17,7 @@ pub mod readiness;
 pub mod request;
 pub mod roadmap;
 pub mod role;
+pub mod scale;
 pub mod search;
 pub mod stage;
 pub mod values;

@@ -142,6 +142,30 @@ enum Command {
         #[arg(long)]
         workspace: Option<i64>,
     },
+    /// Fill an empty database with a synthetic medical-IT vendor, for load tests and benchmarks.
+    ///
+    /// `small`: 5 products, 500 features, 100 customers, 200 deals, 2,000 commitments, 10,000
+    /// requests, 50 probes. `large` (the largest vendor of the design): 20 products, 20,000
+    /// features, 5,000 customers, 10,000 deals, 200,000 commitments, 1,000,000 requests, 2,000
+    /// probes. Chinese and English texts; the same seed gives the same data. Demo environments
+    /// point at a closed local port. Progress goes to standard error.
+    Generate {
+        /// small or large.
+        #[arg(long, default_value = "small")]
+        scale: String,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of requests instead of the scale's.
+        #[arg(long)]
+        requests: Option<usize>,
+        /// Seconds between scheduled probe runs of the generated demo environments.
+        #[arg(long, default_value_t = 300)]
+        probe_interval: i64,
+        /// Workspace id (default: the first, created if there is none); it must be empty.
+        #[arg(long)]
+        workspace: Option<i64>,
+    },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
 }
@@ -417,6 +441,52 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let code = exchange::export(&store, ws, kind.into(), &file, format).await;
             store.close().await;
             code
+        }
+        Command::Generate {
+            scale,
+            seed,
+            requests,
+            probe_interval,
+            workspace,
+        } => {
+            let mut scale = cunjin_core::scale::Scale::parse(&scale)?;
+            if let Some(n) = requests {
+                scale.requests = n;
+            }
+            let store = open(&config).await?;
+            let ws = match workspace {
+                Some(w) => w,
+                None => match store.first_workspace().await? {
+                    Some(w) => w.id,
+                    None => {
+                        store
+                            .create_workspace("生成数据 Generated vendor")
+                            .await?
+                            .id
+                    }
+                },
+            };
+            let options = cunjin_store::generate::GenerateOptions {
+                scale,
+                seed,
+                today: cunjin_store::today(),
+                probe_interval_s: probe_interval.max(1),
+            };
+            let mut last_report = std::time::Instant::now();
+            let s = store
+                .generate(ws, &options, &mut |table, done, total| {
+                    if done == total || last_report.elapsed().as_secs() >= 5 {
+                        eprintln!("  {table}: {done} / {total}");
+                        last_report = std::time::Instant::now();
+                    }
+                })
+                .await?;
+            println!(
+                "generated / 已生成 in {:.1} s: {} products, {} features, {} customers, {} deals, {} commitments ({} criteria), {} requests, {} environments, {} probes, {} demos",
+                s.seconds, s.products, s.features, s.customers, s.deals, s.commitments, s.criteria, s.requests, s.environments, s.probes, s.demos
+            );
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&cunjin_web::openapi())?);

@@ -36,6 +36,7 @@ fn help_names_every_verb() {
         "openapi",
         "import",
         "export",
+        "generate",
         "--db",
     ] {
         assert!(text.contains(verb), "{verb} in {text}");
@@ -70,6 +71,37 @@ macro_rules! on_both_engines {
 }
 
 on_both_engines! {
+    generate_fills_an_empty_database_reproducibly(db) {
+        let o = cunjin(&db.url, &["generate", "--scale", "small", "--requests", "300", "--seed", "42"]);
+        assert!(o.status.success(), "{o:?}");
+        assert!(stdout(&o).contains("generated / 已生成"));
+        let store = db.store().await.unwrap();
+        let counts = cunjin_store::testing::row_counts(&store).await.unwrap();
+        for (table, n) in [("products", 5), ("features", 500), ("customers", 100), ("deals", 200),
+                           ("commitments", 2000), ("requests", 300), ("probes", 50)] {
+            assert_eq!(counts[table], n, "{table}");
+        }
+        assert!(counts["criteria"] > 2000, "{counts:?}");
+        // The gap of the generated vendor, as a user sees it.
+        let o = cunjin(&db.url, &["gap", "--json"]);
+        let gap: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(gap["chi"].as_u64().unwrap() > 0 && gap["cun"].as_u64().unwrap() > 0);
+        assert_eq!(gap["customers"].as_array().unwrap().len(), 100);
+        // Generated requests are found by search like typed ones.
+        let ws = store.first_workspace().await.unwrap().unwrap().id;
+        let f = cunjin_store::requests::RequestFilter { q: Some("医保".into()), ..Default::default() };
+        assert!(!store.list_requests(ws, &f).await.unwrap().is_empty());
+        // A second run refuses to mix into existing data.
+        let o = cunjin(&db.url, &["generate", "--scale", "small"]);
+        assert_eq!(o.status.code(), Some(2), "{o:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("already has"));
+        // The same seed gives the same vendor in another database.
+        let other = TestDb::new(TestEngine::Sqlite).await.unwrap();
+        assert!(cunjin(&other.url, &["generate", "--requests", "300", "--seed", "42"]).status.success());
+        let again: serde_json::Value = serde_json::from_slice(&cunjin(&other.url, &["gap", "--json"]).stdout).unwrap();
+        assert_eq!(again, gap);
+    }
+
     migrate_then_add_a_user_who_can_log_in(db) {
         let o = cunjin(&db.url, &["migrate"]);
         assert!(o.status.success(), "{o:?}");

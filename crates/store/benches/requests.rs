@@ -190,6 +190,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .then(|| customers[rng.random_range(0..customers.len())]),
                 requester: "bench".into(),
                 product_id: None,
+                feature_id: None,
             })
             .collect();
         store.bulk_insert_requests(ws, "bench", &batch).await?;

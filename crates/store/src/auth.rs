@@ -222,7 +222,7 @@ impl Store {
         };
         let generated = password.is_none().then(generate_password);
         let password = password.or(generated.as_deref()).unwrap_or_default();
-        let user = self
+        let user = match self
             .create_user(NewUser {
                 workspace_id: workspace.id,
                 email: Email::parse("admin@localhost")?,
@@ -230,7 +230,13 @@ impl Store {
                 role: Role::Admin,
                 password,
             })
-            .await?;
+            .await
+        {
+            Ok(user) => user,
+            // Another instance starting on the same empty database created it first.
+            Err(StoreError::Conflict(_)) if self.count_users().await? > 0 => return Ok(None),
+            Err(e) => return Err(e),
+        };
         Ok(Some(FirstAdmin {
             user,
             generated_password: generated,

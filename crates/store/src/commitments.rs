@@ -293,21 +293,32 @@ impl Store {
     ) -> Result<Vec<Commitment>> {
         let limit = filter.limit.unwrap_or(500).clamp(1, 5000);
         let offset = filter.offset.unwrap_or(0).max(0);
-        let condition = "c.workspace_id = $1 AND ($2 IS NULL OR c.customer_id = $2) \
-             AND ($3 IS NULL OR c.feature_id = $3) AND ($4 IS NULL OR c.status = $4)";
         let status = filter.status.map(Status::as_str);
-        let rows = sqlx::query(&format!(
+        // Only the filters given appear in the query text: with `($2 IS NULL OR c.customer_id =
+        // $2)` neither engine can plan an index lookup, and one customer's page read every
+        // commitment of the workspace (and its criteria over their whole id range).
+        let mut condition = String::from("c.workspace_id = $1");
+        let mut n = 1;
+        for (given, column) in [
+            (filter.customer_id.is_some(), "c.customer_id"),
+            (filter.feature_id.is_some(), "c.feature_id"),
+            (status.is_some(), "c.status"),
+        ] {
+            if given {
+                n += 1;
+                condition.push_str(&format!(" AND {column} = ${n}"));
+            }
+        }
+        let (a, b) = (n + 1, n + 2);
+        let sql = format!(
             "SELECT {COMMITMENT_COLUMNS} FROM commitments c JOIN features f ON f.id = c.feature_id \
-             WHERE {condition} ORDER BY c.id DESC LIMIT $5 OFFSET $6"
-        ))
-        .bind(workspace_id)
-        .bind(filter.customer_id)
-        .bind(filter.feature_id)
-        .bind(status)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(self.reader())
-        .await?;
+             WHERE {condition} ORDER BY c.id DESC LIMIT ${a} OFFSET ${b}"
+        );
+        let rows = bind_filters(sqlx::query(&sql), workspace_id, filter, status)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(self.reader())
+            .await?;
         let mut list: Vec<Commitment> = rows
             .iter()
             .map(commitment_from_row)
@@ -317,19 +328,16 @@ impl Store {
         }
         // Criteria of exactly the listed commitments, in one query over the same id range.
         let (lo, hi) = (list.last().map(|c| c.id).unwrap_or(0), list[0].id);
-        let criteria = sqlx::query(&format!(
+        let sql = format!(
             "SELECT k.id, k.commitment_id, k.text, k.met, k.met_at, k.met_by FROM criteria k \
              JOIN commitments c ON c.id = k.commitment_id \
-             WHERE {condition} AND c.id BETWEEN $5 AND $6 ORDER BY k.commitment_id, k.position, k.id"
-        ))
-        .bind(workspace_id)
-        .bind(filter.customer_id)
-        .bind(filter.feature_id)
-        .bind(status)
-        .bind(lo)
-        .bind(hi)
-        .fetch_all(self.reader())
-        .await?;
+             WHERE {condition} AND c.id BETWEEN ${a} AND ${b} ORDER BY k.commitment_id, k.position, k.id"
+        );
+        let criteria = bind_filters(sqlx::query(&sql), workspace_id, filter, status)
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(self.reader())
+            .await?;
         let mut by_id: std::collections::HashMap<i64, Vec<Criterion>> =
             std::collections::HashMap::new();
         for r in &criteria {
@@ -587,4 +595,25 @@ pub(crate) async fn record_promise_in(
     }
     refresh_snapshots(tx, workspace_id, Scope::Customer(new.customer_id)).await?;
     Ok(id)
+}
+
+/// Binds the workspace and the filters that [`Store::list_commitments`] put in its query text,
+/// in the same order.
+fn bind_filters<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    workspace_id: i64,
+    filter: &CommitmentFilter,
+    status: Option<&'static str>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = q.bind(workspace_id);
+    if let Some(id) = filter.customer_id {
+        q = q.bind(id);
+    }
+    if let Some(id) = filter.feature_id {
+        q = q.bind(id);
+    }
+    if let Some(s) = status {
+        q = q.bind(s);
+    }
+    q
 }

@@ -71,30 +71,64 @@ pub(crate) fn fold_groups(groups: &[AnyRow]) -> Result<HashMap<i64, (Gap, u64)>>
 impl Store {
     /// The gap of every customer of a workspace (or of one), largest first.
     pub async fn gap(&self, workspace_id: i64, only_customer: Option<i64>) -> Result<PortfolioGap> {
-        let groups = sqlx::query(
-            "SELECT c.customer_id, f.stage, c.status, COUNT(*) AS n, \
-             CAST(COALESCE(SUM(u.unmet), 0) AS BIGINT) AS unmet \
-             FROM commitments c JOIN features f ON f.id = c.feature_id \
-             LEFT JOIN (SELECT commitment_id, COUNT(*) AS unmet FROM criteria \
-                        WHERE workspace_id = $1 AND met = 0 GROUP BY commitment_id) u ON u.commitment_id = c.id \
-             WHERE c.workspace_id = $1 AND c.status IN ('open', 'delivered') \
-             AND ($2 IS NULL OR c.customer_id = $2) \
-             GROUP BY c.customer_id, f.stage, c.status",
-        )
-        .bind(workspace_id)
-        .bind(only_customer)
-        .fetch_all(self.reader())
-        .await?;
+        // Two query texts instead of `($2 IS NULL OR c.customer_id = $2)`: a plan cached for
+        // one shape cannot serve the other well on PostgreSQL. One customer counts the unmet
+        // criteria of its own commitments only (through the criteria index); the portfolio
+        // counts them once for the workspace.
+        let groups = match only_customer {
+            Some(customer_id) => {
+                sqlx::query(
+                    "SELECT customer_id, stage, status, COUNT(*) AS n, \
+                     CAST(COALESCE(SUM(unmet), 0) AS BIGINT) AS unmet FROM \
+                     (SELECT c.customer_id, f.stage, c.status, \
+                      (SELECT COUNT(*) FROM criteria k WHERE k.commitment_id = c.id AND k.met = 0) AS unmet \
+                      FROM commitments c JOIN features f ON f.id = c.feature_id \
+                      WHERE c.workspace_id = $1 AND c.customer_id = $2 \
+                      AND c.status IN ('open', 'delivered')) g \
+                     GROUP BY customer_id, stage, status",
+                )
+                .bind(workspace_id)
+                .bind(customer_id)
+                .fetch_all(self.reader())
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT c.customer_id, f.stage, c.status, COUNT(*) AS n, \
+                     CAST(COALESCE(SUM(u.unmet), 0) AS BIGINT) AS unmet \
+                     FROM commitments c JOIN features f ON f.id = c.feature_id \
+                     LEFT JOIN (SELECT commitment_id, COUNT(*) AS unmet FROM criteria \
+                                WHERE workspace_id = $1 AND met = 0 GROUP BY commitment_id) u ON u.commitment_id = c.id \
+                     WHERE c.workspace_id = $1 AND c.status IN ('open', 'delivered') \
+                     GROUP BY c.customer_id, f.stage, c.status",
+                )
+                .bind(workspace_id)
+                .fetch_all(self.reader())
+                .await?
+            }
+        };
         let per_customer = fold_groups(&groups)?;
-        let customers = sqlx::query(
+        let customers_sql =
             "SELECT c.id, c.name, CAST(COALESCE(MAX(d.pilot), 0) AS BIGINT) FROM customers c \
-             LEFT JOIN deals d ON d.customer_id = c.id \
-             WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2) GROUP BY c.id, c.name",
-        )
-        .bind(workspace_id)
-        .bind(only_customer)
-        .fetch_all(self.reader())
-        .await?;
+             LEFT JOIN deals d ON d.workspace_id = c.workspace_id AND d.customer_id = c.id \
+             WHERE c.workspace_id = $1";
+        let customers = match only_customer {
+            Some(customer_id) => {
+                sqlx::query(&format!(
+                    "{customers_sql} AND c.id = $2 GROUP BY c.id, c.name"
+                ))
+                .bind(workspace_id)
+                .bind(customer_id)
+                .fetch_all(self.reader())
+                .await?
+            }
+            None => {
+                sqlx::query(&format!("{customers_sql} GROUP BY c.id, c.name"))
+                    .bind(workspace_id)
+                    .fetch_all(self.reader())
+                    .await?
+            }
+        };
         let mut rows = Vec::with_capacity(customers.len());
         for r in &customers {
             let id: i64 = r.try_get(0)?;

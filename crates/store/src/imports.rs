@@ -307,6 +307,7 @@ impl Store {
                     customer_id: r.customer.as_ref().and_then(|c| customers.get(c).copied()),
                     requester: r.requester.clone(),
                     product_id: r.product.as_ref().and_then(|p| products.get(p).copied()),
+                    feature_id: None,
                 })
                 .collect();
             insert_requests_in(&mut tx, workspace_id, actor, &batch).await?;

@@ -17,6 +17,7 @@ mod demo_requests;
 pub mod demos;
 pub mod environments;
 pub mod gap;
+pub mod generate;
 pub mod hats;
 pub mod imports;
 pub mod notifications;

@@ -196,6 +196,8 @@ pub struct BulkRequest {
     pub requester: String,
     /// Product it concerns.
     pub product_id: Option<i64>,
+    /// The feature it was already accepted onto (decision `accepted`); `None` loads it as `new`.
+    pub feature_id: Option<i64>,
 }
 
 const REQUEST_COLUMNS: &str =
@@ -728,22 +730,24 @@ pub(crate) async fn insert_requests_in(
     for (chunk_ids, chunk) in ids.chunks(400).zip(batch.chunks(400)) {
         let mut sql = String::from(
             "INSERT INTO requests (id, workspace_id, text, source_role, customer_id, requester, \
-             contact, product_id, decision, status_token, via, created_by, created_at) VALUES ",
+             contact, product_id, feature_id, decision, status_token, via, created_by, created_at) VALUES ",
         );
         for i in 0..chunk.len() {
-            let b = 4 + i * 7;
+            let b = 4 + i * 9;
             if i > 0 {
                 sql.push(',');
             }
             sql.push_str(&format!(
-                "(${}, $1, ${}, ${}, ${}, ${}, '', ${}, 'new', ${}, 'api', $2, $3)",
+                "(${}, $1, ${}, ${}, ${}, ${}, '', ${}, ${}, ${}, ${}, 'api', $2, $3)",
                 b,
                 b + 1,
                 b + 2,
                 b + 3,
                 b + 4,
                 b + 5,
-                b + 6
+                b + 6,
+                b + 7,
+                b + 8
             ));
         }
         let mut q = sqlx::query(&sql).bind(workspace_id).bind(actor).bind(&ts);
@@ -755,6 +759,13 @@ pub(crate) async fn insert_requests_in(
                 .bind(r.customer_id)
                 .bind(r.requester.as_str())
                 .bind(r.product_id)
+                .bind(r.feature_id)
+                // A request loaded onto a feature was accepted onto it.
+                .bind(if r.feature_id.is_some() {
+                    Decision::Accepted.as_str()
+                } else {
+                    Decision::New.as_str()
+                })
                 .bind(new_secret());
         }
         q.execute(&mut **tx).await?;

@@ -256,6 +256,19 @@ on_both_engines! {
         assert_eq!(f.effort_days, None);
     }
 
+    instances_starting_together_create_one_administrator(store) {
+        store.create_workspace("w").await.unwrap();
+        let (a, b, c, d) = tokio::join!(
+            store.ensure_first_admin(Some("s3cret-pass")),
+            store.ensure_first_admin(Some("s3cret-pass")),
+            store.ensure_first_admin(Some("s3cret-pass")),
+            store.ensure_first_admin(Some("s3cret-pass")),
+        );
+        let created = [a, b, c, d].into_iter().map(|r| r.expect("no instance fails to start")).filter(Option::is_some).count();
+        assert_eq!(created, 1);
+        assert!(store.verify_login("admin@localhost", "s3cret-pass").await.unwrap().is_some());
+    }
+
     users_sessions_and_tokens(store) {
         let ws = store.create_workspace("w").await.unwrap().id;
         let first = store.ensure_first_admin(Some("s3cret-pass")).await.unwrap().unwrap();

@@ -432,6 +432,7 @@ async fn bulk_loading_is_searchable(engine: TestEngine) {
             customer_id: None,
             requester: "实施".into(),
             product_id: None,
+            feature_id: None,
         })
         .collect();
     let ids = store
