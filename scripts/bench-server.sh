@@ -72,11 +72,13 @@ start() {
   exit 1
 }
 
-# login PORT JAR → logs in as the administrator, keeping the session cookie in JAR
+# login PORT JAR → logs in as the administrator, keeping the session cookie in JAR and the
+# session's anti-forgery token (sent back on writes with the cookie) in JAR.csrf
 login() {
-  curl -fs -c "$2" -H 'content-type: application/json' \
+  curl -fs -c "$2" -D "$2.headers" -H 'content-type: application/json' \
     -d "{\"email\":\"admin@localhost\",\"password\":\"$PASSWORD\"}" \
     "http://127.0.0.1:$1/api/v1/auth/login" >/dev/null
+  awk -F': ' 'tolower($1) == "x-csrf-token" { sub(/\r$/, "", $2); print $2 }' "$2.headers" >"$2.csrf"
 }
 
 rss() { grep -E 'VmHWM|VmRSS' "/proc/$1/status" | tr -s ' \t' ' ' | paste -sd ' '; }
@@ -107,7 +109,7 @@ for engine in $ENGINES; do
     PID=$SERVER_PID
     BASE="http://127.0.0.1:$PORT"
     login "$PORT" "$WORK/jar"
-    TOKEN=$(curl -fs -b "$WORK/jar" -H 'content-type: application/json' -d '{"name":"bench"}' \
+    TOKEN=$(curl -fs -b "$WORK/jar" -H "x-csrf-token: $(cat "$WORK/jar.csrf")" -H 'content-type: application/json' -d '{"name":"bench"}' \
       "$BASE/api/v1/tokens" | jq -r .token)
     # The customer with the largest gap: the heaviest customer page.
     CUSTOMER=$(curl -fs -H "authorization: Bearer $TOKEN" "$BASE/api/v1/gap" | jq '.customers[0].customer_id')
@@ -156,7 +158,7 @@ for engine in $ENGINES; do
     page=$(curl -s -o /dev/null -w '%{http_code}' -b "$WORK/jar-a" http://127.0.0.1:18082/)
     echo "dashboard on B with A's cookie → $page"
     # Writes on either instance are seen by the other.
-    TOKEN=$(curl -fs -b "$WORK/jar-a" -H 'content-type: application/json' -d '{"name":"two"}' \
+    TOKEN=$(curl -fs -b "$WORK/jar-a" -H "x-csrf-token: $(cat "$WORK/jar-a.csrf")" -H 'content-type: application/json' -d '{"name":"two"}' \
       http://127.0.0.1:18081/api/v1/tokens | jq -r .token)
     id=$(curl -fs -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
       -d '{"text":"双实例测试 two instances","source_role":"sales"}' http://127.0.0.1:18082/api/v1/requests | jq .id)

@@ -78,8 +78,11 @@ async fn token(base: &str) -> String {
         .await
         .unwrap();
     assert!(r.status().is_success(), "login: {}", r.status());
+    // A write with the session cookie carries the session's anti-forgery token.
+    let csrf = r.headers()["x-csrf-token"].to_str().unwrap().to_string();
     let r = c
         .post(format!("{base}/api/v1/tokens"))
+        .header("x-csrf-token", csrf)
         .json(&json!({"name": "crash test"}))
         .send()
         .await
