@@ -19,6 +19,7 @@ pub mod environments;
 pub mod gap;
 pub mod hats;
 pub mod imports;
+mod links;
 pub mod notifications;
 pub mod progress;
 pub mod releases;
