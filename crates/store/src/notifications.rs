@@ -216,7 +216,6 @@ const WEBHOOK_COLUMNS: &str = "id, kind, url, events, secret, active, created_by
 pub(crate) struct Target {
     id: i64,
     kind: WebhookKind,
-    events: Vec<String>,
     /// The workspace's name, shown in the message.
     workspace: String,
 }
@@ -236,15 +235,14 @@ pub(crate) async fn subscribed(
     .await?;
     let mut out = Vec::new();
     for h in rows {
-        let target = Target {
-            id: h.try_get(0)?,
-            kind: parse_stored(&h.try_get::<String, _>(1)?, WebhookKind::parse)?,
-            events: serde_json::from_str(&h.try_get::<String, _>(2)?)
-                .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?,
-            workspace: h.try_get(3)?,
-        };
-        if target.events.iter().any(|e| e == event.as_str()) {
-            out.push(target);
+        let events: Vec<String> = serde_json::from_str(&h.try_get::<String, _>(2)?)
+            .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?;
+        if events.iter().any(|e| e == event.as_str()) {
+            out.push(Target {
+                id: h.try_get(0)?,
+                kind: parse_stored(&h.try_get::<String, _>(1)?, WebhookKind::parse)?,
+                workspace: h.try_get(3)?,
+            });
         }
     }
     Ok(out)
@@ -282,10 +280,10 @@ async fn write_message(
 
 /// Writes `notice` to the outbox of each of `targets`, inside the caller's transaction. Returns
 /// the rows written; a `dedupe_key` already there for a webhook writes nothing for it.
-pub(crate) async fn enqueue_to(
+pub(crate) async fn enqueue_to<'a>(
     tx: &mut Transaction<'_, Any>,
     workspace_id: i64,
-    targets: &[Target],
+    targets: impl IntoIterator<Item = &'a Target>,
     notice: &Notice,
     dedupe_key: &str,
 ) -> Result<u64> {
@@ -452,7 +450,6 @@ impl Store {
         let target = Target {
             id,
             kind: parse_stored(&r.try_get::<String, _>(0)?, WebhookKind::parse)?,
-            events: Vec::new(),
             workspace: r.try_get(1)?,
         };
         let ts = now();
@@ -709,15 +706,7 @@ impl Store {
                     continue;
                 }
                 let notice = Notice::commitment_due(reminder);
-                let ts = now();
-                for t in missing {
-                    if write_message(&mut tx, ws, t, &notice, key, &ts)
-                        .await?
-                        .is_some()
-                    {
-                        written += 1;
-                    }
-                }
+                written += enqueue_to(&mut tx, ws, missing, &notice, key).await?;
             }
             tx.commit().await?;
         }

@@ -352,9 +352,15 @@ on_both_engines! {
         assert_eq!(b["data"]["not_ready"], json!(["闭环管理"]));
         assert!(["24h", "1h"].contains(&b["data"]["window"].as_str().unwrap()));
         assert!(b["text"].as_str().unwrap().starts_with("演示未就绪：华西医嘱闭环演示"), "{b}");
+        let window = b["data"]["window"].as_str().unwrap().to_string();
+        assert_eq!(got[0].dedupe_key, format!("readiness:{}:{window}:{}", demo["id"], b["data"]["starts_at"].as_str().unwrap()));
         // Checked once: the next pass neither checks nor tells again.
         tick(&app.store, &Prober::new(4), &SchedulerConfig::default()).await;
         assert_eq!(d.dispatch_once(&app.store, Utc::now()).await.sent, 0);
+        // The same window checked again (another instance, a retry) tells nobody again.
+        let again = cunjin_web::readiness::check_demo(&app.store, &Prober::new(4), app.ws, demo["id"].as_i64().unwrap(), &window).await.unwrap();
+        assert!(!again.check.ready);
+        assert_eq!(deliveries(&app, generic).await.len(), 1);
     }
 
     reminders_are_enqueued_once_however_often_and_wherever_the_scan_runs(app) {
