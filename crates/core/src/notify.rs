@@ -152,6 +152,49 @@ pub struct Notice {
     pub data: Value,
 }
 
+/// Which automatic check before a demo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckWindow {
+    /// 24 hours before.
+    Day,
+    /// 1 hour before.
+    Hour,
+}
+
+impl CheckWindow {
+    /// The trigger name: `24h` or `1h`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckWindow::Day => "24h",
+            CheckWindow::Hour => "1h",
+        }
+    }
+
+    /// The window of a trigger name; `None` for a check run by hand.
+    pub fn parse(trigger: &str) -> Option<CheckWindow> {
+        match trigger {
+            "24h" => Some(CheckWindow::Day),
+            "1h" => Some(CheckWindow::Hour),
+            _ => None,
+        }
+    }
+
+    /// Hours before the demo.
+    pub fn hours(self) -> i64 {
+        match self {
+            CheckWindow::Day => 24,
+            CheckWindow::Hour => 1,
+        }
+    }
+
+    fn zh(self) -> &'static str {
+        match self {
+            CheckWindow::Day => "24 小时",
+            CheckWindow::Hour => "1 小时",
+        }
+    }
+}
+
 /// A demo found not ready by an automatic check.
 #[derive(Debug, Clone)]
 pub struct ReadinessFailure {
@@ -163,8 +206,8 @@ pub struct ReadinessFailure {
     pub customer: String,
     /// When it starts (RFC 3339).
     pub starts_at: String,
-    /// `24h` or `1h`.
-    pub window: String,
+    /// The check that found it.
+    pub window: CheckWindow,
     /// Share of items that can be shown live, 0..=1.
     pub readiness: f64,
     /// Must-show items that are not ready.
@@ -271,12 +314,12 @@ impl Notice {
         }
         Notice {
             event: Event::ReadinessFailed,
-            title_zh: format!("演示未就绪：{}（{}前检查）", f.title, window_zh(&f.window)),
-            title_en: format!("Demo not ready: {} ({} check)", f.title, f.window),
+            title_zh: format!("演示未就绪：{}（{}前检查）", f.title, f.window.zh()),
+            title_en: format!("Demo not ready: {} ({} check)", f.title, f.window.as_str()),
             lines,
             data: json!({
                 "demo_id": f.demo_id, "title": f.title, "customer": f.customer,
-                "starts_at": f.starts_at, "window": f.window, "readiness": f.readiness,
+                "starts_at": f.starts_at, "window": f.window.as_str(), "readiness": f.readiness,
                 "not_ready": f.not_ready,
             }),
         }
@@ -474,14 +517,6 @@ impl Notice {
                 "dedupe_key": dedupe_key,
             }),
         }
-    }
-}
-
-fn window_zh(w: &str) -> &str {
-    match w {
-        "24h" => "24 小时",
-        "1h" => "1 小时",
-        other => other,
     }
 }
 

@@ -8,8 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cunjin_core::calendar::{CalendarEvent, When};
 use sqlx::Row;
 
-use crate::auth::new_secret;
-use crate::{audit, now, parse_date, Result, Store, StoreError};
+use crate::{links, parse_date, Result, Store, StoreError};
 
 /// How far back the feed reaches.
 const PAST_DAYS: u64 = 90;
@@ -18,69 +17,21 @@ const MAX_PER_KIND: i64 = 2000;
 /// How long a demo is shown in the calendar.
 const DEMO_MINUTES: i64 = 90;
 
-fn looks_like_token(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-}
-
 impl Store {
     /// The workspace's calendar token, made on first use.
     pub async fn calendar_token(&self, workspace_id: i64, actor: &str) -> Result<String> {
-        let found = sqlx::query("SELECT token FROM calendar_links WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_optional(self.reader())
-            .await?;
-        match found {
-            Some(r) => Ok(r.try_get(0)?),
-            None => self.rotate_calendar_token(workspace_id, actor).await,
-        }
+        self.link_token(links::CALENDAR, workspace_id, actor).await
     }
 
     /// Replaces the calendar token: the old link stops working at once.
     pub async fn rotate_calendar_token(&self, workspace_id: i64, actor: &str) -> Result<String> {
-        let token = new_secret();
-        let mut tx = self.writer().begin().await?;
-        sqlx::query("DELETE FROM calendar_links WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO calendar_links (workspace_id, token, created_by, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(workspace_id)
-        .bind(&token)
-        .bind(actor)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
-        // The trail says that the link changed, never the token itself.
-        audit::record(
-            &mut tx,
-            workspace_id,
-            "calendar_link",
-            workspace_id,
-            "rotate",
-            actor,
-            None::<&()>,
-            None::<&()>,
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(token)
+        self.rotate_link_token(links::CALENDAR, workspace_id, actor)
+            .await
     }
 
     /// The workspace a calendar token opens, if it is current.
     pub async fn workspace_for_calendar(&self, token: &str) -> Result<Option<i64>> {
-        if !looks_like_token(token) {
-            return Ok(None);
-        }
-        let r = sqlx::query("SELECT workspace_id FROM calendar_links WHERE token = $1")
-            .bind(token)
-            .fetch_optional(self.reader())
-            .await?;
-        r.map(|r| Ok(r.try_get(0)?)).transpose()
+        self.workspace_for_link(links::CALENDAR, token).await
     }
 
     /// The workspace's name and calendar entries from `PAST_DAYS` before `today` on: demos,

@@ -12,6 +12,7 @@ use crate::catalogue::{get_feature_in, Feature};
 use crate::commitments::{record_promise_audited_in, Commitment, FeatureRef, NewCommitment};
 use crate::notifications;
 use crate::{now, Result, Store, StoreError};
+pub use cunjin_core::notify::CheckWindow;
 use cunjin_core::notify::{Notice, ReadinessFailure};
 
 /// One item of a demo's script.
@@ -103,6 +104,9 @@ pub struct CheckedItem {
     pub title: String,
     /// Must-show.
     pub must_show: bool,
+    /// Shown live, or fallback with a recording (checks stored before this field read false).
+    #[serde(default)]
+    pub covered: bool,
     /// live, fallback, unverified, menu, slides, words or promise.
     #[serde(deserialize_with = "mode_from_str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "live"))]
@@ -169,36 +173,11 @@ pub struct PromisePick {
     pub criteria: Vec<String>,
 }
 
-/// Which automatic check before a demo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckWindow {
-    /// 24 hours before.
-    Day,
-    /// 1 hour before.
-    Hour,
-}
-
-impl CheckWindow {
-    /// The trigger name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckWindow::Day => "24h",
-            CheckWindow::Hour => "1h",
-        }
-    }
-
-    fn column(self) -> &'static str {
-        match self {
-            CheckWindow::Day => "check_24h_done_at",
-            CheckWindow::Hour => "check_1h_done_at",
-        }
-    }
-
-    fn hours(self) -> i64 {
-        match self {
-            CheckWindow::Day => 24,
-            CheckWindow::Hour => 1,
-        }
+/// The column that records when a window's check was done.
+fn done_column(window: CheckWindow) -> &'static str {
+    match window {
+        CheckWindow::Day => "check_24h_done_at",
+        CheckWindow::Hour => "check_1h_done_at",
     }
 }
 
@@ -499,7 +478,8 @@ impl Store {
         }
         // An automatic check before the demo that finds it not ready is told to the team, in
         // the transaction that keeps the check.
-        if !check.ready && matches!(check.trigger.as_str(), "24h" | "1h") {
+        let window = CheckWindow::parse(&check.trigger).filter(|_| !check.ready);
+        if let Some(window) = window {
             let r = sqlx::query(
                 "SELECT d.title, c.name, d.starts_at FROM demos d JOIN customers c ON c.id = d.customer_id \
                  WHERE d.workspace_id = $1 AND d.id = $2",
@@ -508,31 +488,29 @@ impl Store {
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
+            let starts_at: String = r.try_get(2)?;
+            // One notice per demo, window and start time: checking again does not repeat it, a
+            // demo moved to another time is told again.
+            let key = format!("readiness:{id}:{}:{starts_at}", window.as_str());
             let failure = ReadinessFailure {
                 demo_id: id,
                 title: r.try_get(0)?,
                 customer: r.try_get(1)?,
-                starts_at: r.try_get(2)?,
-                window: check.trigger.clone(),
+                starts_at,
+                window,
                 readiness: check.readiness,
                 not_ready: check
                     .items
                     .iter()
-                    .filter(|i| {
-                        let covered = i.mode == Mode::Live
-                            || (i.mode == Mode::Fallback && i.recording_url.is_some());
-                        i.must_show && !covered
-                    })
+                    .filter(|i| i.must_show && !i.covered)
                     .map(|i| i.title.clone())
                     .collect(),
             };
-            let key = format!("readiness:{id}:{}", check.checked_at);
             notifications::enqueue(
                 &mut tx,
                 workspace_id,
                 &Notice::readiness_failed(&failure),
                 &key,
-                None,
             )
             .await?;
         }
@@ -547,7 +525,7 @@ impl Store {
             let rows = sqlx::query(&format!(
                 "SELECT workspace_id, id FROM demos WHERE {} IS NULL AND starts_at > $1 AND starts_at <= $2 \
                  ORDER BY starts_at LIMIT 500",
-                window.column()
+                done_column(window)
             ))
             .bind(stored_time(at))
             .bind(stored_time(at + chrono::Duration::hours(window.hours())))
@@ -573,7 +551,7 @@ impl Store {
             "UPDATE demos SET check_24h_done_at = COALESCE(check_24h_done_at, $1), \
              check_1h_done_at = CASE WHEN starts_at <= $2 THEN COALESCE(check_1h_done_at, $1) ELSE check_1h_done_at END \
              WHERE id = $3 AND {} IS NULL",
-            due.window.column()
+            done_column(due.window)
         ))
         .bind(stored_time(now))
         .bind(stored_time(now + chrono::Duration::hours(1)))

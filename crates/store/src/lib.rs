@@ -20,6 +20,7 @@ pub mod gap;
 pub mod generate;
 pub mod hats;
 pub mod imports;
+mod links;
 pub mod notifications;
 pub mod progress;
 pub mod releases;

@@ -17,7 +17,9 @@ use cunjin_core::notify::{
 };
 use cunjin_core::{web_link, ParseError};
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use std::collections::HashSet;
+
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::demos::stored_time;
 use crate::{now, parse_stored, Result, Store, StoreError};
@@ -154,6 +156,22 @@ fn check_secret(kind: WebhookKind, secret: Option<&str>) -> Result<Option<String
     }
 }
 
+/// A subscription: at least one event, and only events a webhook can subscribe to (not `test`).
+fn check_events(events: &[Event]) -> Result<()> {
+    if events.is_empty() {
+        return Err(ParseError::new("events", "choose at least one event").into());
+    }
+    match events.iter().find(|e| !Event::SUBSCRIBABLE.contains(e)) {
+        Some(e) => Err(ParseError::one_of(
+            "events",
+            e.as_str(),
+            &Event::SUBSCRIBABLE.map(Event::as_str),
+        )
+        .into()),
+        None => Ok(()),
+    }
+}
+
 fn events_json(events: &[Event]) -> String {
     let names: Vec<&str> = events.iter().map(|e| e.as_str()).collect();
     serde_json::Value::from(names).to_string()
@@ -174,56 +192,125 @@ fn webhook_from_row(r: &sqlx::any::AnyRow) -> Result<Webhook> {
     })
 }
 
+fn delivery_from_row(r: &sqlx::any::AnyRow) -> Result<Delivery> {
+    let payload: String = r.try_get(4)?;
+    Ok(Delivery {
+        id: r.try_get(0)?,
+        webhook_id: r.try_get(1)?,
+        event: r.try_get(2)?,
+        dedupe_key: r.try_get(3)?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|e| StoreError::Corrupt(format!("outbox payload: {e}")))?,
+        status: r.try_get(5)?,
+        attempts: r.try_get(6)?,
+        next_attempt_at: r.try_get(7)?,
+        last_error: r.try_get(8)?,
+        created_at: r.try_get(9)?,
+        sent_at: r.try_get(10)?,
+    })
+}
+
 const WEBHOOK_COLUMNS: &str = "id, kind, url, events, secret, active, created_by, created_at";
 
+/// A webhook as the outbox needs it to write a message.
+pub(crate) struct Target {
+    id: i64,
+    kind: WebhookKind,
+    /// The workspace's name, shown in the message.
+    workspace: String,
+}
+
+/// The active webhooks of a workspace subscribed to `event`.
+pub(crate) async fn subscribed(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    event: Event,
+) -> Result<Vec<Target>> {
+    let rows = sqlx::query(
+        "SELECT w.id, w.kind, w.events, s.name FROM webhooks w JOIN workspaces s ON s.id = w.workspace_id \
+         WHERE w.workspace_id = $1 AND w.active = 1 ORDER BY w.id",
+    )
+    .bind(workspace_id)
+    .fetch_all(conn)
+    .await?;
+    let mut out = Vec::new();
+    for h in rows {
+        let events: Vec<String> = serde_json::from_str(&h.try_get::<String, _>(2)?)
+            .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?;
+        if events.iter().any(|e| e == event.as_str()) {
+            out.push(Target {
+                id: h.try_get(0)?,
+                kind: parse_stored(&h.try_get::<String, _>(1)?, WebhookKind::parse)?,
+                workspace: h.try_get(3)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `notice` to the outbox of one webhook; `None` when its `dedupe_key` is already there.
+/// Returns the row's id and payload.
+async fn write_message(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    target: &Target,
+    notice: &Notice,
+    dedupe_key: &str,
+    at: &str,
+) -> Result<Option<(i64, serde_json::Value)>> {
+    let payload = notice.render(target.kind, &target.workspace, dedupe_key);
+    let id = sqlx::query(
+        "INSERT INTO outbox (workspace_id, webhook_id, event, dedupe_key, payload, status, attempts, \
+         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
+         ON CONFLICT (webhook_id, dedupe_key) DO NOTHING RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(target.id)
+    .bind(notice.event.as_str())
+    .bind(dedupe_key)
+    .bind(payload.to_string())
+    .bind(at)
+    .fetch_optional(conn)
+    .await?;
+    match id {
+        Some(r) => Ok(Some((r.try_get(0)?, payload))),
+        None => Ok(None),
+    }
+}
+
+/// Writes `notice` to the outbox of each of `targets`, inside the caller's transaction. Returns
+/// the rows written; a `dedupe_key` already there for a webhook writes nothing for it.
+pub(crate) async fn enqueue_to<'a>(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    targets: impl IntoIterator<Item = &'a Target>,
+    notice: &Notice,
+    dedupe_key: &str,
+) -> Result<u64> {
+    let ts = now();
+    let mut written = 0;
+    for t in targets {
+        if write_message(tx, workspace_id, t, notice, dedupe_key, &ts)
+            .await?
+            .is_some()
+        {
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
 /// Writes `notice` to the outbox for every active webhook of the workspace subscribed to its
-/// event (or only `webhook`), inside the caller's transaction. Returns the rows written; a
-/// `dedupe_key` already there for a webhook writes nothing for it.
+/// event, inside the caller's transaction. Returns the rows written; a `dedupe_key` already
+/// there for a webhook writes nothing for it.
 pub(crate) async fn enqueue(
     tx: &mut Transaction<'_, Any>,
     workspace_id: i64,
     notice: &Notice,
     dedupe_key: &str,
-    webhook: Option<i64>,
 ) -> Result<u64> {
-    let hooks = sqlx::query(
-        "SELECT w.id, w.kind, w.events, s.name FROM webhooks w JOIN workspaces s ON s.id = w.workspace_id \
-         WHERE w.workspace_id = $1 AND w.active = 1 ORDER BY w.id",
-    )
-    .bind(workspace_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let ts = now();
-    let mut written = 0;
-    for h in hooks {
-        let id: i64 = h.try_get(0)?;
-        let kind = parse_stored(&h.try_get::<String, _>(1)?, WebhookKind::parse)?;
-        let events: Vec<String> = serde_json::from_str(&h.try_get::<String, _>(2)?)
-            .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?;
-        let wanted = match webhook {
-            Some(only) => only == id,
-            None => events.iter().any(|e| e == notice.event.as_str()),
-        };
-        if !wanted {
-            continue;
-        }
-        let payload = notice.render(kind, &h.try_get::<String, _>(3)?, dedupe_key);
-        written += sqlx::query(
-            "INSERT INTO outbox (workspace_id, webhook_id, event, dedupe_key, payload, status, attempts, \
-             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
-             ON CONFLICT (webhook_id, dedupe_key) DO NOTHING",
-        )
-        .bind(workspace_id)
-        .bind(id)
-        .bind(notice.event.as_str())
-        .bind(dedupe_key)
-        .bind(payload.to_string())
-        .bind(&ts)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    }
-    Ok(written)
+    let targets = subscribed(tx, workspace_id, notice.event).await?;
+    enqueue_to(tx, workspace_id, &targets, notice, dedupe_key).await
 }
 
 impl Store {
@@ -235,9 +322,7 @@ impl Store {
         new: NewWebhook,
     ) -> Result<Webhook> {
         let url = web_link("url", &new.url)?;
-        if new.events.is_empty() || new.events.contains(&Event::Test) {
-            return Err(ParseError::new("events", "choose at least one event").into());
-        }
+        check_events(&new.events)?;
         let secret = check_secret(new.kind, new.secret.as_deref())?;
         let count: i64 = sqlx::query("SELECT COUNT(*) FROM webhooks WHERE workspace_id = $1")
             .bind(workspace_id)
@@ -305,9 +390,7 @@ impl Store {
             .as_deref()
             .map(|u| web_link("url", u))
             .transpose()?;
-        if change.events.as_ref().is_some_and(|e| e.is_empty()) {
-            return Err(ParseError::new("events", "choose at least one event").into());
-        }
+        change.events.as_deref().map(check_events).transpose()?;
         let secret = change
             .secret
             .as_ref()
@@ -353,34 +436,41 @@ impl Store {
 
     /// Enqueues a test message to one webhook (even an inactive one waits in the outbox).
     pub async fn enqueue_test_message(&self, workspace_id: i64, id: i64) -> Result<Delivery> {
-        self.get_webhook(workspace_id, id).await?;
         let key = format!("test:{}", crate::auth::new_secret());
         let mut tx = self.writer().begin().await?;
-        // The test goes to this webhook whether or not it is active: enqueue() only looks at
-        // active ones, so write the row directly.
-        let r = sqlx::query("SELECT w.kind, s.name FROM webhooks w JOIN workspaces s ON s.id = w.workspace_id WHERE w.id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let kind = parse_stored(&r.try_get::<String, _>(0)?, WebhookKind::parse)?;
-        let payload = Notice::test().render(kind, &r.try_get::<String, _>(1)?, &key);
-        let ts = now();
-        sqlx::query(
-            "INSERT INTO outbox (workspace_id, webhook_id, event, dedupe_key, payload, status, attempts, \
-             next_attempt_at, created_at) VALUES ($1, $2, 'test', $3, $4, 'pending', 0, $5, $5)",
+        let r = sqlx::query(
+            "SELECT w.kind, s.name FROM webhooks w JOIN workspaces s ON s.id = w.workspace_id \
+             WHERE w.workspace_id = $1 AND w.id = $2",
         )
         .bind(workspace_id)
         .bind(id)
-        .bind(&key)
-        .bind(payload.to_string())
-        .bind(&ts)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.deliveries(workspace_id, id, 1)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("webhook", id))?;
+        let target = Target {
+            id,
+            kind: parse_stored(&r.try_get::<String, _>(0)?, WebhookKind::parse)?,
+            workspace: r.try_get(1)?,
+        };
+        let ts = now();
+        let notice = Notice::test();
+        let (row, payload) = write_message(&mut tx, workspace_id, &target, &notice, &key, &ts)
             .await?
-            .pop()
-            .ok_or_else(|| StoreError::Corrupt("the test message was not kept".into()))
+            .ok_or_else(|| StoreError::Conflict("a test message with this key exists".into()))?;
+        tx.commit().await?;
+        Ok(Delivery {
+            id: row,
+            webhook_id: id,
+            event: notice.event.as_str().to_string(),
+            dedupe_key: key,
+            payload,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: ts.clone(),
+            last_error: None,
+            created_at: ts,
+            sent_at: None,
+        })
     }
 
     /// The latest messages to a webhook, newest first.
@@ -401,25 +491,26 @@ impl Store {
         .bind(limit)
         .fetch_all(self.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let payload: String = r.try_get(4)?;
-                Ok(Delivery {
-                    id: r.try_get(0)?,
-                    webhook_id: r.try_get(1)?,
-                    event: r.try_get(2)?,
-                    dedupe_key: r.try_get(3)?,
-                    payload: serde_json::from_str(&payload)
-                        .map_err(|e| StoreError::Corrupt(format!("outbox payload: {e}")))?,
-                    status: r.try_get(5)?,
-                    attempts: r.try_get(6)?,
-                    next_attempt_at: r.try_get(7)?,
-                    last_error: r.try_get(8)?,
-                    created_at: r.try_get(9)?,
-                    sent_at: r.try_get(10)?,
-                })
-            })
-            .collect()
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    /// The latest `per_webhook` messages of each of the workspace's webhooks, newest first.
+    pub async fn latest_deliveries(
+        &self,
+        workspace_id: i64,
+        per_webhook: i64,
+    ) -> Result<Vec<Delivery>> {
+        let rows = sqlx::query(
+            "SELECT id, webhook_id, event, dedupe_key, payload, status, attempts, next_attempt_at, \
+             last_error, created_at, sent_at FROM (SELECT o.*, ROW_NUMBER() OVER \
+             (PARTITION BY webhook_id ORDER BY id DESC) AS n FROM outbox o WHERE workspace_id = $1) t \
+             WHERE n <= $2 ORDER BY id DESC",
+        )
+        .bind(workspace_id)
+        .bind(per_webhook)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(delivery_from_row).collect()
     }
 
     /// Messages due at `at`, in every workspace, that nobody holds: pending, due, unclaimed or
@@ -554,21 +645,24 @@ impl Store {
     pub async fn enqueue_due_reminders(&self, today: NaiveDate) -> Result<u64> {
         let from = today - chrono::Days::new(30);
         let to = today + chrono::Days::new(14);
+        let event = Event::CommitmentDue;
         let rows = sqlx::query(
             "SELECT c.workspace_id, c.id, c.due_date, c.critical, cu.name, f.title \
              FROM commitments c JOIN customers cu ON cu.id = c.customer_id JOIN features f ON f.id = c.feature_id \
              WHERE c.status IN ('open', 'delivered') AND c.due_date IS NOT NULL \
              AND c.due_date >= $1 AND c.due_date <= $2 \
-             AND c.workspace_id IN (SELECT workspace_id FROM webhooks WHERE active = 1) \
+             AND c.workspace_id IN (SELECT workspace_id FROM webhooks WHERE active = 1 AND events LIKE $3) \
              ORDER BY c.workspace_id, c.due_date, c.id",
         )
         .bind(from.to_string())
         .bind(to.to_string())
+        .bind(format!("%\"{}\"%", event.as_str()))
         .fetch_all(self.reader())
         .await?;
-        let mut written = 0;
-        let mut tx = self.writer().begin().await?;
+        // The reminders of each workspace, in the order of the rows.
+        let mut by_workspace: Vec<(i64, Vec<(String, DueReminder)>)> = Vec::new();
         for r in rows {
+            let ws: i64 = r.try_get(0)?;
             let due = crate::parse_date(r.try_get(2)?)?
                 .ok_or_else(|| StoreError::Corrupt("due date".into()))?;
             let Some(window) = DueWindow::of(today, due) else {
@@ -582,16 +676,40 @@ impl Store {
                 days_left: (due - today).num_days(),
                 critical: r.try_get::<i64, _>(3)? != 0,
             };
-            written += enqueue(
-                &mut tx,
-                r.try_get(0)?,
-                &Notice::commitment_due(&reminder),
-                &due_key(reminder.commitment_id, due, window),
-                None,
-            )
-            .await?;
+            let key = due_key(reminder.commitment_id, due, window);
+            match by_workspace.last_mut() {
+                Some((w, list)) if *w == ws => list.push((key, reminder)),
+                _ => by_workspace.push((ws, vec![(key, reminder)])),
+            }
         }
-        tx.commit().await?;
+        let mut written = 0;
+        for (ws, reminders) in by_workspace {
+            // Reminders already enqueued, to each webhook, read once before writing.
+            let sent: HashSet<(i64, String)> = sqlx::query(
+                "SELECT webhook_id, dedupe_key FROM outbox WHERE workspace_id = $1 AND event = $2",
+            )
+            .bind(ws)
+            .bind(event.as_str())
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_>>()?;
+            let mut tx = self.writer().begin().await?;
+            let targets = subscribed(&mut tx, ws, event).await?;
+            for (key, reminder) in &reminders {
+                let missing: Vec<&Target> = targets
+                    .iter()
+                    .filter(|t| !sent.contains(&(t.id, key.clone())))
+                    .collect();
+                if missing.is_empty() {
+                    continue;
+                }
+                let notice = Notice::commitment_due(reminder);
+                written += enqueue_to(&mut tx, ws, missing, &notice, key).await?;
+            }
+            tx.commit().await?;
+        }
         Ok(written)
     }
 
@@ -656,7 +774,7 @@ impl Store {
                 due_next_week: due,
             };
             let mut tx = self.writer().begin().await?;
-            written += enqueue(&mut tx, ws, &Notice::weekly_digest(&digest), &key, None).await?;
+            written += enqueue(&mut tx, ws, &Notice::weekly_digest(&digest), &key).await?;
             tx.commit().await?;
         }
         Ok(written)

@@ -8,9 +8,9 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::catalogue::{find_or_create_idea, get_feature_in};
-use crate::notifications;
 use crate::search::{index, match_sql, DocKind};
 use crate::{audit, auth::new_secret, now, parse_stored, Result, Store, StoreError};
+use crate::{links, notifications};
 use cunjin_core::notify::{DecisionMade, Notice};
 
 /// Longest request text, in characters.
@@ -551,7 +551,7 @@ impl Store {
             "decision:{id}:{}",
             after.decided_at.as_deref().unwrap_or_default()
         );
-        notifications::enqueue(&mut tx, workspace_id, &notice, &key, None).await?;
+        notifications::enqueue(&mut tx, workspace_id, &notice, &key).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -621,59 +621,18 @@ impl Store {
 
     /// The workspace's intake link token, created on first use.
     pub async fn intake_token(&self, workspace_id: i64, actor: &str) -> Result<String> {
-        let found = sqlx::query("SELECT token FROM intake_links WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_optional(self.reader())
-            .await?;
-        if let Some(r) = found {
-            return Ok(r.try_get(0)?);
-        }
-        self.rotate_intake_token(workspace_id, actor).await
+        self.link_token(links::INTAKE, workspace_id, actor).await
     }
 
     /// Replaces the workspace's intake token: the old link stops working at once.
     pub async fn rotate_intake_token(&self, workspace_id: i64, actor: &str) -> Result<String> {
-        let token = new_secret();
-        let mut tx = self.writer().begin().await?;
-        sqlx::query("DELETE FROM intake_links WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO intake_links (workspace_id, token, created_by, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(workspace_id)
-        .bind(&token)
-        .bind(actor)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
-        audit::record(
-            &mut tx,
-            workspace_id,
-            "intake_link",
-            workspace_id,
-            "rotate",
-            actor,
-            None::<&()>,
-            None::<&()>,
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(token)
+        self.rotate_link_token(links::INTAKE, workspace_id, actor)
+            .await
     }
 
     /// The workspace an intake token belongs to, if it is current.
     pub async fn workspace_for_intake(&self, token: &str) -> Result<Option<i64>> {
-        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Ok(None);
-        }
-        let r = sqlx::query("SELECT workspace_id FROM intake_links WHERE token = $1")
-            .bind(token)
-            .fetch_optional(self.reader())
-            .await?;
-        r.map(|r| Ok(r.try_get(0)?)).transpose()
+        self.workspace_for_link(links::INTAKE, token).await
     }
 
     /// Every request of a workspace, oldest first, for an export.

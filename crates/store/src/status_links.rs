@@ -24,13 +24,6 @@ pub struct StatusLink {
     pub created_at: String,
 }
 
-/// Whether a string could be a token at all; anything else is refused before the database.
-fn looks_like_token(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-}
-
 impl Store {
     /// Creates the customer's status link, or replaces it: the old link stops working at once.
     pub async fn rotate_status_link(
@@ -117,7 +110,7 @@ impl Store {
 
     /// The (workspace, customer) a status token opens, if it is current.
     pub async fn customer_for_status_token(&self, token: &str) -> Result<Option<(i64, i64)>> {
-        if !looks_like_token(token) {
+        if !crate::links::looks_like_token(token) {
             return Ok(None);
         }
         let r = sqlx::query("SELECT workspace_id, customer_id FROM status_links WHERE token = $1")

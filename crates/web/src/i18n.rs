@@ -245,6 +245,24 @@ mod tests {
     }
 
     #[test]
+    fn every_webhook_kind_and_event_has_a_name() {
+        use crate::ui::webhooks::{event_key, kind_key};
+        use cunjin_core::notify::{Event, WebhookKind};
+        let events = Event::SUBSCRIBABLE.into_iter().chain([Event::Test]);
+        let keys: Vec<&str> = WebhookKind::ALL
+            .into_iter()
+            .map(kind_key)
+            .chain(events.map(event_key))
+            .collect();
+        for l in [Lang::Zh, Lang::En] {
+            for k in &keys {
+                assert_ne!(l.t(k), *k, "{k} has no text");
+            }
+        }
+        assert_eq!(Lang::En.t(kind_key(WebhookKind::Wecom)), "WeCom");
+    }
+
+    #[test]
     fn accept_language_picks_the_best() {
         let mut h = HeaderMap::new();
         assert_eq!(Lang::from_headers(&h), Lang::Zh);

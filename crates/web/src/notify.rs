@@ -65,11 +65,6 @@ impl Dispatcher {
         }
     }
 
-    /// This instance's id, as kept in `claimed_by`.
-    pub fn instance(&self) -> &str {
-        &self.instance
-    }
-
     /// One pass at `now`: claims every due message (up to a batch) and sends them at once.
     pub async fn dispatch_once(&self, store: &Store, now: DateTime<Utc>) -> DispatchReport {
         let mut report = DispatchReport::default();
@@ -194,8 +189,7 @@ pub fn feishu_sign(secret: &str, timestamp_s: &str) -> String {
     hmac_base64(format!("{timestamp_s}\n{secret}").as_bytes(), b"")
 }
 
-/// The reminder and digest scans of `today`, safe on any number of instances (dedupe keys),
-/// and the deletion of old delivered messages.
+/// The reminder and digest scans of `today`, safe on any number of instances (dedupe keys).
 pub async fn scan(store: &Store, today: chrono::NaiveDate) {
     match store.enqueue_due_reminders(today).await {
         Ok(n) if n > 0 => tracing::info!(enqueued = n, "commitment reminders"),
@@ -207,16 +201,7 @@ pub async fn scan(store: &Store, today: chrono::NaiveDate) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "could not enqueue weekly digests"),
     }
-    let before = Utc::now() - chrono::Duration::days(KEEP_DELIVERIES_DAYS);
-    match store.delete_old_deliveries(before).await {
-        Ok(n) if n > 0 => tracing::info!(deleted = n, "old notifications deleted"),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "could not delete old notifications"),
-    }
 }
-
-/// Sent and given-up messages are kept this long, for the delivery list.
-pub const KEEP_DELIVERIES_DAYS: i64 = 90;
 
 #[cfg(test)]
 mod tests {

@@ -202,6 +202,7 @@ fn talk_track_of(demo: &Demo, probes: &[Probe], runs: &[ProbeRun], trigger: &str
             feature_id: item.feature_id,
             title: item.title(),
             must_show: item.must_show,
+            covered: line.covered,
             mode: line.mode,
             notes: line.notes.iter().map(|n| n.en()).collect(),
             notes_zh: line.notes.iter().map(|n| n.zh()).collect(),

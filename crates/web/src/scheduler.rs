@@ -27,7 +27,7 @@ pub struct SchedulerConfig {
     pub concurrency: usize,
     /// Longest one environment run or demo check may take.
     pub job_timeout: Duration,
-    /// Probe runs older than this many days are deleted.
+    /// Probe runs, and sent or given-up notifications, older than this many days are deleted.
     pub retention_days: u32,
 }
 
@@ -186,6 +186,13 @@ pub fn spawn(store: Store, prober: Prober, config: SchedulerConfig) -> tokio::ta
                     Ok(n) if n > 0 => tracing::info!(deleted = n, "old probe runs deleted"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "could not delete old probe runs"),
+                }
+                let before =
+                    chrono::Utc::now() - chrono::Duration::days(i64::from(config.retention_days));
+                match store.delete_old_deliveries(before).await {
+                    Ok(n) if n > 0 => tracing::info!(deleted = n, "old notifications deleted"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not delete old notifications"),
                 }
                 last_retention = Some(Instant::now());
             }

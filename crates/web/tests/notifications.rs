@@ -79,6 +79,14 @@ async fn record(
     if name == "slow" {
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
+    if name == "refusing" {
+        // A chat robot that takes the POST but not the message (a blocked keyword).
+        r.refused.fetch_add(1, Ordering::SeqCst);
+        return (
+            AxStatus::OK,
+            r#"{"errcode":310000,"errmsg":"keywords not in content"}"#,
+        );
+    }
     if r.fail_next
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok()
@@ -344,9 +352,15 @@ on_both_engines! {
         assert_eq!(b["data"]["not_ready"], json!(["闭环管理"]));
         assert!(["24h", "1h"].contains(&b["data"]["window"].as_str().unwrap()));
         assert!(b["text"].as_str().unwrap().starts_with("演示未就绪：华西医嘱闭环演示"), "{b}");
+        let window = b["data"]["window"].as_str().unwrap().to_string();
+        assert_eq!(got[0].dedupe_key, format!("readiness:{}:{window}:{}", demo["id"], b["data"]["starts_at"].as_str().unwrap()));
         // Checked once: the next pass neither checks nor tells again.
         tick(&app.store, &Prober::new(4), &SchedulerConfig::default()).await;
         assert_eq!(d.dispatch_once(&app.store, Utc::now()).await.sent, 0);
+        // The same window checked again (another instance, a retry) tells nobody again.
+        let again = cunjin_web::readiness::check_demo(&app.store, &Prober::new(4), app.ws, demo["id"].as_i64().unwrap(), &window).await.unwrap();
+        assert!(!again.check.ready);
+        assert_eq!(deliveries(&app, generic).await.len(), 1);
     }
 
     reminders_are_enqueued_once_however_often_and_wherever_the_scan_runs(app) {
@@ -365,7 +379,7 @@ on_both_engines! {
         let other = cunjin_store::Store::open(&app.db_url()).await.unwrap();
         let (a, b) = tokio::join!(app.store.enqueue_due_reminders(today), other.enqueue_due_reminders(today));
         assert_eq!(a.unwrap() + b.unwrap(), 2, "one reminder each for the one due in 5 days and the overdue one");
-        // The scheduler's whole scan (reminders, digest, clean-up) adds nothing either.
+        // The scheduler's whole scan (reminders and digest) adds nothing either.
         cunjin_web::notify::scan(&app.store, today).await;
         other.close().await;
 
@@ -424,6 +438,26 @@ on_both_engines! {
         // The next week has its own digest.
         assert_eq!(app.store.enqueue_weekly_digests(friday + chrono::Days::new(7)).await.unwrap(), 1);
         assert_eq!(deliveries(&app, digest).await.len(), 2);
+    }
+
+    a_robot_answering_200_with_an_error_code_is_retried_not_marked_sent(app) {
+        let rx = Receiver::start().await;
+        let id = hook(&app, json!({"kind": "wecom", "url": rx.url("refusing")})).await;
+        let (s, queued) = app.post(&app.admin, &format!("/api/v1/webhooks/{id}/test"), json!({})).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{queued}");
+        let d = dispatcher();
+        let t0 = Utc::now();
+        assert_eq!(d.dispatch_once(&app.store, t0).await, DispatchReport { sent: 0, retried: 1, failed: 0 });
+        assert_eq!(rx.refused.load(Ordering::SeqCst), 1, "the robot was asked");
+        let row = &deliveries(&app, id).await[0];
+        assert_eq!((row["status"].as_str(), row["attempts"].as_i64()), (Some("pending"), Some(1)));
+        assert!(row["sent_at"].is_null(), "{row}");
+        assert!(row["last_error"].as_str().unwrap().contains("310000"), "{row}");
+        // After the back-off it is tried again, and still not sent.
+        assert_eq!(d.dispatch_once(&app.store, t0 + chrono::Duration::seconds(61)).await, DispatchReport { sent: 0, retried: 1, failed: 0 });
+        assert_eq!(rx.refused.load(Ordering::SeqCst), 2);
+        let row = &deliveries(&app, id).await[0];
+        assert_eq!((row["status"].as_str(), row["attempts"].as_i64()), (Some("pending"), Some(2)));
     }
 
     a_failing_receiver_is_retried_on_schedule_and_gets_the_message_once(app) {
@@ -630,10 +664,17 @@ on_both_engines! {
         let html = c.get(app.url("/webhooks")).header("accept-language", "en").send().await.unwrap().text().await.unwrap();
         assert!(html.contains("DingTalk") && html.contains("Request decided") && html.contains("Pending"), "{html}");
         assert!(!html.contains("SEC-page-1"), "the secret is never shown");
-        // Refused input comes back as a message, and writes nothing.
+        // Refused input comes back as a message on the page, and writes nothing.
         let res = c.post(app.url("/webhooks")).form(&[("kind", "slack"), ("url", "ftp://x"), ("request_decided", "on")]).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.get(c, "/api/v1/webhooks").await.1.as_array().unwrap().len(), 1);
+        let html = c.get(app.url("/webhooks")).header("accept-language", "en").send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("is not an http(s) link"), "{html}");
+        let res = c.post(app.url("/webhooks")).form(&[("kind", "generic"), ("url", rx.url("generic").as_str())]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.get(c, "/api/v1/webhooks").await.1.as_array().unwrap().len(), 1);
+        let html = c.get(app.url("/webhooks")).header("accept-language", "en").send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("choose at least one event"), "{html}");
         // Only admins and pms see the page.
         let (email, password) = ("viewer@test.cn", "viewer-pass-1");
         app.store.create_user(cunjin_store::auth::NewUser {

@@ -12,7 +12,7 @@ mod hats;
 mod pages;
 mod requests;
 mod views;
-mod webhooks;
+pub(crate) mod webhooks;
 
 use askama::Template;
 use axum::extract::FromRequestParts;

@@ -9,7 +9,6 @@ use axum::Form;
 use cunjin_core::notify::{Event, WebhookKind};
 use cunjin_core::Permission;
 use cunjin_store::notifications::{Delivery, NewWebhook, Webhook};
-use serde::Deserialize;
 
 use super::{
     api_error_page, redirect, redirect_with_flash, render, Me, Page, PagePath, PageResult,
@@ -39,15 +38,21 @@ pub struct WebhooksPage {
 }
 
 impl WebhooksPage {
-    /// The label of an event name.
+    /// The label of an event name (a test message for anything else).
     pub fn event_label(&self, e: &str) -> &'static str {
-        self.l.t(match e {
-            "readiness_failed" => "event.readiness_failed",
-            "commitment_due" => "event.commitment_due",
-            "request_decided" => "event.request_decided",
-            "weekly_digest" => "event.weekly_digest",
-            _ => "event.test",
-        })
+        let event = Event::SUBSCRIBABLE
+            .into_iter()
+            .find(|x| x.as_str() == e)
+            .unwrap_or(Event::Test);
+        self.l.t(event_key(event))
+    }
+
+    /// The label of a webhook kind.
+    pub fn kind_label(&self, k: &str) -> &'static str {
+        match WebhookKind::parse(k) {
+            Ok(kind) => self.l.t(kind_key(kind)),
+            Err(_) => "?",
+        }
     }
 
     /// The label of a delivery status.
@@ -57,6 +62,28 @@ impl WebhooksPage {
             "failed" => "delivery.failed",
             _ => "delivery.pending",
         })
+    }
+}
+
+/// The UI text key of a webhook kind's label.
+pub(crate) fn kind_key(k: WebhookKind) -> &'static str {
+    match k {
+        WebhookKind::Wecom => "kind.wecom",
+        WebhookKind::Dingtalk => "kind.dingtalk",
+        WebhookKind::Feishu => "kind.feishu",
+        WebhookKind::Slack => "kind.slack",
+        WebhookKind::Generic => "kind.generic",
+    }
+}
+
+/// The UI text key of an event's label.
+pub(crate) fn event_key(e: Event) -> &'static str {
+    match e {
+        Event::ReadinessFailed => "event.readiness_failed",
+        Event::CommitmentDue => "event.commitment_due",
+        Event::RequestDecided => "event.request_decided",
+        Event::WeeklyDigest => "event.weekly_digest",
+        Event::Test => "event.test",
     }
 }
 
@@ -75,15 +102,19 @@ pub async fn page(
     allowed(&p)?;
     let fail = super::fail(&p);
     let ws = p.caller.ws();
-    let mut hooks = Vec::new();
-    for hook in state.store.list_webhooks(ws).await.map_err(&fail)? {
-        let deliveries = state
-            .store
-            .deliveries(ws, hook.id, 5)
-            .await
-            .map_err(&fail)?;
-        hooks.push(HookRow { hook, deliveries });
-    }
+    let mut latest = state.store.latest_deliveries(ws, 5).await.map_err(&fail)?;
+    let hooks = state
+        .store
+        .list_webhooks(ws)
+        .await
+        .map_err(&fail)?
+        .into_iter()
+        .map(|hook| {
+            let (deliveries, rest) = latest.drain(..).partition(|d| d.webhook_id == hook.id);
+            latest = rest;
+            HookRow { hook, deliveries }
+        })
+        .collect();
     let token = state
         .store
         .calendar_token(ws, p.caller.actor())
@@ -102,17 +133,34 @@ pub async fn page(
     }))
 }
 
-/// The add form: one checkbox per event.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct HookForm {
+/// The add form: kind, url, secret and one checkbox named after each subscribable event.
+#[derive(Default)]
+struct HookForm {
     kind: String,
     url: String,
     secret: String,
-    readiness_failed: Option<String>,
-    commitment_due: Option<String>,
-    request_decided: Option<String>,
-    weekly_digest: Option<String>,
+    events: Vec<Event>,
+}
+
+impl HookForm {
+    fn from_fields(fields: &[(String, String)]) -> HookForm {
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        HookForm {
+            kind: field("kind"),
+            url: field("url"),
+            secret: field("secret"),
+            events: Event::SUBSCRIBABLE
+                .into_iter()
+                .filter(|e| fields.iter().any(|(k, _)| k == e.as_str()))
+                .collect(),
+        }
+    }
 }
 
 fn back(result: Result<(), ApiError>) -> Response {
@@ -125,29 +173,18 @@ fn back(result: Result<(), ApiError>) -> Response {
 pub async fn create(
     p: Page,
     State(state): State<AppState>,
-    form: Result<Form<HookForm>, FormRejection>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let f = form.map(|f| f.0).unwrap_or_default();
+    let f = form
+        .map(|f| HookForm::from_fields(&f.0))
+        .unwrap_or_default();
     let result = async {
         p.caller
             .require(Permission::ManageWebhooks, "add webhooks")?;
-        let events: Vec<Event> = [
-            (&f.readiness_failed, Event::ReadinessFailed),
-            (&f.commitment_due, Event::CommitmentDue),
-            (&f.request_decided, Event::RequestDecided),
-            (&f.weekly_digest, Event::WeeklyDigest),
-        ]
-        .into_iter()
-        .filter(|(on, _)| on.is_some())
-        .map(|(_, e)| e)
-        .collect();
-        if events.is_empty() {
-            return Err(ApiError::invalid("events: choose at least one event"));
-        }
         let new = NewWebhook {
             kind: WebhookKind::parse(f.kind.trim())?,
             url: f.url.clone(),
-            events,
+            events: f.events.clone(),
             secret: Some(f.secret.clone()).filter(|s| !s.trim().is_empty()),
         };
         state

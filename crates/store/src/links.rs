@@ -1,0 +1,119 @@
+//! Workspace links opened by an unguessable token (the intake form, the calendar feed): one
+//! current token per workspace, made on first use; rotating it kills the old link at once.
+
+use sqlx::Row;
+
+use crate::auth::new_secret;
+use crate::{audit, now, Result, Store};
+
+/// Whether a string could be a token at all; anything else is refused before the database.
+pub(crate) fn looks_like_token(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// A kind of workspace link: its table and the kind its rotations are audited under.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WorkspaceLink {
+    /// Table with `workspace_id, token, created_by, created_at`.
+    table: &'static str,
+    /// Entity kind in the audit trail.
+    audit_kind: &'static str,
+}
+
+/// The public intake form of a workspace.
+pub(crate) const INTAKE: WorkspaceLink = WorkspaceLink {
+    table: "intake_links",
+    audit_kind: "intake_link",
+};
+
+/// The calendar feed of a workspace.
+pub(crate) const CALENDAR: WorkspaceLink = WorkspaceLink {
+    table: "calendar_links",
+    audit_kind: "calendar_link",
+};
+
+impl Store {
+    /// The workspace's token of `link`, made on first use.
+    pub(crate) async fn link_token(
+        &self,
+        link: WorkspaceLink,
+        workspace_id: i64,
+        actor: &str,
+    ) -> Result<String> {
+        let found = sqlx::query(&format!(
+            "SELECT token FROM {} WHERE workspace_id = $1",
+            link.table
+        ))
+        .bind(workspace_id)
+        .fetch_optional(self.reader())
+        .await?;
+        match found {
+            Some(r) => Ok(r.try_get(0)?),
+            None => self.rotate_link_token(link, workspace_id, actor).await,
+        }
+    }
+
+    /// Replaces the workspace's token of `link`: the old link stops working at once.
+    pub(crate) async fn rotate_link_token(
+        &self,
+        link: WorkspaceLink,
+        workspace_id: i64,
+        actor: &str,
+    ) -> Result<String> {
+        let token = new_secret();
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(&format!(
+            "DELETE FROM {} WHERE workspace_id = $1",
+            link.table
+        ))
+        .bind(workspace_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&format!(
+            "INSERT INTO {} (workspace_id, token, created_by, created_at) VALUES ($1, $2, $3, $4)",
+            link.table
+        ))
+        .bind(workspace_id)
+        .bind(&token)
+        .bind(actor)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        // The trail says that the link changed, never the token itself.
+        audit::record(
+            &mut tx,
+            workspace_id,
+            link.audit_kind,
+            workspace_id,
+            "rotate",
+            actor,
+            None::<&()>,
+            None::<&()>,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The workspace a token of `link` opens, if it is current.
+    pub(crate) async fn workspace_for_link(
+        &self,
+        link: WorkspaceLink,
+        token: &str,
+    ) -> Result<Option<i64>> {
+        if !looks_like_token(token) {
+            return Ok(None);
+        }
+        let r = sqlx::query(&format!(
+            "SELECT workspace_id FROM {} WHERE token = $1",
+            link.table
+        ))
+        .bind(token)
+        .fetch_optional(self.reader())
+        .await?;
+        r.map(|r| Ok(r.try_get(0)?)).transpose()
+    }
+}
