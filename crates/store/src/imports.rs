@@ -56,7 +56,7 @@ pub struct ImportReport {
     pub created: Created,
     /// Features of the file already in the catalogue, left as they are.
     pub existing: u64,
-    /// Rows that cannot be imported, by line.
+    /// Rows that cannot be imported, in the order of the rows given (by line for a file).
     pub errors: Vec<RowError>,
 }
 
