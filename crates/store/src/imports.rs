@@ -144,6 +144,9 @@ impl Names {
                 }
                 sql.push_str(&format!("($1, ${}, $2)", i + 3));
             }
+            // A name created meanwhile by someone else (a free-text promise creates the
+            // unsorted product) is taken as it is.
+            sql.push_str(" ON CONFLICT (workspace_id, name) DO NOTHING");
             let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts);
             for n in chunk {
                 q = q.bind(n.as_str());
