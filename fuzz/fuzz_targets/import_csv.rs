@@ -25,9 +25,11 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Ok(p) = parse_features(&table, d) {
             assert!(p.errors.iter().all(|e| lines.contains(&e.line)));
+            assert_eq!(p.rows.len() + p.errors.len(), table.rows.len());
         }
         if let Ok(p) = parse_commitments(&table, d) {
             assert!(p.errors.iter().all(|e| lines.contains(&e.line)));
+            assert_eq!(p.rows.len() + p.errors.len(), table.rows.len());
         }
     }
 });

@@ -69,6 +69,22 @@ impl MenuPath {
         Ok(MenuPath(joined))
     }
 
+    /// A path of one level named after a title: the menu separators inside the title become
+    /// dashes, so that `挂号/预约` is the single level `挂号-预约`, not two levels.
+    pub fn from_title(title: &str) -> Result<Self, ParseError> {
+        let leaf: String = title
+            .chars()
+            .map(|c| {
+                if matches!(c, '/' | '／' | '>') {
+                    '-'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        MenuPath::parse(&leaf)
+    }
+
     /// The normalized path.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -258,6 +274,19 @@ mod tests {
         assert!(MenuPath::parse("a//b").is_err());
         assert!(MenuPath::parse("   ").is_err());
         assert!(MenuPath::parse(&"a/".repeat(20)).is_err());
+    }
+
+    #[test]
+    fn a_title_is_one_menu_level() {
+        let p = MenuPath::from_title(" 挂号/预约／改约 > 取消 ").unwrap();
+        assert_eq!(p.as_str(), "挂号-预约-改约 - 取消");
+        assert_eq!(p.levels().count(), 1);
+        assert_eq!(
+            MenuPath::from_title("AI 病历质控").unwrap().as_str(),
+            "AI 病历质控"
+        );
+        assert!(MenuPath::from_title("  ").is_err());
+        assert!(MenuPath::from_title(&"长".repeat(MenuPath::MAX_CHARS + 1)).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use cunjin_exchange::{
     parse_commitments, parse_features, parse_requests, read_table, write_csv, write_xlsx,
-    Container, Dialect, Kind, RowError, Sheet, Table,
+    Container, Dialect, Kind, RowError, Sheet, Table, MET_MARK,
 };
 use cunjin_store::imports::{Apply, ImportReport};
 use cunjin_store::Store;
@@ -124,14 +124,14 @@ pub async fn import(store: &Store, ws: i64, args: ImportArgs<'_>) -> anyhow::Res
     };
     let bar = progress.clone();
     let set = |done| bar.set(done);
-    let (rows, mut report, mut errors) = match args.kind {
+    let (mut report, mut errors) = match args.kind {
         Kind::Requests => {
             let p = parse_requests(&table, dialect)?;
             progress.start(p.rows.len());
             let r = store
                 .import_requests(ws, ACTOR, &p.rows, apply(&p.errors), set)
                 .await?;
-            (p.rows.len() + p.errors.len(), r, p.errors)
+            (r, p.errors)
         }
         Kind::Features => {
             let p = parse_features(&table, dialect)?;
@@ -139,7 +139,7 @@ pub async fn import(store: &Store, ws: i64, args: ImportArgs<'_>) -> anyhow::Res
             let r = store
                 .import_features(ws, ACTOR, &p.rows, apply(&p.errors), set)
                 .await?;
-            (p.rows.len() + p.errors.len(), r, p.errors)
+            (r, p.errors)
         }
         Kind::Commitments => {
             let p = parse_commitments(&table, dialect)?;
@@ -147,12 +147,12 @@ pub async fn import(store: &Store, ws: i64, args: ImportArgs<'_>) -> anyhow::Res
             let r = store
                 .import_commitments(ws, ACTOR, &p.rows, apply(&p.errors), set)
                 .await?;
-            (p.rows.len() + p.errors.len(), r, p.errors)
+            (r, p.errors)
         }
     };
+    // The file's errors and the database's, each in line order, merged in line order.
     report.errors.append(&mut errors);
     report.errors.sort_by_key(|e| e.line);
-    report.committed &= report.errors.is_empty();
     progress.finish();
     let code = if report.errors.is_empty() {
         ExitCode::SUCCESS
@@ -167,7 +167,7 @@ pub async fn import(store: &Store, ws: i64, args: ImportArgs<'_>) -> anyhow::Res
             dialect,
             encoding: table.encoding,
             dry_run: args.dry_run,
-            rows,
+            rows: table.rows.len(),
             report: &report,
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -318,8 +318,10 @@ pub async fn export(
     };
     // Written under a temporary name and renamed: a half-written export never has the name.
     let tmp = file.with_extension("partial");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, file).with_context(|| format!("cannot write {}", file.display()))?;
+    std::fs::write(&tmp, bytes)
+        .with_context(|| format!("cannot write {} / 无法写入文件", tmp.display()))?;
+    std::fs::rename(&tmp, file)
+        .with_context(|| format!("cannot write {} / 无法写入文件", file.display()))?;
     let (en, zh) = cunjin_exchange::rows::kind_label(kind);
     let n = sheet.rows.len();
     println!(
@@ -458,9 +460,16 @@ async fn commitments_sheet(store: &Store, ws: i64) -> anyhow::Result<Sheet> {
                 cell(c.due_date),
                 c.critical.to_string(),
                 c.status.as_str().to_string(),
+                // A met criterion starts with ✓, which the import reads back.
                 c.criteria
                     .iter()
-                    .map(|k| k.text.as_str())
+                    .map(|k| {
+                        if k.met {
+                            format!("{MET_MARK} {}", k.text)
+                        } else {
+                            k.text.clone()
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("\n"),
             ]

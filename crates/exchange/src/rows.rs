@@ -116,8 +116,20 @@ pub struct CommitmentRow {
     /// Status.
     pub status: Status,
     /// Acceptance criteria.
-    pub criteria: Vec<String>,
+    pub criteria: Vec<CriterionRow>,
 }
+
+/// An acceptance criterion read from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CriterionRow {
+    /// Its words.
+    pub text: String,
+    /// Whether it was marked met (it starts with [`MET_MARK`] or `√`).
+    pub met: bool,
+}
+
+/// Starts a met criterion in the `criteria` column of a file.
+pub const MET_MARK: char = '✓';
 
 struct Row<'a> {
     line: u64,
@@ -130,13 +142,34 @@ impl<'a> Row<'a> {
         self.map.get(self.cells, field)
     }
 
-    fn invalid(&self, e: ParseError, field: Field) -> RowError {
+    /// A value of `field` that core refused (`e`, in English), and why in Chinese (`why_zh`).
+    fn invalid(&self, e: ParseError, field: Field, why_zh: &str) -> RowError {
         let (_, zh) = field.label();
-        RowError::new(
-            self.line,
-            e.to_string(),
-            format!("“{zh}”无效：{}", e.message),
+        RowError::new(self.line, e.to_string(), format!("“{zh}”无效：{why_zh}"))
+    }
+
+    /// A value of `field` that is none of `allowed`.
+    fn not_one_of(&self, e: ParseError, field: Field, got: &str, allowed: &[&str]) -> RowError {
+        self.invalid(
+            e,
+            field,
+            &format!("“{got}”应为 {} 之一", allowed.join("、")),
         )
+    }
+
+    /// A menu path that core refused.
+    fn bad_path(&self, e: ParseError, field: Field, path: &str) -> RowError {
+        let levels: Vec<&str> = path.split(['/', '／', '>']).map(str::trim).collect();
+        let why = if path.trim().is_empty() {
+            "不能为空".to_string()
+        } else if levels.iter().any(|l| l.is_empty()) {
+            format!("“{path}”有空的层级，请写成 住院医生站/病历书写 这样的层级")
+        } else if levels.len() > MenuPath::MAX_DEPTH {
+            format!("最多 {} 级", MenuPath::MAX_DEPTH)
+        } else {
+            format!("最多 {} 个字", MenuPath::MAX_CHARS)
+        };
+        self.invalid(e, field, &why)
     }
 
     fn required(&self, field: Field) -> Result<&'a str, RowError> {
@@ -296,8 +329,12 @@ pub fn parse_requests(
             };
             Ok(RequestRow {
                 text,
-                source_role: source_role(dialect, row.get(Field::SourceRole))
-                    .map_err(|e| row.invalid(e, Field::SourceRole))?,
+                source_role: source_role(dialect, row.get(Field::SourceRole)).map_err(|e| {
+                    let mut allowed = SourceRole::ALL.map(SourceRole::as_str).to_vec();
+                    allowed.extend(["客户", "实施", "研发", "销售", "售前", "领导", "产品"]);
+                    let got = row.get(Field::SourceRole).unwrap_or_default();
+                    row.not_one_of(e, Field::SourceRole, got, &allowed)
+                })?,
                 customer: row.name(Field::Customer)?,
                 requester: row.name(Field::Requester)?.unwrap_or_default(),
                 product: row.name(Field::Product)?,
@@ -352,24 +389,12 @@ fn effort(row: &Row<'_>, dialect: Dialect) -> Result<Option<f64>, RowError> {
     }
 }
 
-/// A title as one menu level: the menu separators in it become dashes.
-pub fn leaf_of(title: &str) -> String {
-    // Separators inside a title would make it several levels.
-    title
-        .chars()
-        .map(|c| {
-            if matches!(c, '/' | '／' | '>') {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
 fn link(row: &Row<'_>, field: Field) -> Result<Option<String>, RowError> {
     row.get(field)
-        .map(|l| cunjin_core::web_link(field.label().0, l).map_err(|e| row.invalid(e, field)))
+        .map(|l| {
+            cunjin_core::web_link(field.label().0, l)
+                .map_err(|e| row.invalid(e, field, &format!("“{}”不是 http(s) 网址", l.trim())))
+        })
         .transpose()
 }
 
@@ -396,12 +421,14 @@ pub fn parse_features(
                     ));
                 }
             }
+            let leaf =
+                |t: &str| MenuPath::from_title(t).map_err(|e| row.bad_path(e, Field::Title, t));
             let path = match (row.get(Field::MenuPath), row.get(Field::Module), title) {
                 (Some(p), _, _) => p.to_string(),
                 (None, Some(m), Some(t)) if !m.trim_matches(['/', ' ']).is_empty() => {
-                    format!("{}/{}", m.trim_matches(['/', ' ']), leaf_of(t))
+                    format!("{}/{}", m.trim_matches(['/', ' ']), leaf(t)?)
                 }
-                (None, _, Some(t)) => leaf_of(t),
+                (None, _, Some(t)) => leaf(t)?.to_string(),
                 (None, _, None) => {
                     return Err(RowError::new(
                         row.line,
@@ -410,12 +437,13 @@ pub fn parse_features(
                     ))
                 }
             };
-            let menu_path = MenuPath::parse(&path).map_err(|e| row.invalid(e, Field::MenuPath))?;
+            let menu_path =
+                MenuPath::parse(&path).map_err(|e| row.bad_path(e, Field::MenuPath, &path))?;
             let stage = match (dialect, row.get(Field::Stage)) {
                 (_, None) => Stage::Idea,
-                (Dialect::Cunjin, Some(s)) => {
-                    Stage::parse(&s.to_lowercase()).map_err(|e| row.invalid(e, Field::Stage))?
-                }
+                (Dialect::Cunjin, Some(s)) => Stage::parse(&s.to_lowercase()).map_err(|e| {
+                    row.not_one_of(e, Field::Stage, s, &Stage::ALL.map(Stage::as_str))
+                })?,
                 (d, Some(s)) => tracker_stage(d, s),
             };
             Ok(FeatureRow {
@@ -469,7 +497,7 @@ pub fn parse_commitments(
                 .ok_or_else(|| RowError::new(row.line, "customer is empty", "“客户”为空"))?;
             let menu_path = row
                 .get(Field::MenuPath)
-                .map(|p| MenuPath::parse(p).map_err(|e| row.invalid(e, Field::MenuPath)))
+                .map(|p| MenuPath::parse(p).map_err(|e| row.bad_path(e, Field::MenuPath, p)))
                 .transpose()?;
             let feature = match (row.get(Field::Feature), &menu_path) {
                 (Some(f), _) if f.chars().count() > 500 => {
@@ -491,12 +519,18 @@ pub fn parse_commitments(
             };
             let shown_as = row
                 .get(Field::ShownAs)
-                .map(|m| Mode::parse(&m.to_lowercase()).map_err(|e| row.invalid(e, Field::ShownAs)))
+                .map(|m| {
+                    Mode::parse(&m.to_lowercase()).map_err(|e| {
+                        row.not_one_of(e, Field::ShownAs, m, &Mode::ALL.map(Mode::as_str))
+                    })
+                })
                 .transpose()?;
             let status = row
                 .get(Field::Status)
                 .map(|s| {
-                    Status::parse(&s.to_lowercase()).map_err(|e| row.invalid(e, Field::Status))
+                    Status::parse(&s.to_lowercase()).map_err(|e| {
+                        row.not_one_of(e, Field::Status, s, &Status::ALL.map(Status::as_str))
+                    })
                 })
                 .transpose()?
                 .unwrap_or(Status::Open);
@@ -506,18 +540,26 @@ pub fn parse_commitments(
                     c.split(['\n', ';', '；'])
                         .map(str::trim)
                         .filter(|c| !c.is_empty())
-                        .map(str::to_string)
+                        .map(|c| match c.strip_prefix([MET_MARK, '√']) {
+                            Some(rest) => CriterionRow {
+                                text: rest.trim_start().to_string(),
+                                met: true,
+                            },
+                            None => CriterionRow {
+                                text: c.to_string(),
+                                met: false,
+                            },
+                        })
+                        .filter(|c| !c.text.is_empty())
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default();
-            if let Some(long) = criteria.iter().find(|c| c.chars().count() > 2000) {
+            if let Some(long) = criteria.iter().find(|c| c.text.chars().count() > 2000) {
+                let start = cut(&long.text, 20);
                 return Err(RowError::new(
                     row.line,
-                    format!(
-                        "a criterion is longer than 2000 characters: {}…",
-                        cut(long, 20)
-                    ),
-                    "某条验收标准超过 2000 个字",
+                    format!("a criterion is longer than 2000 characters: {start}"),
+                    format!("某条验收标准超过 2000 个字：{start}"),
                 ));
             }
             Ok(CommitmentRow {
@@ -627,7 +669,7 @@ mod tests {
                     "是",
                     "2026/3/1",
                     "2026-06-30 00:00:00",
-                    "a；b\nc",
+                    "a；✓ b\n√c",
                     "",
                 ],
                 &["协和", "排班", "maybe", "", "", "", ""],
@@ -641,7 +683,12 @@ mod tests {
         assert!(c.critical);
         assert_eq!(c.promised_at.unwrap().to_string(), "2026-03-01");
         assert_eq!(c.due_date.unwrap().to_string(), "2026-06-30");
-        assert_eq!(c.criteria, ["a", "b", "c"]);
+        let texts: Vec<(&str, bool)> = c
+            .criteria
+            .iter()
+            .map(|k| (k.text.as_str(), k.met))
+            .collect();
+        assert_eq!(texts, [("a", false), ("b", true), ("c", true)]);
         assert_eq!(c.status, Status::Open);
         let lines: Vec<u64> = p.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4, 5, 6]);
@@ -663,6 +710,51 @@ mod tests {
         let p = parse_features(&t, Dialect::Cunjin).unwrap();
         assert_eq!(p.rows[0].1.menu_path.as_str(), "挂号-预约");
         assert_eq!(p.rows[0].1.stage, Stage::Built);
+    }
+
+    #[test]
+    fn each_language_gets_its_own_reason() {
+        let t = table(
+            &["product", "menu_path", "stage", "slide_url"],
+            &[
+                &["HIS", "门诊/收费", "shipped", ""],
+                &["HIS", "门诊//收费", "", ""],
+                &["HIS", "门诊", "", "ftp://x"],
+            ],
+        );
+        let p = parse_features(&t, Dialect::Cunjin).unwrap();
+        let e = &p.errors[0];
+        assert!(e.reason_en.contains("'shipped' is not one of"), "{e}");
+        assert_eq!(
+            e.reason_zh,
+            "“阶段”无效：“shipped”应为 idea、designed、stubbed、built、released 之一"
+        );
+        assert!(
+            p.errors[1].reason_zh.contains("有空的层级"),
+            "{}",
+            p.errors[1]
+        );
+        assert!(
+            p.errors[2].reason_zh.contains("不是 http(s) 网址"),
+            "{}",
+            p.errors[2]
+        );
+        for e in &p.errors {
+            assert!(
+                !e.reason_zh.contains("is not") && !e.reason_zh.contains("has an"),
+                "{e}"
+            );
+        }
+        let long = format!("{}{}", "字".repeat(19), "x".repeat(2000));
+        let t = table(
+            &["customer", "feature", "criteria"],
+            &[&["协和", "排班", &long]],
+        );
+        let e = &parse_commitments(&t, Dialect::Cunjin).unwrap().errors[0];
+        let start = format!("{}…", "字".repeat(19));
+        assert!(e.reason_en.ends_with(&format!(": {start}")), "{e}");
+        assert!(!e.reason_en.contains("……"), "{e}");
+        assert!(e.reason_zh.ends_with(&format!("：{start}")), "{e}");
     }
 
     #[test]

@@ -113,7 +113,7 @@ fn feature_from_row(r: &AnyRow) -> Result<Feature> {
 /// into NULL. sqlx's `Any` driver declares a NULL `f64` as a 4-byte float, and PostgreSQL then
 /// refuses the 8-byte value of the next execution of the same cached statement; a number is
 /// always declared as 8 bytes.
-fn effort_param(effort: Option<f64>) -> f64 {
+pub(crate) fn effort_param(effort: Option<f64>) -> f64 {
     effort.unwrap_or(-1.0)
 }
 
@@ -421,17 +421,7 @@ pub(crate) async fn find_or_create_idea(
         None => unsorted_product(tx, workspace_id).await?,
     };
     // A title may contain the menu separators; keep it one level.
-    let leaf: String = title
-        .chars()
-        .map(|c| {
-            if matches!(c, '/' | '／' | '>') {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let menu_path = MenuPath::parse(&leaf)?;
+    let menu_path = MenuPath::from_title(&title)?;
     let f = insert_feature(
         tx,
         workspace_id,

@@ -7,19 +7,23 @@
 //! that a file does not give; a commitment's feature is found by product and menu path, or by
 //! title, and created at stage `idea` when there is none, as when recording a promise by hand.
 //! A feature already in the catalogue (same product and menu path) is left as it is.
+//!
+//! Every row is resolved (and checked) before anything is written: a dry run, or a file with a
+//! bad row, ends there with the counts of what would be created.
 
 use std::collections::{BTreeSet, HashMap};
 
-use cunjin_core::{Health, Mode, Stage};
-use cunjin_exchange::{leaf_of, CommitmentRow, FeatureRow, RequestRow, RowError};
+use cunjin_core::commitment::check_deliverable;
+use cunjin_core::{Health, MenuPath, Mode, Stage, Status};
+use cunjin_exchange::{CommitmentRow, FeatureRow, RequestRow, RowError};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::catalogue::{check_effort, unsorted_product, UNSORTED_PRODUCT};
+use crate::catalogue::{effort_param, UNSORTED_PRODUCT};
 use crate::progress::{refresh_snapshots, Scope};
 use crate::requests::{insert_requests_in, insert_terms_in, sync_id_sequence, BulkRequest};
 use crate::search::{feature_text, DocKind};
-use crate::{audit, now, Result, Store};
+use crate::{audit, now, Result, Store, StoreError};
 
 /// Rows per batch between two progress reports.
 const BATCH: usize = 5_000;
@@ -52,7 +56,7 @@ pub struct ImportReport {
     pub created: Created,
     /// Features of the file already in the catalogue, left as they are.
     pub existing: u64,
-    /// Rows that cannot be imported, by line.
+    /// Rows that cannot be imported, in the order of the rows given (by line for a file).
     pub errors: Vec<RowError>,
 }
 
@@ -82,40 +86,102 @@ async fn names_of(
     .collect()
 }
 
-/// Ids of the records of `table` in a workspace, by name; missing names are created first.
-async fn ensure_names(
-    tx: &mut Transaction<'_, Any>,
-    workspace_id: i64,
+/// The names of a table (customers, products) that an import uses: the workspace's, with their
+/// ids, and the missing ones, with provisional ids (-1, -2, …) until [`Names::create`].
+struct Names {
     table: &'static str,
-    names: BTreeSet<&str>,
-) -> Result<(HashMap<String, i64>, u64)> {
-    let known = names_of(tx, workspace_id, table).await?;
-    let missing: Vec<&str> = names
-        .into_iter()
-        .filter(|n| !known.contains_key(*n))
-        .collect();
-    if missing.is_empty() {
-        return Ok((known, 0));
+    ids: HashMap<String, i64>,
+    missing: Vec<String>,
+}
+
+impl Names {
+    /// The names of `table` in a workspace, and `wanted` ones that are missing.
+    async fn load<'n>(
+        tx: &mut Transaction<'_, Any>,
+        workspace_id: i64,
+        table: &'static str,
+        wanted: impl IntoIterator<Item = &'n str>,
+    ) -> Result<Names> {
+        let mut names = Names {
+            table,
+            ids: names_of(tx, workspace_id, table).await?,
+            missing: Vec::new(),
+        };
+        for n in wanted.into_iter().collect::<BTreeSet<_>>() {
+            names.id(n);
+        }
+        Ok(names)
     }
-    let ts = now();
-    for chunk in missing.chunks(500) {
-        let mut sql = format!("INSERT INTO {table} (workspace_id, name, created_at) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
+
+    /// The id of a name, provisional when the name is missing (it becomes missing if unknown).
+    fn id(&mut self, name: &str) -> i64 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        self.missing.push(name.to_string());
+        let id = -(self.missing.len() as i64);
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    /// How many names are missing.
+    fn created(&self) -> u64 {
+        self.missing.len() as u64
+    }
+
+    /// Creates the missing names; afterwards [`Names::real`] turns provisional ids into ids.
+    async fn create(&mut self, tx: &mut Transaction<'_, Any>, workspace_id: i64) -> Result<()> {
+        if self.missing.is_empty() {
+            return Ok(());
+        }
+        let table = self.table;
+        let ts = now();
+        for chunk in self.missing.chunks(500) {
+            let mut sql = format!("INSERT INTO {table} (workspace_id, name, created_at) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("($1, ${}, $2)", i + 3));
             }
-            sql.push_str(&format!("($1, ${}, $2)", i + 3));
+            // A name created meanwhile by someone else (a free-text promise creates the
+            // unsorted product) is taken as it is.
+            sql.push_str(" ON CONFLICT (workspace_id, name) DO NOTHING");
+            let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts);
+            for n in chunk {
+                q = q.bind(n.as_str());
+            }
+            q.execute(&mut **tx).await?;
         }
-        let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts);
-        for n in chunk {
-            q = q.bind(*n);
-        }
-        q.execute(&mut **tx).await?;
+        self.ids = names_of(tx, workspace_id, table).await?;
+        Ok(())
     }
-    Ok((
-        names_of(tx, workspace_id, table).await?,
-        missing.len() as u64,
-    ))
+
+    /// The id of a provisional id's name once [`Names::create`] has run; others are unchanged.
+    fn real(&self, id: i64) -> Result<i64> {
+        if id > 0 {
+            return Ok(id);
+        }
+        usize::try_from(-id - 1)
+            .ok()
+            .and_then(|i| self.missing.get(i))
+            .and_then(|n| self.ids.get(n))
+            .copied()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("{} created by the import is gone", self.table))
+            })
+    }
+
+    /// The id of a name once [`Names::create`] has run.
+    fn get(&self, name: &str) -> Option<i64> {
+        self.ids.get(name).copied()
+    }
+}
+
+/// Whether an import ends after checking its rows, writing nothing.
+fn ends_before_writing(apply: Apply, report: &ImportReport) -> bool {
+    apply == Apply::DryRun || !report.errors.is_empty()
 }
 
 /// Keeps other writers out of the tables an import writes until it commits. Imports write their
@@ -204,7 +270,7 @@ async fn insert_features_in(
                 .bind(f.menu_path.as_str())
                 .bind(f.title.as_str())
                 .bind(f.stage.as_str())
-                .bind(f.effort_days.unwrap_or(-1.0))
+                .bind(effort_param(f.effort_days))
                 .bind(f.target_release.as_deref())
                 .bind(f.slide_url.as_deref())
                 .bind(f.recording_url.as_deref());
@@ -232,22 +298,15 @@ impl Store {
         Ok(())
     }
 
-    /// Ends an import: commits when asked and no row is bad, otherwise rolls everything back;
-    /// records one audit entry for a committed import.
+    /// Ends a written import: records one audit entry and commits.
     async fn finish_import(
         &self,
         mut tx: Transaction<'_, Any>,
         workspace_id: i64,
         actor: &str,
         kind: &str,
-        apply: Apply,
         mut report: ImportReport,
     ) -> Result<ImportReport> {
-        report.errors.sort_by_key(|e| e.line);
-        if apply == Apply::DryRun || !report.errors.is_empty() {
-            tx.rollback().await?;
-            return Ok(report);
-        }
         audit::record(
             &mut tx,
             workspace_id,
@@ -277,26 +336,29 @@ impl Store {
         let mut report = ImportReport::default();
         let mut tx = self.writer().begin().await?;
         lock_for_import(&mut tx, self.engine(), &["requests"]).await?;
-        let (customers, n) = ensure_names(
+        let mut customers = Names::load(
             &mut tx,
             workspace_id,
             "customers",
-            rows.iter()
-                .filter_map(|(_, r)| r.customer.as_deref())
-                .collect(),
+            rows.iter().filter_map(|(_, r)| r.customer.as_deref()),
         )
         .await?;
-        report.created.customers = n;
-        let (products, n) = ensure_names(
+        report.created.customers = customers.created();
+        let mut products = Names::load(
             &mut tx,
             workspace_id,
             "products",
-            rows.iter()
-                .filter_map(|(_, r)| r.product.as_deref())
-                .collect(),
+            rows.iter().filter_map(|(_, r)| r.product.as_deref()),
         )
         .await?;
-        report.created.products = n;
+        report.created.products = products.created();
+        report.created.requests = rows.len() as u64;
+        if ends_before_writing(apply, &report) {
+            tx.rollback().await?;
+            return Ok(report);
+        }
+        customers.create(&mut tx, workspace_id).await?;
+        products.create(&mut tx, workspace_id).await?;
         let mut done = 0;
         for chunk in rows.chunks(BATCH) {
             let batch: Vec<BulkRequest> = chunk
@@ -304,9 +366,9 @@ impl Store {
                 .map(|(_, r)| BulkRequest {
                     text: r.text.clone(),
                     source_role: r.source_role,
-                    customer_id: r.customer.as_ref().and_then(|c| customers.get(c).copied()),
+                    customer_id: r.customer.as_deref().and_then(|c| customers.get(c)),
                     requester: r.requester.clone(),
-                    product_id: r.product.as_ref().and_then(|p| products.get(p).copied()),
+                    product_id: r.product.as_deref().and_then(|p| products.get(p)),
                     feature_id: None,
                 })
                 .collect();
@@ -315,17 +377,17 @@ impl Store {
             progress(done);
         }
         sync_id_sequence(&mut tx, self.engine(), "requests").await?;
-        report.created.requests = rows.len() as u64;
         let report = self
-            .finish_import(tx, workspace_id, actor, "requests", apply, report)
+            .finish_import(tx, workspace_id, actor, "requests", report)
             .await?;
-        if report.committed && rows.len() >= ANALYZE_FROM {
+        if rows.len() >= ANALYZE_FROM {
             self.analyze(&["requests", "search_terms"]).await?;
         }
         Ok(report)
     }
 
-    /// Imports features, all or none; those already in the catalogue are counted and left.
+    /// Imports features, all or none; those already in the catalogue are counted and left. Their
+    /// effort is as `cunjin-exchange` reads it, between 0 and 100000 days.
     pub async fn import_features(
         &self,
         workspace_id: i64,
@@ -337,14 +399,14 @@ impl Store {
         let mut report = ImportReport::default();
         let mut tx = self.writer().begin().await?;
         lock_for_import(&mut tx, self.engine(), &["features"]).await?;
-        let (products, n) = ensure_names(
+        let mut products = Names::load(
             &mut tx,
             workspace_id,
             "products",
-            rows.iter().map(|(_, r)| r.product.as_str()).collect(),
+            rows.iter().map(|(_, r)| r.product.as_str()),
         )
         .await?;
-        report.created.products = n;
+        report.created.products = products.created();
         let existing: std::collections::HashSet<(i64, String)> =
             sqlx::query("SELECT product_id, menu_path FROM features WHERE workspace_id = $1")
                 .bind(workspace_id)
@@ -356,9 +418,7 @@ impl Store {
         let mut in_file: HashMap<(i64, String), u64> = HashMap::new();
         let mut new = Vec::new();
         for (line, r) in rows {
-            let Some(&product_id) = products.get(&r.product) else {
-                continue; // Every name was just ensured.
-            };
+            let product_id = products.id(&r.product);
             let key = (product_id, r.menu_path.as_str().to_string());
             if existing.contains(&key) {
                 report.existing += 1;
@@ -372,17 +432,6 @@ impl Store {
                 ));
                 continue;
             }
-            let effort_days = match check_effort(r.effort_days) {
-                Ok(e) => e,
-                Err(e) => {
-                    report.errors.push(RowError::new(
-                        *line,
-                        e.to_string(),
-                        format!("工作量无效：{e}"),
-                    ));
-                    continue;
-                }
-            };
             in_file.insert(key, *line);
             new.push(NewFeatureRow {
                 product_id,
@@ -392,11 +441,20 @@ impl Store {
                     .clone()
                     .unwrap_or_else(|| r.menu_path.leaf().to_string()),
                 stage: r.stage,
-                effort_days,
+                effort_days: r.effort_days,
                 target_release: r.target_release.clone(),
                 slide_url: r.slide_url.clone(),
                 recording_url: r.recording_url.clone(),
             });
+        }
+        report.created.features = new.len() as u64;
+        if ends_before_writing(apply, &report) {
+            tx.rollback().await?;
+            return Ok(report);
+        }
+        products.create(&mut tx, workspace_id).await?;
+        for f in &mut new {
+            f.product_id = products.real(f.product_id)?;
         }
         let mut done = report.existing;
         for chunk in new.chunks(BATCH) {
@@ -405,18 +463,19 @@ impl Store {
             progress(done);
         }
         sync_id_sequence(&mut tx, self.engine(), "features").await?;
-        report.created.features = new.len() as u64;
         let report = self
-            .finish_import(tx, workspace_id, actor, "features", apply, report)
+            .finish_import(tx, workspace_id, actor, "features", report)
             .await?;
-        if report.committed && new.len() >= ANALYZE_FROM {
+        if new.len() >= ANALYZE_FROM {
             self.analyze(&["features", "search_terms"]).await?;
         }
         Ok(report)
     }
 
     /// Imports commitments, all or none, with their criteria; refreshes the gap snapshots of
-    /// their customers.
+    /// their customers. The status rules of a commitment hold: delivered or accepted needs a
+    /// feature that works (built or released), and an accepted commitment's criteria were all
+    /// met, so they are imported as met; other criteria are met when the file marks them so.
     pub async fn import_commitments(
         &self,
         workspace_id: i64,
@@ -428,24 +487,20 @@ impl Store {
         let mut report = ImportReport::default();
         let mut tx = self.writer().begin().await?;
         lock_for_import(&mut tx, self.engine(), &["features", "commitments"]).await?;
-        let (customers, n) = ensure_names(
+        let mut customers = Names::load(
             &mut tx,
             workspace_id,
             "customers",
-            rows.iter().map(|(_, r)| r.customer.as_str()).collect(),
+            rows.iter().map(|(_, r)| r.customer.as_str()),
         )
         .await?;
-        report.created.customers = n;
-        let (products, n) = ensure_names(
+        let mut products = Names::load(
             &mut tx,
             workspace_id,
             "products",
-            rows.iter()
-                .filter_map(|(_, r)| r.product.as_deref())
-                .collect(),
+            rows.iter().filter_map(|(_, r)| r.product.as_deref()),
         )
         .await?;
-        report.created.products = n;
         let mut deals: HashMap<(i64, String), (i64, Option<String>)> = HashMap::new();
         for r in sqlx::query(
             "SELECT id, customer_id, name, acceptance_date FROM deals WHERE workspace_id = $1 ORDER BY id",
@@ -487,13 +542,12 @@ impl Store {
             Known(i64, Stage),
             New(usize),
         }
-        let mut unsorted = None;
         let mut resolved = Vec::with_capacity(rows.len());
         for (line, r) in rows {
-            let Some(&customer_id) = customers.get(&r.customer) else {
-                continue; // Every name was just ensured.
-            };
-            let product_id = r.product.as_ref().and_then(|p| products.get(p).copied());
+            // Ids of names missing from the workspace are provisional (negative): such a
+            // customer has no deal, such a product no feature.
+            let customer_id = customers.id(&r.customer);
+            let product_id = r.product.as_deref().map(|p| products.id(p));
             let deal = match &r.deal {
                 None => None,
                 Some(name) => match deals.get(&(customer_id, name.clone())) {
@@ -516,30 +570,48 @@ impl Store {
                     .and_then(|v| v.iter().find(|f| pid.is_none_or(|p| p == f.1)))
                     .map(|f| (f.0, f.2)),
             };
+            // A new feature is an idea.
+            let stage = found.map_or(Stage::Idea, |f| f.1);
+            if matches!(r.status, Status::Delivered | Status::Accepted) {
+                if let Err(e) = check_deliverable(stage) {
+                    report.errors.push(RowError::new(
+                        *line,
+                        format!("status {}: {e}", r.status),
+                        format!(
+                            "状态“{}”不可用：功能只在“{}”阶段，须已构建（built）或已发布（released）才能交付",
+                            r.status,
+                            stage.as_str()
+                        ),
+                    ));
+                    continue;
+                }
+            }
             let target = match found {
                 Some((id, stage)) => Target::Known(id, stage),
                 None => {
-                    let pid = match product_id {
-                        Some(p) => p,
-                        None => match unsorted {
-                            Some(u) => u,
-                            None => {
-                                let u = unsorted_product(&mut tx, workspace_id).await?;
-                                unsorted = Some(u);
-                                u
+                    let pid = product_id.unwrap_or_else(|| products.id(UNSORTED_PRODUCT));
+                    let path = match &r.menu_path {
+                        Some(p) => p.clone(),
+                        None => match MenuPath::from_title(&r.feature) {
+                            Ok(p) => p,
+                            Err(e) => {
+                                report.errors.push(RowError::new(
+                                    *line,
+                                    format!("feature: {e}"),
+                                    "“功能”无法作为菜单中的一级（最多 500 个字）",
+                                ));
+                                continue;
                             }
                         },
                     };
-                    let path = match &r.menu_path {
-                        Some(p) => p.as_str().to_string(),
-                        None => leaf_of(&r.feature),
-                    };
                     let next = new_features.len();
-                    let i = *new_by_key.entry((pid, path.clone())).or_insert(next);
+                    let i = *new_by_key
+                        .entry((pid, path.as_str().to_string()))
+                        .or_insert(next);
                     if i == next {
                         new_features.push(NewFeatureRow {
                             product_id: pid,
-                            menu_path: path,
+                            menu_path: path.as_str().to_string(),
                             title: r.feature.clone(),
                             stage: Stage::Idea,
                             effort_days: None,
@@ -553,12 +625,25 @@ impl Store {
             };
             resolved.push((customer_id, deal, target, r));
         }
-        if unsorted.is_some() && !products.contains_key(UNSORTED_PRODUCT) {
-            report.created.products += 1;
+        report.created.customers = customers.created();
+        report.created.products = products.created();
+        report.created.features = new_features.len() as u64;
+        report.created.commitments = resolved.len() as u64;
+        report.created.criteria = resolved
+            .iter()
+            .map(|(_, _, _, r)| r.criteria.len() as u64)
+            .sum();
+        if ends_before_writing(apply, &report) {
+            tx.rollback().await?;
+            return Ok(report);
+        }
+        customers.create(&mut tx, workspace_id).await?;
+        products.create(&mut tx, workspace_id).await?;
+        for f in &mut new_features {
+            f.product_id = products.real(f.product_id)?;
         }
         let new_ids = insert_features_in(&mut tx, workspace_id, &new_features).await?;
         sync_id_sequence(&mut tx, self.engine(), "features").await?;
-        report.created.features = new_ids.len() as u64;
         let first = next_id(&mut tx, "commitments").await?;
         let ts = now();
         let today = crate::today().to_string();
@@ -570,7 +655,7 @@ impl Store {
                 "INSERT INTO commitments (id, workspace_id, customer_id, deal_id, feature_id, shown_as, \
                  promised_by, promised_at, due_date, critical, status, created_at, updated_at) VALUES ",
             );
-            let mut criteria: Vec<(i64, i64, &str)> = Vec::new();
+            let mut criteria: Vec<(i64, i64, &str, bool)> = Vec::new();
             for i in 0..chunk.len() {
                 let b = 3 + i * 10;
                 if i > 0 {
@@ -591,6 +676,7 @@ impl Store {
             }
             let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts);
             for (customer_id, deal, target, r) in chunk {
+                let customer_id = customers.real(*customer_id)?;
                 let (feature_id, stage, from_text) = match target {
                     Target::Known(id, stage) => (*id, *stage, r.menu_path.is_none()),
                     Target::New(i) => (new_ids[*i], Stage::Idea, r.menu_path.is_none()),
@@ -604,13 +690,15 @@ impl Store {
                     .due_date
                     .map(|d| d.to_string())
                     .or_else(|| deal.as_ref().and_then(|d| d.1.clone()));
-                touched.insert(*customer_id);
-                for (pos, text) in r.criteria.iter().enumerate() {
-                    criteria.push((next, pos as i64, text.as_str()));
+                touched.insert(customer_id);
+                // Acceptance is the customer signing that every criterion is met.
+                let accepted = r.status == Status::Accepted;
+                for (pos, c) in r.criteria.iter().enumerate() {
+                    criteria.push((next, pos as i64, c.text.as_str(), accepted || c.met));
                 }
                 q = q
                     .bind(next)
-                    .bind(*customer_id)
+                    .bind(customer_id)
                     .bind(deal.as_ref().map(|d| d.0))
                     .bind(feature_id)
                     .bind(shown_as.as_str())
@@ -626,25 +714,29 @@ impl Store {
                 next += 1;
             }
             q.execute(&mut *tx).await?;
-            report.created.criteria += criteria.len() as u64;
             for part in criteria.chunks(500) {
                 let mut sql = String::from(
-                    "INSERT INTO criteria (workspace_id, commitment_id, position, text, met) VALUES ",
+                    "INSERT INTO criteria (workspace_id, commitment_id, position, text, met, met_at, met_by) \
+                     VALUES ",
                 );
                 for i in 0..part.len() {
                     if i > 0 {
                         sql.push(',');
                     }
+                    let b = 4 + i * 4;
+                    // A met criterion was met at the import, by its actor.
                     sql.push_str(&format!(
-                        "($1, ${}, ${}, ${}, 0)",
-                        2 + i * 3,
-                        3 + i * 3,
-                        4 + i * 3
+                        "($1, ${b}, ${}, ${}, ${}, CASE WHEN ${} = 1 THEN $2 END, CASE WHEN ${} = 1 THEN $3 END)",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 3,
+                        b + 3
                     ));
                 }
-                let mut q = sqlx::query(&sql).bind(workspace_id);
-                for (cid, pos, text) in part {
-                    q = q.bind(*cid).bind(*pos).bind(*text);
+                let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts).bind(actor);
+                for (cid, pos, text, met) in part {
+                    q = q.bind(*cid).bind(*pos).bind(*text).bind(i64::from(*met));
                 }
                 q.execute(&mut *tx).await?;
             }
@@ -652,14 +744,13 @@ impl Store {
             progress(done);
         }
         sync_id_sequence(&mut tx, self.engine(), "commitments").await?;
-        report.created.commitments = resolved.len() as u64;
         for customer_id in touched {
             refresh_snapshots(&mut tx, workspace_id, Scope::Customer(customer_id)).await?;
         }
         let report = self
-            .finish_import(tx, workspace_id, actor, "commitments", apply, report)
+            .finish_import(tx, workspace_id, actor, "commitments", report)
             .await?;
-        if report.committed && rows.len() >= ANALYZE_FROM {
+        if rows.len() >= ANALYZE_FROM {
             self.analyze(&["commitments", "criteria", "features", "search_terms"])
                 .await?;
         }
