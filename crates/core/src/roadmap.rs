@@ -150,41 +150,36 @@ impl RoadmapWeights {
         }
     }
 
-    /// The score of a feature on `today`, with every term.
-    pub fn score(&self, f: &FeatureInput, today: NaiveDate) -> ScoreTerms {
-        let commitments: Vec<CommitmentTerm> = f
-            .commitments
-            .iter()
-            .filter(|c| c.status.is_live())
-            .map(|c| {
-                let share = if c.critical {
-                    self.critical
-                } else {
-                    self.non_critical
-                };
-                let value = if c.deal_id.is_none() || c.live_on_deal == 0 {
-                    0.0
-                } else {
-                    c.contract_value.units() * share / f64::from(c.live_on_deal)
-                };
-                let (days_until_due, urgency) = self.urgency(c.due, today);
-                CommitmentTerm {
-                    commitment_id: c.commitment_id,
-                    customer_id: c.customer_id,
-                    deal_id: c.deal_id,
-                    contract_value: c.contract_value.units(),
-                    share,
-                    live_on_deal: c.live_on_deal,
-                    value,
-                    days_until_due,
-                    urgency,
-                    weighted: value * urgency,
-                }
-            })
-            .collect();
-        // Folding from +0.0: an empty f64 sum is -0.0, which would print as "-0".
-        let value_urgency = commitments.iter().fold(0.0, |a, t| a + t.weighted);
-        let demand = f.requesters.iter().fold(0.0, |a, r| a + r.weight);
+    /// value(c), urgency(c) and the share of one live commitment: the one place where a
+    /// commitment's part of the score is worked out, for `score` and `rank_score` alike.
+    fn commitment_part(&self, c: &CommitmentDemand, today: NaiveDate) -> CommitmentTerm {
+        let share = if c.critical {
+            self.critical
+        } else {
+            self.non_critical
+        };
+        let value = if c.deal_id.is_none() || c.live_on_deal == 0 {
+            0.0
+        } else {
+            c.contract_value.units() * share / f64::from(c.live_on_deal)
+        };
+        let (days_until_due, urgency) = self.urgency(c.due, today);
+        CommitmentTerm {
+            commitment_id: c.commitment_id,
+            customer_id: c.customer_id,
+            deal_id: c.deal_id,
+            contract_value: c.contract_value.units(),
+            share,
+            live_on_deal: c.live_on_deal,
+            value,
+            days_until_due,
+            urgency,
+            weighted: value * urgency,
+        }
+    }
+
+    /// The last step of the formula, from its sums.
+    fn finish(&self, f: &FeatureInput, value_urgency: f64, demand: f64) -> (f64, f64, bool, f64) {
         let weighted_demand = self.lambda * demand;
         let divisor = f.effort_days.unwrap_or(0.0).max(1.0);
         let released_without_open =
@@ -194,6 +189,22 @@ impl RoadmapWeights {
         } else {
             (value_urgency + weighted_demand) / divisor
         };
+        (weighted_demand, divisor, released_without_open, score)
+    }
+
+    /// The score of a feature on `today`, with every term.
+    pub fn score(&self, f: &FeatureInput, today: NaiveDate) -> ScoreTerms {
+        let commitments: Vec<CommitmentTerm> = f
+            .commitments
+            .iter()
+            .filter(|c| c.status.is_live())
+            .map(|c| self.commitment_part(c, today))
+            .collect();
+        // Folding from +0.0: an empty f64 sum is -0.0, which would print as "-0".
+        let value_urgency = commitments.iter().fold(0.0, |a, t| a + t.weighted);
+        let demand = f.requesters.iter().fold(0.0, |a, r| a + r.weight);
+        let (weighted_demand, divisor, released_without_open, score) =
+            self.finish(f, value_urgency, demand);
         ScoreTerms {
             commitments,
             value_urgency,
@@ -206,6 +217,18 @@ impl RoadmapWeights {
             released_without_open,
             score,
         }
+    }
+
+    /// The same score as `score(f, today).score`, bit for bit, without building the
+    /// explanation: ranking every feature of a large catalogue needs only the number.
+    pub fn rank_score(&self, f: &FeatureInput, today: NaiveDate) -> f64 {
+        let value_urgency = f
+            .commitments
+            .iter()
+            .filter(|c| c.status.is_live())
+            .fold(0.0, |a, c| a + self.commitment_part(c, today).weighted);
+        let demand = f.requesters.iter().fold(0.0, |a, r| a + r.weight);
+        self.finish(f, value_urgency, demand).3
     }
 }
 
@@ -313,6 +336,43 @@ mod tests {
             let today = day("2026-11-24");
             let (_, u) = w.urgency(Some(today + chrono::Duration::days(days)), today);
             prop_assert!((1.0..=2.0).contains(&u));
+        }
+
+        #[test]
+        fn the_ranking_score_is_the_explained_score(
+            parts in proptest::collection::vec(
+                (any::<bool>(), -60i64..400, 0u32..6, 0.0f64..5e7, 0u8..4, any::<bool>()), 0..12),
+            weights in proptest::collection::vec(0.0f64..5.0, 0..5),
+            effort in proptest::option::of(0.0f64..90.0),
+            released in any::<bool>(),
+        ) {
+            let w = RoadmapWeights::default();
+            let today = day("2026-11-24");
+            let statuses = [Status::Open, Status::Delivered, Status::Accepted, Status::Waived];
+            let f = FeatureInput {
+                stage: if released { Stage::Released } else { Stage::Designed },
+                effort_days: effort,
+                commitments: parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(critical, days, n, value, status, dated))| CommitmentDemand {
+                        commitment_id: i as i64,
+                        customer_id: 1,
+                        deal_id: (n > 0).then_some(1),
+                        contract_value: Money::from_units(value).unwrap(),
+                        live_on_deal: n,
+                        critical,
+                        due: dated.then(|| today + chrono::Duration::days(days)),
+                        status: statuses[usize::from(status)],
+                    })
+                    .collect(),
+                requesters: weights
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &weight)| Requester { customer_id: i as i64, name: String::new(), weight })
+                    .collect(),
+            };
+            prop_assert_eq!(w.rank_score(&f, today).to_bits(), w.score(&f, today).score.to_bits());
         }
 
         #[test]

@@ -69,8 +69,21 @@ pub(crate) fn fold_groups(groups: &[AnyRow]) -> Result<HashMap<i64, (Gap, u64)>>
 }
 
 impl Store {
-    /// The gap of every customer of a workspace (or of one), largest first.
+    /// The gap of every customer of a workspace (or of one), largest first. The portfolio is
+    /// kept between calls while nothing it depends on changes (`reports.rs`).
     pub async fn gap(&self, workspace_id: i64, only_customer: Option<i64>) -> Result<PortfolioGap> {
+        match only_customer {
+            None => Ok((*self.kept_gap(workspace_id).await?).clone()),
+            Some(_) => self.compute_gap(workspace_id, only_customer).await,
+        }
+    }
+
+    /// The gap as the database has it now.
+    pub(crate) async fn compute_gap(
+        &self,
+        workspace_id: i64,
+        only_customer: Option<i64>,
+    ) -> Result<PortfolioGap> {
         // Two query texts instead of `($2 IS NULL OR c.customer_id = $2)`: a plan cached for
         // one shape cannot serve the other well on PostgreSQL. One customer counts the unmet
         // criteria of its own commitments only (through the criteria index); the portfolio

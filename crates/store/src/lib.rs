@@ -24,6 +24,7 @@ mod links;
 pub mod notifications;
 pub mod progress;
 pub mod releases;
+mod reports;
 pub mod requests;
 pub mod roadmap;
 pub mod search;
@@ -117,6 +118,8 @@ pub struct Store {
     /// that transactions queue instead of failing with SQLITE_BUSY. On PostgreSQL it is `pool`.
     writer: AnyPool,
     engine: Engine,
+    /// The last portfolio gap and roadmap of each workspace (`reports.rs`).
+    reports: std::sync::Arc<reports::Reports>,
 }
 
 /// Turns what a user typed into a database URL: a bare path means a SQLite file.
@@ -154,6 +157,7 @@ impl Store {
                     pool,
                     writer,
                     engine,
+                    reports: Default::default(),
                 }
             }
             Engine::Postgres => {
@@ -165,6 +169,7 @@ impl Store {
                     writer: pool.clone(),
                     pool,
                     engine,
+                    reports: Default::default(),
                 }
             }
         };

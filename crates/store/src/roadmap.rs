@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use cunjin_core::{CommitmentDemand, FeatureInput, Money, Requester, ScoreTerms, Stage, Status};
+use cunjin_core::{
+    CommitmentDemand, FeatureInput, Money, Requester, RoadmapWeights, ScoreTerms, Stage, Status,
+};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -33,10 +35,90 @@ pub struct RoadmapEntry {
     pub terms: ScoreTerms,
 }
 
+/// A page of the roadmap.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoadmapPage {
+    /// How many features are ranked in all.
+    pub total: usize,
+    /// The weights the scores were computed with.
+    #[serde(skip)]
+    pub weights: RoadmapWeights,
+    /// The features of the page, in rank order.
+    pub entries: Vec<RoadmapEntry>,
+}
+
+/// A feature in the ranking, with everything its score depends on.
+#[derive(Debug)]
+pub(crate) struct RankedFeature {
+    pub feature_id: i64,
+    pub title: String,
+    pub menu_path: String,
+    pub product_id: i64,
+    pub score: f64,
+    pub input: FeatureInput,
+}
+
+/// Every ranked feature of a workspace on one day, most pressing first.
+#[derive(Debug)]
+pub(crate) struct Ranking {
+    pub weights: RoadmapWeights,
+    pub features: Vec<RankedFeature>,
+}
+
 impl Store {
     /// Every feature with an open or delivered commitment or with demand from requests, ranked by
-    /// score on `today`.
+    /// score on `today`, with every term of the formula.
     pub async fn roadmap(&self, workspace_id: i64, today: NaiveDate) -> Result<Vec<RoadmapEntry>> {
+        Ok(self
+            .roadmap_page(workspace_id, today, 0, usize::MAX)
+            .await?
+            .entries)
+    }
+
+    /// `limit` features of the ranking from `offset` (0 for the first), each with every term of
+    /// the formula, and how many are ranked. The ranking is kept between calls while nothing it
+    /// depends on changes (`reports.rs`); the explanation is built for the features shown only.
+    pub async fn roadmap_page(
+        &self,
+        workspace_id: i64,
+        today: NaiveDate,
+        offset: usize,
+        limit: usize,
+    ) -> Result<RoadmapPage> {
+        let ranking = self.kept_ranking(workspace_id, today).await?;
+        let entries = ranking
+            .features
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(limit)
+            .map(|(i, f)| {
+                let terms = ranking.weights.score(&f.input, today);
+                RoadmapEntry {
+                    rank: i as u32 + 1,
+                    feature_id: f.feature_id,
+                    title: f.title.clone(),
+                    menu_path: f.menu_path.clone(),
+                    product_id: f.product_id,
+                    stage: f.input.stage,
+                    score: terms.score,
+                    terms,
+                }
+            })
+            .collect();
+        Ok(RoadmapPage {
+            total: ranking.features.len(),
+            weights: ranking.weights,
+            entries,
+        })
+    }
+
+    /// Every ranked feature with what its score depends on, in rank order.
+    pub(crate) async fn compute_ranking(
+        &self,
+        workspace_id: i64,
+        today: NaiveDate,
+    ) -> Result<Ranking> {
         let weights = self.settings(workspace_id).await?.roadmap;
         let rows = sqlx::query(
             "SELECT c.id, c.customer_id, c.deal_id, c.feature_id, c.critical, c.due_date, c.status, \
@@ -99,36 +181,32 @@ impl Store {
         .bind(workspace_id)
         .fetch_all(self.reader())
         .await?;
-        let mut entries = Vec::with_capacity(features.len());
+        let mut ranked = Vec::with_capacity(features.len());
         for r in &features {
             let id: i64 = r.try_get("id")?;
-            let stage = parse_stored(&r.try_get::<String, _>("stage")?, Stage::parse)?;
             let input = FeatureInput {
-                stage,
+                stage: parse_stored(&r.try_get::<String, _>("stage")?, Stage::parse)?,
                 effort_days: r.try_get("effort_days")?,
                 commitments: by_feature.remove(&id).unwrap_or_default(),
                 requesters: requesters.remove(&id).unwrap_or_default(),
             };
-            let terms = weights.score(&input, today);
-            entries.push(RoadmapEntry {
-                rank: 0,
+            ranked.push(RankedFeature {
                 feature_id: id,
                 title: r.try_get("title")?,
                 menu_path: r.try_get("menu_path")?,
                 product_id: r.try_get("product_id")?,
-                stage,
-                score: terms.score,
-                terms,
+                score: weights.rank_score(&input, today),
+                input,
             });
         }
-        entries.sort_by(|a, b| {
+        ranked.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.feature_id.cmp(&b.feature_id))
         });
-        for (i, e) in entries.iter_mut().enumerate() {
-            e.rank = i as u32 + 1;
-        }
-        Ok(entries)
+        Ok(Ranking {
+            weights,
+            features: ranked,
+        })
     }
 }

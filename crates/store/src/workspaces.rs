@@ -83,7 +83,10 @@ impl Store {
     pub async fn save_settings(&self, workspace_id: i64, settings: &Settings) -> Result<()> {
         let raw = serde_json::to_string(settings)
             .map_err(|e| StoreError::Corrupt(format!("settings: {e}")))?;
-        sqlx::query("UPDATE workspaces SET settings = $1 WHERE id = $2")
+        // The roadmap weights are part of the settings: the kept ranking is stale.
+        sqlx::query(
+            "UPDATE workspaces SET settings = $1, report_version = report_version + 1 WHERE id = $2",
+        )
             .bind(raw)
             .bind(workspace_id)
             .execute(self.writer())

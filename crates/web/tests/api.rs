@@ -430,6 +430,26 @@ on_both_engines! {
         assert_eq!(terms["divisor"], 10.0);
         let (s, e) = app.get(&app.admin, "/api/v1/roadmap?as_of=tomorrow").await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+        // A page of one: the second feature, with the number ranked in all in a header.
+        let res = app.admin.get(app.url("/api/v1/roadmap?as_of=2026-11-24&limit=1&offset=1")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["x-total-count"], "2");
+        let page: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(page.as_array().unwrap().len(), 1);
+        assert_eq!(page[0], r[1]);
+        // Out-of-range pages answer with what there is; a limit that is not a number is refused.
+        let res = app.admin.get(app.url("/api/v1/roadmap?limit=0&offset=-3")).send().await.unwrap();
+        assert_eq!(res.headers()["x-total-count"], "2");
+        assert_eq!(res.json::<serde_json::Value>().await.unwrap().as_array().unwrap().len(), 1);
+        let (s, e) = app.get(&app.admin, "/api/v1/roadmap?limit=many").await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+
+        // A change of the ranking shows in the next answer: the slower feature made quick.
+        let (s, _) = app.patch(&app.admin, &format!("/api/v1/features/{}", ids.feature), json!({"effort_days": 0.1})).await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, r2) = app.get(&app.admin, "/api/v1/roadmap?as_of=2026-11-24").await;
+        assert_eq!(r2[0]["feature_id"].as_i64(), Some(ids.feature));
     }
 
     the_openapi_document_describes_the_contract(app) {

@@ -152,6 +152,42 @@ on_both_engines! {
         assert_eq!(s, StatusCode::NOT_FOUND);
         assert!(bad.contains("<html"), "a page, not JSON");
     }
+
+    large_roadmap_and_portfolio_are_shown_a_page_at_a_time(app) {
+        let options = cunjin_store::generate::GenerateOptions {
+            scale: cunjin_core::scale::Scale {
+                customers: 230,
+                deals: 300,
+                commitments: 1_500,
+                requests: 200,
+                ..cunjin_core::scale::Scale::SMALL
+            },
+            seed: 5,
+            today: cunjin_store::today(),
+            probe_interval_s: 300,
+        };
+        app.store.generate(app.ws, &options, &mut |_, _, _| {}).await.unwrap();
+        let total = app.store.roadmap_page(app.ws, cunjin_store::today(), 0, 1).await.unwrap().total;
+        assert!(total > 200, "{total} ranked");
+        app.admin.get(app.url("/lang/en")).send().await.unwrap();
+        let (s, first) = page(&app.admin, app.url("/roadmap")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(first.contains(&format!("Ranks 1–100 / {total}")), "{first}");
+        assert!(first.contains("href=\"/roadmap?offset=100\" rel=\"next\""));
+        assert!(!first.contains("rel=\"prev\""));
+        assert_eq!(first.matches("<details>").count(), 100, "every score on the page explained");
+        let (s, second) = page(&app.admin, app.url("/roadmap?offset=100")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(second.contains(&format!("Ranks 101–200 / {total}")));
+        assert!(second.contains("<td class=\"num\">101</td>") && !second.contains("<td class=\"num\">100</td>"));
+        assert!(second.contains("href=\"/roadmap?offset=0\" rel=\"prev\""));
+        // The dashboard lists the 200 largest gaps and sends to the customers page for the rest.
+        let (s, dash) = page(&app.admin, app.url("/")).await;
+        assert_eq!(s, StatusCode::OK);
+        let table = &dash[dash.find("id=\"customer-gaps\"").unwrap()..];
+        assert_eq!(table.matches("<a href=\"/customers/").count(), 200);
+        assert!(dash.contains("The other 30 customers, with smaller gaps, are on"), "{dash}");
+    }
 }
 
 async fn viewer_email(app: &common::TestApp) -> String {

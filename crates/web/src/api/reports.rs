@@ -42,18 +42,35 @@ pub async fn customer_gap(
 pub struct RoadmapQuery {
     /// Score as of this day (default today), YYYY-MM-DD.
     pub as_of: Option<String>,
+    /// At most this many features (default 200, at most 5000); the header `X-Total-Count` says
+    /// how many are ranked in all.
+    pub limit: Option<i64>,
+    /// Skip this many of the most pressing (default 0).
+    pub offset: Option<i64>,
 }
 
-/// Features ranked by score, each with every term of the formula.
+/// Features ranked by score, most pressing first, each with every term of the formula; a page
+/// of them (`limit`, `offset`) with the number ranked in all in `X-Total-Count`.
 #[utoipa::path(get, path = "/api/v1/roadmap", tag = "reports", params(RoadmapQuery),
-    responses((status = 200, body = Vec<RoadmapEntry>), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = Vec<RoadmapEntry>,
+        headers(("X-Total-Count" = u64, description = "How many features are ranked in all"))),
+        (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn roadmap(
     caller: Caller,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<RoadmapQuery>,
-) -> ApiResult<Json<Vec<RoadmapEntry>>> {
+) -> ApiResult<([(&'static str, String); 1], Json<Vec<RoadmapEntry>>)> {
     caller.require(Permission::Read, "read")?;
     let today = parse_date("as_of", q.as_of.as_deref())?.unwrap_or_else(cunjin_store::today);
-    Ok(Json(state.store.roadmap(caller.ws(), today).await?))
+    let limit = q.limit.unwrap_or(200).clamp(1, 5000) as usize;
+    let offset = q.offset.unwrap_or(0).max(0) as usize;
+    let page = state
+        .store
+        .roadmap_page(caller.ws(), today, offset, limit)
+        .await?;
+    Ok((
+        [("x-total-count", page.total.to_string())],
+        Json(page.entries),
+    ))
 }

@@ -139,12 +139,17 @@ pub async fn logout(State(state): State<AppState>, req: axum::extract::Request) 
     res
 }
 
+/// Customers listed on the dashboard, largest gap first; the rest are on the customers page.
+const DASHBOARD_CUSTOMERS: usize = 200;
+
 pub async fn dashboard(p: Page, State(state): State<AppState>) -> PageResult {
-    let gap = state
+    let mut gap = state
         .store
         .gap(p.caller.ws(), None)
         .await
         .map_err(fail(&p))?;
+    let all_customers = gap.customers.len();
+    gap.customers.truncate(DASHBOARD_CUSTOMERS);
     let max_chi = gap
         .customers
         .iter()
@@ -168,6 +173,7 @@ pub async fn dashboard(p: Page, State(state): State<AppState>) -> PageResult {
         l: p.l,
         me: p.me(),
         active: "dashboard",
+        more_customers: all_customers - gap.customers.len(),
         gap,
         max_chi,
         week,
@@ -557,26 +563,46 @@ pub async fn record_promise(
     }
 }
 
-pub async fn roadmap(p: Page, State(state): State<AppState>) -> PageResult {
+/// Features shown on one page of the roadmap.
+const ROADMAP_PAGE: usize = 100;
+
+#[derive(Deserialize, Default)]
+pub struct RoadmapPageQuery {
+    /// The rank to start after (0 for the first page).
+    offset: Option<usize>,
+}
+
+pub async fn roadmap(
+    p: Page,
+    State(state): State<AppState>,
+    q: Result<Query<RoadmapPageQuery>, QueryRejection>,
+) -> PageResult {
     let ws = p.caller.ws();
     let l = p.l;
-    let entries = state
+    let offset = q.ok().and_then(|q| q.0.offset).unwrap_or(0);
+    let page = state
         .store
-        .roadmap(ws, cunjin_store::today())
+        .roadmap_page(ws, cunjin_store::today(), offset, ROADMAP_PAGE)
         .await
         .map_err(fail(&p))?;
-    let weights = state.store.settings(ws).await.map_err(fail(&p))?.roadmap;
+    let weights = page.weights;
+    let total = page.total;
+    let entries = page.entries;
+    // Names of the customers the explanations mention, not of every customer.
+    let mut ids: Vec<i64> = entries
+        .iter()
+        .flat_map(|e| e.terms.commitments.iter().map(|c| c.customer_id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
     let customers: HashMap<i64, String> = state
         .store
-        .list_customers(ws)
+        .customer_names(ws, &ids)
         .await
-        .map_err(fail(&p))?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
+        .map_err(fail(&p))?;
+    let shown = entries.len();
     let views = entries
         .into_iter()
-        .take(500)
         .map(|e| {
             let t = &e.terms;
             let mut terms: Vec<String> = t
@@ -656,5 +682,10 @@ pub async fn roadmap(p: Page, State(state): State<AppState>) -> PageResult {
         active: "roadmap",
         lambda: amount(weights.lambda),
         entries: views,
+        total,
+        first: offset + 1,
+        last: offset + shown,
+        prev: (offset > 0).then(|| offset.saturating_sub(ROADMAP_PAGE)),
+        next: (offset + shown < total).then_some(offset + shown),
     }))
 }

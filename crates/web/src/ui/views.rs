@@ -37,7 +37,10 @@ pub struct DashboardPage {
     pub l: Lang,
     pub me: Me,
     pub active: &'static str,
+    /// The portfolio gap; its customer rows cut to the largest gaps.
     pub gap: PortfolioGap,
+    /// Customers not listed.
+    pub more_customers: usize,
     /// The largest customer 尺, at least 1, to scale the bars.
     pub max_chi: u64,
     /// What this week closed.
@@ -212,6 +215,13 @@ pub struct RoadmapPage {
     pub active: &'static str,
     pub lambda: String,
     pub entries: Vec<RoadmapView>,
+    /// Features ranked in all; `first`..=`last` are shown.
+    pub total: usize,
+    pub first: usize,
+    pub last: usize,
+    /// Offsets of the previous and next pages, when there are.
+    pub prev: Option<usize>,
+    pub next: Option<usize>,
 }
 
 /// A number with thousands separators and at most two decimals: 3,800,000 or 1,234.5.

@@ -1,0 +1,176 @@
+//! The portfolio gap and the roadmap are kept by each instance between calls. Every write that
+//! changes them, made by this instance or by another one on the same database, shows in the
+//! next answer, which is then the same as a fresh computation.
+
+use cunjin_core::scale::Scale;
+use cunjin_core::{Decision, Mode, Stage, Status};
+use cunjin_store::catalogue::FeatureChange;
+use cunjin_store::commitments::{FeatureRef, NewCommitment};
+use cunjin_store::generate::GenerateOptions;
+use cunjin_store::requests::{FeatureLink, NewDecision};
+use cunjin_store::testing::{TestDb, TestEngine};
+use cunjin_store::Store;
+use sqlx::Row;
+
+macro_rules! on_both_engines {
+    ($($name:ident($db:ident) $body:block)*) => {
+        mod sqlite { use super::*; $( #[tokio::test] async fn $name() { let $db = TestDb::new(TestEngine::Sqlite).await.unwrap(); $body } )* }
+        mod postgres { use super::*; $( #[tokio::test] async fn $name() { let $db = TestDb::new(TestEngine::Postgres).await.unwrap(); $body } )* }
+    };
+}
+
+/// Both reports as JSON, the way the API sends them.
+async fn reports(store: &Store, ws: i64) -> (serde_json::Value, serde_json::Value) {
+    let today = cunjin_store::today();
+    (
+        serde_json::to_value(store.gap(ws, None).await.unwrap()).unwrap(),
+        serde_json::to_value(store.roadmap(ws, today).await.unwrap()).unwrap(),
+    )
+}
+
+/// The kept reports of `kept` equal a computation by an instance that has kept nothing.
+async fn assert_current(db: &TestDb, kept: &Store, ws: i64, after: &str) {
+    let fresh = db.store().await.unwrap();
+    let (gap, roadmap) = reports(kept, ws).await;
+    let (fresh_gap, fresh_roadmap) = reports(&fresh, ws).await;
+    assert_eq!(gap, fresh_gap, "portfolio gap after {after}");
+    assert_eq!(roadmap, fresh_roadmap, "roadmap after {after}");
+    fresh.close().await;
+}
+
+async fn one_i64(pool: &sqlx::AnyPool, sql: &str) -> i64 {
+    sqlx::query(sql).fetch_one(pool).await.unwrap().get(0)
+}
+
+async fn generated(db: &TestDb) -> (Store, i64) {
+    let store = db.store().await.unwrap();
+    let ws = store.create_workspace("报告缓存").await.unwrap().id;
+    let options = GenerateOptions {
+        scale: Scale {
+            requests: 400,
+            ..Scale::SMALL
+        },
+        seed: 11,
+        today: cunjin_store::today(),
+        probe_interval_s: 300,
+    };
+    store
+        .generate(ws, &options, &mut |_, _, _| {})
+        .await
+        .unwrap();
+    (store, ws)
+}
+
+on_both_engines! {
+    kept_reports_follow_every_write_of_any_instance(db) {
+        let (a, ws) = generated(&db).await;
+        let b = db.store().await.unwrap();
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        let (gap, roadmap) = reports(&a, ws).await;
+        assert!(gap["chi"].as_u64().unwrap() > 0 && roadmap.as_array().unwrap().len() > 10);
+        assert_current(&db, &a, ws, "generate").await;
+
+        // A request in the inbox with no feature changes neither report, nor their version.
+        let version = a.report_version(ws).await.unwrap();
+        b.create_request(ws, "sales@x", cunjin_store::requests::Via::Api, cunjin_store::requests::NewRequest {
+            text: "希望门诊医生站支持医保结算清单上传".into(),
+            source_role: cunjin_core::SourceRole::Sales,
+            customer_id: None,
+            requester: "张三".into(),
+            contact: String::new(),
+            product_id: None,
+            feature_id: None,
+        }).await.unwrap();
+        assert_eq!(a.report_version(ws).await.unwrap(), version);
+
+        // Each write below is made by the other instance B; A answers what B wrote.
+        let customer = one_i64(&pool, "SELECT MIN(customer_id) FROM deals").await;
+        let deal = one_i64(&pool, &format!("SELECT MIN(id) FROM deals WHERE customer_id = {customer}")).await;
+        let feature = one_i64(&pool, "SELECT MIN(id) FROM features WHERE stage = 'designed'").await;
+        let c = b.record_promise(ws, "presales@x", NewCommitment {
+            customer_id: customer,
+            deal_id: Some(deal),
+            feature: FeatureRef::Id(feature),
+            shown_as: Some(Mode::Slides),
+            promised_by: None,
+            promised_at: None,
+            due_date: Some(cunjin_store::today() + chrono::Days::new(3)),
+            critical: true,
+            criteria: vec!["三级医院评审可用".into(), "与HIS对接".into()],
+        }).await.unwrap();
+        assert!(a.report_version(ws).await.unwrap() > version);
+        assert_current(&db, &a, ws, "a promise recorded").await;
+
+        b.set_criterion(ws, "pm@x", c.id, c.criteria[0].id, true).await.unwrap();
+        assert_current(&db, &a, ws, "a criterion met").await;
+
+        b.update_feature(ws, "pm@x", feature, FeatureChange {
+            stage: Some(Stage::Built),
+            effort_days: Some(Some(40.0)),
+            ..Default::default()
+        }).await.unwrap();
+        assert_current(&db, &a, ws, "a stage and an effort changed").await;
+
+        b.transition_commitment(ws, "pm@x", c.id, Status::Waived, Some("客户放弃")).await.unwrap();
+        assert_current(&db, &a, ws, "a commitment waived").await;
+
+        let request = one_i64(&pool, "SELECT MIN(id) FROM requests WHERE feature_id IS NULL AND customer_id IS NOT NULL AND decision = 'new'").await;
+        b.decide_request(ws, "pm@x", request, NewDecision {
+            decision: Decision::Accepted,
+            reason: None,
+            feature: Some(FeatureLink::Id(feature)),
+            duplicate_of: None,
+            planned_release: None,
+        }).await.unwrap();
+        assert_current(&db, &a, ws, "a request accepted onto a feature").await;
+
+        let mut settings = b.settings(ws).await.unwrap();
+        settings.roadmap.lambda = 50_000.0;
+        b.save_settings(ws, &settings).await.unwrap();
+        assert_current(&db, &a, ws, "the roadmap weights changed").await;
+
+        sqlx::query("UPDATE customers SET weight = 3.5 WHERE id = $1").bind(customer).execute(&pool).await.unwrap();
+        sqlx::query("UPDATE deals SET contract_value = contract_value * 2, pilot = 1 WHERE id = $1").bind(deal).execute(&pool).await.unwrap();
+        assert_current(&db, &a, ws, "a customer's weight and a deal's value and pilot flag changed in SQL").await;
+        pool.close().await;
+    }
+
+    reports_are_kept_while_their_version_holds(db) {
+        let (a, ws) = generated(&db).await;
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        let (gap, roadmap) = reports(&a, ws).await;
+        // A change written behind the triggers' back (the version put back) is not seen: the
+        // answer is the kept one, not a new computation ...
+        let version = a.report_version(ws).await.unwrap();
+        sqlx::query("UPDATE criteria SET met = 1 WHERE met = 0").execute(&pool).await.unwrap();
+        sqlx::query("UPDATE features SET effort_days = 1000").execute(&pool).await.unwrap();
+        sqlx::query("UPDATE workspaces SET report_version = $1 WHERE id = $2").bind(version).bind(ws).execute(&pool).await.unwrap();
+        assert_eq!(reports(&a, ws).await, (gap.clone(), roadmap.clone()));
+        // ... and once the version moves, it is.
+        sqlx::query("UPDATE workspaces SET report_version = report_version + 1 WHERE id = $1").bind(ws).execute(&pool).await.unwrap();
+        let (gap2, roadmap2) = reports(&a, ws).await;
+        assert!(gap2["cun"].as_u64().unwrap() < gap["cun"].as_u64().unwrap());
+        assert_ne!(roadmap2, roadmap);
+        assert_current(&db, &a, ws, "the version moved").await;
+        pool.close().await;
+    }
+
+    roadmap_pages_are_slices_of_the_ranking(db) {
+        let (a, ws) = generated(&db).await;
+        let today = cunjin_store::today();
+        let all = serde_json::to_value(a.roadmap(ws, today).await.unwrap()).unwrap();
+        let all = all.as_array().unwrap();
+        let page = a.roadmap_page(ws, today, 10, 25).await.unwrap();
+        assert_eq!(page.total, all.len());
+        assert_eq!(serde_json::to_value(&page.entries).unwrap().as_array().unwrap(), &all[10..35]);
+        assert_eq!(page.entries[0].rank, 11);
+        let past = a.roadmap_page(ws, today, all.len() + 5, 25).await.unwrap();
+        assert!(past.entries.is_empty());
+        assert_eq!(past.total, all.len());
+        // Scores are ranked from the highest, ties by feature id.
+        for w in all.windows(2) {
+            let (s0, s1) = (w[0]["score"].as_f64().unwrap(), w[1]["score"].as_f64().unwrap());
+            assert!(s0 > s1 || (s0 == s1 && w[0]["feature_id"].as_i64() < w[1]["feature_id"].as_i64()));
+        }
+    }
+}
