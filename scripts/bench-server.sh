@@ -118,7 +118,8 @@ for engine in $ENGINES; do
       echo "==> oha: $DURATION per URL, $CONNECTIONS connections (name, p50, p95, p99 ms, req/s, statuses)"
       bench "GET /api/v1/gap" "$BASE/api/v1/gap"
       bench "GET /api/v1/customers/$CUSTOMER/gap" "$BASE/api/v1/customers/$CUSTOMER/gap"
-      bench "GET /api/v1/roadmap" "$BASE/api/v1/roadmap"
+      bench "GET /api/v1/roadmap?limit=50" "$BASE/api/v1/roadmap?limit=50"
+      bench "GET /api/v1/roadmap?limit=50&offset=5000" "$BASE/api/v1/roadmap?limit=50&offset=5000"
       bench "GET /customers/$CUSTOMER (HTML)" "$BASE/customers/$CUSTOMER"
       bench "GET / dashboard (HTML)" "$BASE/"
       bench "GET /roadmap (HTML)" "$BASE/roadmap"
@@ -130,6 +131,21 @@ for engine in $ENGINES; do
         -H 'content-type: application/json' \
         -d '{"text":"压测：希望住院医生站批量导出病案首页质控规则","source_role":"implementation"}'
       echo "RSS after oha: $(rss "$PID")"
+      # The reports are kept until something they depend on changes: time the first call after
+      # a change (a promise recorded), which computes them again.
+      echo "==> first call after a change (ms): promise recorded, then gap, roadmap, dashboard"
+      for i in 1 2 3 4 5; do
+        curl -fs -o /dev/null -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+          -d "{\"customer_id\":$CUSTOMER,\"feature_title\":\"压测承诺 $i $(date +%s%N)\",\"criteria\":[\"可用\"]}" \
+          "$BASE/api/v1/commitments"
+        g=$(curl -fs -o /dev/null -w '%{time_total}' -H "authorization: Bearer $TOKEN" "$BASE/api/v1/gap")
+        r=$(curl -fs -o /dev/null -w '%{time_total}' -H "authorization: Bearer $TOKEN" "$BASE/api/v1/roadmap?limit=50")
+        curl -fs -o /dev/null -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+          -d "{\"customer_id\":$CUSTOMER,\"feature_title\":\"压测承诺 b$i $(date +%s%N)\"}" "$BASE/api/v1/commitments"
+        d=$(curl -fs -o /dev/null -w '%{time_total}' -b "$WORK/jar" "$BASE/")
+        awk -v g="$g" -v r="$r" -v d="$d" 'BEGIN { printf "gap %.0f  roadmap %.0f  dashboard %.0f\n", g*1000, r*1000, d*1000 }'
+      done
+      echo "RSS after the recomputations: $(rss "$PID")"
     fi
     if [[ " $PARTS " == *" load "* ]]; then
       echo "==> load: $LOAD_CLIENTS clients, $LOAD_SECONDS s, mixed reads and writes"
