@@ -646,7 +646,12 @@ impl Store {
     /// planner needs nothing).
     async fn refresh_statistics(&self) -> Result<()> {
         if self.engine() == Engine::Postgres {
-            sqlx::query("ANALYZE").execute(self.writer()).await?;
+            // VACUUM too: it marks the freshly written pages all-visible, so that index-only
+            // scans (the search index) do not visit the table, as on a database that has run a
+            // while (autovacuum gets there on its own a little later).
+            sqlx::raw_sql("VACUUM (ANALYZE)")
+                .execute(self.writer())
+                .await?;
         }
         Ok(())
     }

@@ -376,18 +376,18 @@ impl Store {
                 let Some(plan) = self.plan_query(workspace_id, DocKind::Request, q).await? else {
                     return Ok(Vec::new());
                 };
-                // Driven by the postings of the rarest term, newest first (see `search`).
+                // Driven by the postings of the rarest term, newest first (see `search`); the
+                // matching ids are a table of their own, joined to the requests afterwards.
                 let (m, binds) = match_sql(&plan, "s.doc_id", 8);
                 (
                     format!(
-                        "SELECT {} {REQUEST_COLUMNS} FROM search_terms s JOIN requests r ON r.id = s.doc_id \
+                        "SELECT {REQUEST_COLUMNS} FROM (SELECT {} s.doc_id FROM search_terms s \
+                         WHERE s.workspace_id = $1 AND s.kind = $7 AND {m}) m \
+                         JOIN requests r ON r.id = m.doc_id \
                          LEFT JOIN customers c ON c.id = r.customer_id LEFT JOIN features f ON f.id = r.feature_id \
-                         WHERE s.workspace_id = $1 AND s.kind = $7 AND r.workspace_id = $1 AND {conditions} AND {m} \
-                         ORDER BY {} DESC LIMIT {limit} OFFSET {offset}",
+                         WHERE r.workspace_id = $1 AND {conditions} \
+                         ORDER BY m.doc_id DESC LIMIT {limit} OFFSET {offset}",
                         if plan.exact.is_empty() { "DISTINCT" } else { "" },
-                        // DISTINCT needs its order in the select list (PostgreSQL); otherwise
-                        // the term index's own order is the cheapest.
-                        if plan.exact.is_empty() { "r.id" } else { "s.doc_id" },
                     ),
                     binds,
                 )
@@ -409,12 +409,12 @@ impl Store {
                 query = query.bind(b.as_str());
             }
         }
-        query
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(request_from_row)
-            .collect()
+        let rows = if q.is_some() {
+            self.fetch_search(query).await?
+        } else {
+            query.fetch_all(self.reader()).await?
+        };
+        rows.iter().map(request_from_row).collect()
     }
 
     /// Requests like `text` (near-duplicates), most alike first; `exclude` is left out.

@@ -143,3 +143,18 @@ pub async fn row_counts(store: &Store) -> Result<std::collections::BTreeMap<Stri
     }
     Ok(counts)
 }
+
+/// The exact terms of a search query in the order the query is driven: the first one's
+/// postings are read, the others probed. Empty when the query cannot match.
+pub async fn search_plan(
+    store: &Store,
+    workspace_id: i64,
+    kind: crate::search::DocKind,
+    q: &str,
+) -> Result<Vec<String>> {
+    Ok(store
+        .plan_query(workspace_id, kind, q)
+        .await?
+        .map(|p| p.exact)
+        .unwrap_or_default())
+}

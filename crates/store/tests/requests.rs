@@ -455,6 +455,85 @@ async fn bulk_loading_is_searchable(engine: TestEngine) {
     assert!(r.id > ids[999]);
 }
 
+async fn a_query_is_driven_by_its_sparsest_term(engine: TestEngine) {
+    let db = TestDb::new(engine).await.unwrap();
+    let store = db.store().await.unwrap();
+    let ws = store.create_workspace("vendor").await.unwrap().id;
+    // 丙丁 in all 6,000 requests, 甲乙 in every second one, 戊己 in ten: all three past the
+    // count at which counting stops for the first two (2,000).
+    let batch: Vec<BulkRequest> = (0..6000usize)
+        .map(|i| BulkRequest {
+            text: format!(
+                "丙丁 {}{}n{i}",
+                if i.is_multiple_of(2) { "甲乙 " } else { "" },
+                if i.is_multiple_of(600) { "戊己 " } else { "" }
+            ),
+            source_role: SourceRole::Implementation,
+            customer_id: None,
+            requester: "实施".into(),
+            product_id: None,
+            feature_id: None,
+        })
+        .collect();
+    let ids = store
+        .bulk_insert_requests(ws, "bench", &batch)
+        .await
+        .unwrap();
+    store.refresh_search_statistics().await.unwrap();
+    let plan = |q: &'static str| {
+        let store = &store;
+        async move {
+            cunjin_store::testing::search_plan(store, ws, DocKind::Request, q)
+                .await
+                .unwrap()
+        }
+    };
+    // Both common: the one whose newest postings reach further back (the sparser) drives,
+    // although it sorts after the other.
+    assert_eq!(plan("丙丁 甲乙").await, ["甲乙", "丙丁"]);
+    assert_eq!(plan("甲乙 丙丁 戊己").await, ["戊己", "甲乙", "丙丁"]);
+    assert!(plan("丙丁 庚辛").await.is_empty(), "a term in no request");
+    // And the answers are right: the newest 50 with both terms, newest first.
+    let expected: Vec<i64> = ids
+        .iter()
+        .copied()
+        .enumerate()
+        .rev()
+        .filter(|(i, _)| i.is_multiple_of(2))
+        .map(|(_, id)| id)
+        .take(50)
+        .collect();
+    assert_eq!(
+        store
+            .search_ids(ws, DocKind::Request, "丙丁 甲乙", 50)
+            .await
+            .unwrap(),
+        expected
+    );
+    let found: Vec<i64> = store
+        .list_requests(
+            ws,
+            &RequestFilter {
+                q: Some("戊己 甲乙".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let expected: Vec<i64> = ids
+        .iter()
+        .copied()
+        .enumerate()
+        .rev()
+        .filter(|(i, _)| i.is_multiple_of(600))
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(found, expected);
+}
+
 #[tokio::test]
 async fn search_is_the_same_on_both_engines() {
     let sqlite = answers(TestEngine::Sqlite).await;
@@ -476,5 +555,6 @@ on_both!(
     decisions_follow_the_rules_and_feed_the_roadmap,
     the_demo_has_requests_from_every_role,
     features_written_before_search_are_indexed_on_migrate,
-    bulk_loading_is_searchable
+    bulk_loading_is_searchable,
+    a_query_is_driven_by_its_sparsest_term
 );

@@ -153,6 +153,65 @@ on_both_engines! {
         assert!(bad.contains("<html"), "a page, not JSON");
     }
 
+    a_feature_promised_to_many_lists_its_ten_heaviest_promises_and_sums_the_rest(app) {
+        let ids = app.catalogue().await;
+        for i in 1..=12i64 {
+            let (s, customer) = app.post(&app.admin, "/api/v1/customers", json!({"name": format!("第{i}人民医院")})).await;
+            assert_eq!(s, StatusCode::CREATED, "{customer}");
+            let (s, deal) = app.post(&app.admin, "/api/v1/deals", json!({
+                "customer_id": customer["id"], "name": format!("合同{i}"), "stage": "won",
+                "contract_value": i * 100_000})).await;
+            assert_eq!(s, StatusCode::CREATED, "{deal}");
+            let (s, c) = app.post(&app.admin, "/api/v1/commitments", json!({
+                "customer_id": customer["id"], "deal_id": deal["id"], "feature_id": ids.feature})).await;
+            assert_eq!(s, StatusCode::CREATED, "{c}");
+        }
+        // The API explains every promise; the page the ten heaviest and the other two summed.
+        let roadmap: serde_json::Value = app.admin.get(app.url("/api/v1/roadmap")).send().await.unwrap().json().await.unwrap();
+        let mut weights: Vec<f64> = roadmap[0]["terms"]["commitments"].as_array().unwrap().iter().map(|c| c["weighted"].as_f64().unwrap()).collect();
+        assert_eq!(weights.len(), 12, "{roadmap}");
+        weights.sort_by(f64::total_cmp);
+        let rest = weights[0] + weights[1];
+        assert!(rest > 0.0 && rest.fract() == 0.0, "{rest}");
+        let digits = (rest as i64).to_string();
+        let mut rest_text = String::new();
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                rest_text.push(',');
+            }
+            rest_text.push(ch);
+        }
+        app.admin.get(app.url("/lang/en")).send().await.unwrap();
+        let (s, html) = page(&app.admin, app.url("/roadmap")).await;
+        assert_eq!(s, StatusCode::OK);
+        let details = &html[html.find("<details>").unwrap()..html.find("</details>").unwrap()];
+        assert_eq!(details.matches("人民医院: ").count(), 10, "{details}");
+        assert!(details.contains("第12人民医院: ") && !details.contains("第1人民医院: ") && !details.contains("第2人民医院: "), "the heaviest are listed: {details}");
+        assert!(details.contains(&format!("+ 2 more promises, together {rest_text}")), "{rest_text} {details}");
+    }
+
+    the_customer_page_shows_the_same_gap_as_the_api(app) {
+        let options = cunjin_store::generate::GenerateOptions {
+            scale: cunjin_core::scale::Scale { customers: 40, deals: 60, commitments: 600, requests: 50, ..cunjin_core::scale::Scale::SMALL },
+            seed: 11,
+            today: cunjin_store::today(),
+            probe_interval_s: 300,
+        };
+        app.store.generate(app.ws, &options, &mut |_, _, _| {}).await.unwrap();
+        let gap: serde_json::Value = app.admin.get(app.url("/api/v1/gap")).send().await.unwrap().json().await.unwrap();
+        let customers = gap["customers"].as_array().unwrap();
+        assert_eq!(customers.len(), 40);
+        let mut open = 0;
+        for c in customers {
+            let (s, html) = page(&app.admin, app.url(&format!("/customers/{}", c["customer_id"]))).await;
+            assert_eq!(s, StatusCode::OK);
+            let shown = format!("id=\"customer-gap\"><span class=\"chi\">{}</span> 尺 <span class=\"cun\">{}</span> 寸", c["chi"], c["cun"]);
+            assert!(html.contains(&shown), "{shown} for {c}");
+            open += c["open_commitments"].as_u64().unwrap();
+        }
+        assert!(open > 0 && gap["chi"].as_u64().unwrap() > 0, "the sample has open promises: {gap}");
+    }
+
     large_roadmap_and_portfolio_are_shown_a_page_at_a_time(app) {
         let options = cunjin_store::generate::GenerateOptions {
             scale: cunjin_core::scale::Scale {

@@ -102,6 +102,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("roadmap.effort", "工作量（人天）", "effort (person-days)"),
     ("roadmap.days_left", "剩余天数", "days left"),
     ("roadmap.share", "权重", "share"),
+    ("roadmap.more_promises", "项其余承诺，合计", "more promises, together"),
     ("roadmap.commitments_on_deal", "该合同未结承诺数", "live commitments on the deal"),
     ("roadmap.released_zero", "已发布且无未交付承诺：得分为 0", "Released with nothing open: score 0"),
     ("common.none", "无", "none"),

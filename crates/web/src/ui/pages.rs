@@ -8,7 +8,7 @@ use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use cunjin_core::{Mode, Permission, Stage, Status};
+use cunjin_core::{Gap, Mode, Permission, Stage, Status};
 use cunjin_store::catalogue::FeatureFilter;
 use cunjin_store::commitments::CommitmentFilter;
 use serde::Deserialize;
@@ -285,6 +285,9 @@ fn next_statuses(s: Status) -> Vec<Status> {
         .collect()
 }
 
+/// Commitments listed on a customer's page.
+const CUSTOMER_PAGE_COMMITMENTS: usize = 5000;
+
 pub async fn customer(
     p: Page,
     State(state): State<AppState>,
@@ -296,11 +299,6 @@ pub async fn customer(
     let error = super::flash(&headers);
     let q = q.map(|q| q.0).unwrap_or_default();
     let customer = state.store.get_customer(ws, id).await.map_err(fail(&p))?;
-    let gap = state
-        .store
-        .gap_for_customer(ws, id)
-        .await
-        .map_err(fail(&p))?;
     let deals = state
         .store
         .list_deals(ws, Some(id))
@@ -317,14 +315,30 @@ pub async fn customer(
     let today = cunjin_store::today();
     let filter = CommitmentFilter {
         customer_id: Some(id),
-        limit: Some(5000),
+        limit: Some(CUSTOMER_PAGE_COMMITMENTS as i64),
         ..Default::default()
     };
-    let commitments = state
+    let listed = state
         .store
         .list_commitments(ws, &filter)
         .await
-        .map_err(fail(&p))?
+        .map_err(fail(&p))?;
+    // The customer's gap is the sum of its commitments' gaps (`Gap::of_group`); when every
+    // commitment is listed, add them up instead of asking the database again.
+    let gap: Gap = if listed.len() < CUSTOMER_PAGE_COMMITMENTS {
+        listed.iter().map(|c| c.gap).sum()
+    } else {
+        let g = state
+            .store
+            .gap_for_customer(ws, id)
+            .await
+            .map_err(fail(&p))?;
+        Gap {
+            chi: g.chi,
+            cun: g.cun,
+        }
+    };
+    let commitments = listed
         .into_iter()
         .map(|c| CommitmentView {
             overdue: c.status == Status::Open && c.due_date.is_some_and(|d| d < today),
@@ -565,11 +579,32 @@ pub async fn record_promise(
 
 /// Features shown on one page of the roadmap.
 const ROADMAP_PAGE: usize = 100;
+/// Promises listed one by one under a feature of the roadmap page; a feature promised to many
+/// customers would otherwise make a page of a megabyte.
+const ROADMAP_PROMISES_SHOWN: usize = 10;
 
 #[derive(Deserialize, Default)]
 pub struct RoadmapPageQuery {
     /// The rank to start after (0 for the first page).
     offset: Option<usize>,
+}
+
+/// The promises of a feature listed one by one on the roadmap page (the heaviest first), and
+/// the rest.
+fn heaviest_promises(
+    all: &[cunjin_core::CommitmentTerm],
+) -> (
+    Vec<&cunjin_core::CommitmentTerm>,
+    Vec<&cunjin_core::CommitmentTerm>,
+) {
+    let mut heaviest: Vec<&cunjin_core::CommitmentTerm> = all.iter().collect();
+    heaviest.sort_by(|a, b| {
+        b.weighted
+            .total_cmp(&a.weighted)
+            .then(a.commitment_id.cmp(&b.commitment_id))
+    });
+    let rest = heaviest.split_off(heaviest.len().min(ROADMAP_PROMISES_SHOWN));
+    (heaviest, rest)
 }
 
 pub async fn roadmap(
@@ -591,7 +626,8 @@ pub async fn roadmap(
     // Names of the customers the explanations mention, not of every customer.
     let mut ids: Vec<i64> = entries
         .iter()
-        .flat_map(|e| e.terms.commitments.iter().map(|c| c.customer_id))
+        .flat_map(|e| heaviest_promises(&e.terms.commitments).0)
+        .map(|c| c.customer_id)
         .collect();
     ids.sort_unstable();
     ids.dedup();
@@ -605,8 +641,10 @@ pub async fn roadmap(
         .into_iter()
         .map(|e| {
             let t = &e.terms;
-            let mut terms: Vec<String> = t
-                .commitments
+            // The heaviest promises one line each; the rest summed on one line, so that the
+            // lines still add up to the score (the API lists every promise).
+            let (heaviest, rest) = heaviest_promises(&t.commitments);
+            let mut terms: Vec<String> = heaviest
                 .iter()
                 .map(|c| {
                     let days = c
@@ -633,6 +671,14 @@ pub async fn roadmap(
                     )
                 })
                 .collect();
+            if !rest.is_empty() {
+                terms.push(format!(
+                    "+ {} {} {}",
+                    rest.len(),
+                    l.t("roadmap.more_promises"),
+                    amount(rest.iter().map(|c| c.weighted).sum())
+                ));
+            }
             let requesters = if t.requesters.is_empty() {
                 String::new()
             } else {

@@ -4,7 +4,7 @@ use askama::Template;
 use cunjin_core::{Mode, Stage, Status};
 use cunjin_store::commitments::Commitment;
 use cunjin_store::customers::Customer;
-use cunjin_store::gap::{CustomerGap, PortfolioGap};
+use cunjin_store::gap::PortfolioGap;
 
 use super::Me;
 use crate::i18n::Lang;
@@ -101,7 +101,7 @@ pub struct CustomerPage {
     pub me: Me,
     pub active: &'static str,
     pub customer: Customer,
-    pub gap: CustomerGap,
+    pub gap: cunjin_core::Gap,
     pub deals: Vec<DealView>,
     pub commitments: Vec<CommitmentView>,
     pub recorded: bool,
