@@ -73,7 +73,18 @@ where
             return Ok(k.value.clone());
         }
     }
+    // The stale report is of no more use: free it before building the next, so that one
+    // report per workspace is in memory at a time, not two.
+    *kept = None;
+    let started = std::time::Instant::now();
     let value = Arc::new(compute.await?);
+    tracing::debug!(
+        workspace_id,
+        version,
+        report = std::any::type_name::<V>(),
+        ms = started.elapsed().as_millis() as u64,
+        "report computed"
+    );
     *kept = Some(Kept {
         version,
         key,

@@ -786,10 +786,15 @@ pub(crate) async fn sync_id_sequence(
 
 /// Demand of the roadmap: (feature, customer) pairs of every request that counts, a duplicate
 /// counting for its original's feature. `$1` is the workspace.
+///
+/// `+r.customer_id` keeps SQLite from reading the requests through the customer index (seven in
+/// ten requests name a customer, one in twenty a feature): without statistics it took that index
+/// for the first part, 0.65 s instead of 0.04 s at 200,000 requests. The unary plus changes
+/// nothing on PostgreSQL.
 pub(crate) const DEMAND_SQL: &str = "SELECT r.feature_id AS feature_id, r.customer_id AS customer_id \
      FROM requests r WHERE r.workspace_id = $1 AND r.decision NOT IN ('declined', 'duplicate') \
-     AND r.feature_id IS NOT NULL AND r.customer_id IS NOT NULL \
+     AND r.feature_id IS NOT NULL AND +r.customer_id IS NOT NULL \
      UNION SELECT o.feature_id, r.customer_id FROM requests r JOIN requests o ON o.id = r.duplicate_of \
      WHERE r.workspace_id = $1 AND o.workspace_id = $1 AND r.decision = 'duplicate' \
      AND o.decision NOT IN ('declined', 'duplicate') AND o.feature_id IS NOT NULL \
-     AND r.customer_id IS NOT NULL";
+     AND +r.customer_id IS NOT NULL";
