@@ -326,18 +326,28 @@ impl Store {
         if list.is_empty() {
             return Ok(list);
         }
-        // Criteria of exactly the listed commitments, in one query over the same id range.
-        let (lo, hi) = (list.last().map(|c| c.id).unwrap_or(0), list[0].id);
+        // Criteria of exactly the listed commitments, in one query: when every commitment the
+        // filter matches is listed, by the filter alone; when the list is a page, over its id
+        // range too. (A customer's whole list with the id range: PostgreSQL's cached generic
+        // plan combined the customer index with a scan of every id in the range, 16 ms instead
+        // of 1.5 ms at 200,000 commitments.)
+        let whole = offset == 0 && (list.len() as i64) < limit;
+        let range = if whole {
+            String::new()
+        } else {
+            format!(" AND c.id BETWEEN ${a} AND ${b}")
+        };
         let sql = format!(
             "SELECT k.id, k.commitment_id, k.text, k.met, k.met_at, k.met_by FROM criteria k \
              JOIN commitments c ON c.id = k.commitment_id \
-             WHERE {condition} AND c.id BETWEEN ${a} AND ${b} ORDER BY k.commitment_id, k.position, k.id"
+             WHERE {condition}{range} ORDER BY k.commitment_id, k.position, k.id"
         );
-        let criteria = bind_filters(sqlx::query(&sql), workspace_id, filter, status)
-            .bind(lo)
-            .bind(hi)
-            .fetch_all(self.reader())
-            .await?;
+        let mut query = bind_filters(sqlx::query(&sql), workspace_id, filter, status);
+        if !whole {
+            let (lo, hi) = (list.last().map(|c| c.id).unwrap_or(0), list[0].id);
+            query = query.bind(lo).bind(hi);
+        }
+        let criteria = query.fetch_all(self.reader()).await?;
         let mut by_id: std::collections::HashMap<i64, Vec<Criterion>> =
             std::collections::HashMap::new();
         for r in &criteria {

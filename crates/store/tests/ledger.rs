@@ -88,6 +88,55 @@ fn promise(fx: &Fixture, feature: FeatureRef, criteria: &[&str]) -> NewCommitmen
 }
 
 on_both_engines! {
+    a_page_of_commitments_carries_exactly_its_own_criteria(store) {
+        let fx = fixture(&store).await;
+        let other = store.create_customer(fx.ws, "第二人民医院", None).await.unwrap().id;
+        for i in 0..5 {
+            let mine = [format!("c{i}-a"), format!("c{i}-b")];
+            let mine: Vec<&str> = mine.iter().map(String::as_str).collect();
+            let title = FeatureRef::Title { title: format!("功能{i}"), product_id: None };
+            store.record_promise(fx.ws, "pm@x", promise(&fx, title, &mine)).await.unwrap();
+            let theirs = NewCommitment {
+                customer_id: other,
+                deal_id: None,
+                criteria: vec![format!("x{i}")],
+                ..promise(&fx, FeatureRef::Title { title: format!("他的功能{i}"), product_id: None }, &[])
+            };
+            store.record_promise(fx.ws, "pm@x", theirs).await.unwrap();
+        }
+        let own = |list: &[cunjin_store::commitments::Commitment]| {
+            for c in list {
+                let i = c.feature_title.trim_start_matches("他的功能").trim_start_matches("功能");
+                let texts: Vec<&str> = c.criteria.iter().map(|k| k.text.as_str()).collect();
+                if c.customer_id == fx.customer {
+                    assert_eq!(texts, [format!("c{i}-a"), format!("c{i}-b")], "{}", c.feature_title);
+                } else {
+                    assert_eq!(texts, [format!("x{i}")], "{}", c.feature_title);
+                }
+            }
+        };
+        let list = |customer_id: Option<i64>, limit: i64, offset: i64| {
+            let store = &store;
+            async move {
+                store.list_commitments(fx.ws, &CommitmentFilter { customer_id, limit: Some(limit), offset: Some(offset), ..Default::default() }).await.unwrap()
+            }
+        };
+        // The whole list of one customer, a page of it, a full first page, and a page of all.
+        let whole = list(Some(fx.customer), 100, 0).await;
+        assert_eq!(whole.len(), 5);
+        own(&whole);
+        let page = list(Some(fx.customer), 2, 1).await;
+        assert_eq!(page.iter().map(|c| c.id).collect::<Vec<_>>(), [whole[1].id, whole[2].id]);
+        own(&page);
+        let first = list(Some(fx.customer), 2, 0).await;
+        assert_eq!(first.iter().map(|c| c.id).collect::<Vec<_>>(), [whole[0].id, whole[1].id]);
+        own(&first);
+        let all = list(None, 3, 2).await;
+        assert_eq!(all.len(), 3);
+        own(&all);
+        own(&list(None, 100, 0).await);
+    }
+
     the_example_of_the_design_closes_inch_by_inch(store) {
         let fx = fixture(&store).await;
         let c = store
