@@ -421,19 +421,24 @@ async fn features_written_before_search_are_indexed_on_migrate(engine: TestEngin
     );
 }
 
+/// A request for `Store::bulk_insert_requests` from implementation, with no customer.
+fn bulk_request(text: String) -> BulkRequest {
+    BulkRequest {
+        text,
+        source_role: SourceRole::Implementation,
+        customer_id: None,
+        requester: "实施".into(),
+        product_id: None,
+        feature_id: None,
+    }
+}
+
 async fn bulk_loading_is_searchable(engine: TestEngine) {
     let db = TestDb::new(engine).await.unwrap();
     let store = db.store().await.unwrap();
     let ws = store.create_workspace("vendor").await.unwrap().id;
     let batch: Vec<BulkRequest> = (0..1000)
-        .map(|i| BulkRequest {
-            text: format!("第{i}号需求：医保结算清单 batch{i}"),
-            source_role: SourceRole::Implementation,
-            customer_id: None,
-            requester: "实施".into(),
-            product_id: None,
-            feature_id: None,
-        })
+        .map(|i| bulk_request(format!("第{i}号需求：医保结算清单 batch{i}")))
         .collect();
     let ids = store
         .bulk_insert_requests(ws, "bench", &batch)
@@ -462,17 +467,12 @@ async fn a_query_is_driven_by_its_sparsest_term(engine: TestEngine) {
     // 丙丁 in all 6,000 requests, 甲乙 in every second one, 戊己 in ten: all three past the
     // count at which counting stops for the first two (2,000).
     let batch: Vec<BulkRequest> = (0..6000usize)
-        .map(|i| BulkRequest {
-            text: format!(
+        .map(|i| {
+            bulk_request(format!(
                 "丙丁 {}{}n{i}",
                 if i.is_multiple_of(2) { "甲乙 " } else { "" },
                 if i.is_multiple_of(600) { "戊己 " } else { "" }
-            ),
-            source_role: SourceRole::Implementation,
-            customer_id: None,
-            requester: "实施".into(),
-            product_id: None,
-            feature_id: None,
+            ))
         })
         .collect();
     let ids = store
