@@ -238,6 +238,12 @@ fn print_report(table: &Table, kind: Kind, dialect: Dialect, dry_run: bool, repo
         );
     } else if !dry_run {
         println!("imported {what_en} / 已导入{what_zh}");
+        if kind == Kind::Requests && main > 0 {
+            println!(
+                "`cunjin serve` indexes them for search in the background; until then search reads \
+                 their text / `cunjin serve` 会在后台为其建立搜索索引，完成前搜索直接读取原文"
+            );
+        }
     }
 }
 

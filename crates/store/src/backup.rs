@@ -38,6 +38,7 @@ pub const TABLES: &[&str] = &[
     "requests",
     "intake_links",
     "search_terms",
+    "search_backlog",
     "environments",
     "probes",
     "probe_runs",

@@ -102,15 +102,14 @@ impl<T: Into<Cell>> From<Option<T>> for Cell {
     }
 }
 
-/// Writes `rows` into `table` with multi-row `INSERT`s, as many rows per statement as the
-/// engines' limits on bound values allow.
+/// Writes `rows` into `table` with multi-row `INSERT`s (see [`crate::rows_per_statement`]).
 async fn insert_rows(
     tx: &mut Transaction<'_, Any>,
     table: &str,
     columns: &[&str],
     rows: Vec<Vec<Cell>>,
 ) -> Result<()> {
-    let per_statement = (30_000 / columns.len()).min(1_000);
+    let per_statement = crate::rows_per_statement(tx, columns.len(), 1_000);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per_statement).collect();

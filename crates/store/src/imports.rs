@@ -21,8 +21,8 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::catalogue::{effort_param, UNSORTED_PRODUCT};
 use crate::progress::{refresh_snapshots, Scope};
-use crate::requests::{insert_requests_in, insert_terms_in, sync_id_sequence, BulkRequest};
-use crate::search::{feature_text, DocKind};
+use crate::requests::{insert_requests_in, insert_terms_in, sync_id_sequence, BulkRequest, Terms};
+use crate::search::{add_to_backlog, feature_text, DocKind};
 use crate::{audit, now, Result, Store, StoreError};
 
 /// Rows per batch between two progress reports.
@@ -136,7 +136,7 @@ impl Names {
         }
         let table = self.table;
         let ts = now();
-        for chunk in self.missing.chunks(500) {
+        for chunk in self.missing.chunks(crate::rows_per_statement(tx, 1, 500)) {
             let mut sql = format!("INSERT INTO {table} (workspace_id, name, created_at) VALUES ");
             for i in 0..chunk.len() {
                 if i > 0 {
@@ -238,7 +238,8 @@ async fn insert_features_in(
     let first = next_id(tx, "features").await?;
     let ids: Vec<i64> = (0..features.len() as i64).map(|i| first + i).collect();
     let ts = now();
-    for (chunk_ids, chunk) in ids.chunks(300).zip(features.chunks(300)) {
+    let per = crate::rows_per_statement(tx, 9, 300);
+    for (chunk_ids, chunk) in ids.chunks(per).zip(features.chunks(per)) {
         let mut sql = String::from(
             "INSERT INTO features (id, workspace_id, product_id, menu_path, title, stage, effort_days, \
              target_release, slide_url, recording_url, created_at, updated_at) VALUES ",
@@ -360,6 +361,7 @@ impl Store {
         customers.create(&mut tx, workspace_id).await?;
         products.create(&mut tx, workspace_id).await?;
         let mut done = 0;
+        let mut span: Option<(i64, i64)> = None;
         for chunk in rows.chunks(BATCH) {
             let batch: Vec<BulkRequest> = chunk
                 .iter()
@@ -372,16 +374,26 @@ impl Store {
                     feature_id: None,
                 })
                 .collect();
-            insert_requests_in(&mut tx, workspace_id, actor, &batch).await?;
+            let ids =
+                insert_requests_in(&mut tx, workspace_id, actor, &batch, Terms::Later).await?;
+            if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
+                span = Some((span.map_or(*first, |(f, _)| f), *last));
+            }
             done += chunk.len() as u64;
             progress(done);
+        }
+        // Their search terms, about five times the work of the requests themselves, are written
+        // by `cunjin serve` in the background (`Store::index_backlog`); until then search reads
+        // their text.
+        if let Some((first, last)) = span {
+            add_to_backlog(&mut tx, workspace_id, DocKind::Request, first, last).await?;
         }
         sync_id_sequence(&mut tx, self.engine(), "requests").await?;
         let report = self
             .finish_import(tx, workspace_id, actor, "requests", report)
             .await?;
         if rows.len() >= ANALYZE_FROM {
-            self.analyze(&["requests", "search_terms"]).await?;
+            self.analyze(&["requests"]).await?;
         }
         Ok(report)
     }
@@ -650,7 +662,8 @@ impl Store {
         let mut done = 0;
         let mut touched = BTreeSet::new();
         let mut next = first;
-        for chunk in resolved.chunks(BATCH / 10) {
+        let per = crate::rows_per_statement(&tx, 10, BATCH / 10);
+        for chunk in resolved.chunks(per) {
             let mut sql = String::from(
                 "INSERT INTO commitments (id, workspace_id, customer_id, deal_id, feature_id, shown_as, \
                  promised_by, promised_at, due_date, critical, status, created_at, updated_at) VALUES ",
@@ -714,7 +727,7 @@ impl Store {
                 next += 1;
             }
             q.execute(&mut *tx).await?;
-            for part in criteria.chunks(500) {
+            for part in criteria.chunks(crate::rows_per_statement(&tx, 4, 500)) {
                 let mut sql = String::from(
                     "INSERT INTO criteria (workspace_id, commitment_id, position, text, met, met_at, met_by) \
                      VALUES ",

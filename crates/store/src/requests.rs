@@ -8,10 +8,11 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::catalogue::{find_or_create_idea, get_feature_in};
-use crate::search::{index, match_sql, DocKind};
+use crate::search::{index, match_sql, DocKind, QueryTerms};
 use crate::{audit, auth::new_secret, now, parse_stored, Result, Store, StoreError};
 use crate::{links, notifications};
 use cunjin_core::notify::{DecisionMade, Notice};
+use futures_util::TryStreamExt;
 
 /// Longest request text, in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;
@@ -359,11 +360,23 @@ impl Store {
     ) -> Result<Vec<Request>> {
         let limit = filter.limit.unwrap_or(200).clamp(1, 5000);
         let offset = filter.offset.unwrap_or(0).max(0);
-        let conditions =
-            "($2 IS NULL OR r.source_role = $2) AND ($3 IS NULL OR r.customer_id = $3) \
-             AND ($4 IS NULL OR r.decision = $4) AND ($5 IS NULL OR r.product_id = $5) \
-             AND ($6 IS NULL OR r.feature_id = $6)";
+        let conditions = LIST_CONDITIONS;
         let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        // Requests imported but not indexed yet are matched on their text (see `search_ids`);
+        // then the index gives its first `offset + limit` and the page is cut after merging.
+        let backlog = match q {
+            Some(_) => self.backlog_ranges(workspace_id, DocKind::Request).await?,
+            None => Vec::new(),
+        };
+        let (index_limit, index_offset) = if backlog.is_empty() {
+            (limit, offset)
+        } else {
+            (limit + offset, 0)
+        };
+        let plan = match q {
+            Some(q) => self.plan_query(workspace_id, DocKind::Request, q).await?,
+            None => None,
+        };
         let (sql, binds) = match q {
             None => (
                 format!(
@@ -372,9 +385,11 @@ impl Store {
                 ),
                 Vec::new(),
             ),
-            Some(q) => {
-                let Some(plan) = self.plan_query(workspace_id, DocKind::Request, q).await? else {
-                    return Ok(Vec::new());
+            Some(_) => {
+                let Some(plan) = plan else {
+                    return self
+                        .backlog_requests(workspace_id, filter, &backlog, Vec::new(), limit, offset)
+                        .await;
                 };
                 // Driven by the postings of the rarest term, newest first (see `search`); the
                 // matching ids are a table of their own, joined to the requests afterwards.
@@ -386,7 +401,7 @@ impl Store {
                          JOIN requests r ON r.id = m.doc_id \
                          LEFT JOIN customers c ON c.id = r.customer_id LEFT JOIN features f ON f.id = r.feature_id \
                          WHERE r.workspace_id = $1 AND {conditions} \
-                         ORDER BY m.doc_id DESC LIMIT {limit} OFFSET {offset}",
+                         ORDER BY m.doc_id DESC LIMIT {index_limit} OFFSET {index_offset}",
                         if plan.exact.is_empty() { "DISTINCT" } else { "" },
                     ),
                     binds,
@@ -414,7 +429,64 @@ impl Store {
         } else {
             query.fetch_all(self.reader()).await?
         };
-        rows.iter().map(request_from_row).collect()
+        let found = rows
+            .iter()
+            .map(request_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        if backlog.is_empty() {
+            return Ok(found);
+        }
+        self.backlog_requests(workspace_id, filter, &backlog, found, limit, offset)
+            .await
+    }
+
+    /// Adds to `found` (the index's first matches) the requests of the backlog whose text
+    /// matches the filter's query, and cuts the page: newest first, `offset`, `limit`.
+    async fn backlog_requests(
+        &self,
+        workspace_id: i64,
+        filter: &RequestFilter,
+        backlog: &[(i64, i64)],
+        mut found: Vec<Request>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Request>> {
+        let wanted = QueryTerms::of(filter.q.as_deref().unwrap_or_default());
+        let need = usize::try_from(limit + offset).unwrap_or(usize::MAX);
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 AND {LIST_CONDITIONS} \
+             AND r.id >= $7 AND r.id <= $8 ORDER BY r.id DESC"
+        );
+        for (first, last) in backlog {
+            let mut rows = sqlx::query(&sql)
+                .bind(workspace_id)
+                .bind(filter.source_role.map(SourceRole::as_str))
+                .bind(filter.customer_id)
+                .bind(filter.decision.map(Decision::as_str))
+                .bind(filter.product_id)
+                .bind(filter.feature_id)
+                .bind(*first)
+                .bind(*last)
+                .fetch(self.reader());
+            let mut n = 0;
+            while let Some(r) = rows.try_next().await? {
+                let request = request_from_row(&r)?;
+                if wanted.matches(&request.text) {
+                    found.push(request);
+                    n += 1;
+                    if n == need {
+                        break;
+                    }
+                }
+            }
+        }
+        found.sort_by_key(|r| std::cmp::Reverse(r.id));
+        found.dedup_by_key(|r| r.id);
+        Ok(found
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect())
     }
 
     /// Requests like `text` (near-duplicates), most alike first; `exclude` is left out.
@@ -660,21 +732,32 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut tx = self.writer().begin().await?;
-        let ids = insert_requests_in(&mut tx, workspace_id, actor, batch).await?;
+        let ids = insert_requests_in(&mut tx, workspace_id, actor, batch, Terms::Now).await?;
         sync_id_sequence(&mut tx, self.engine(), "requests").await?;
         tx.commit().await?;
         Ok(ids)
     }
 }
 
-/// Inserts requests with their search terms inside the caller's transaction, in batched
-/// multi-row inserts; no audit entries. On PostgreSQL the caller must call
-/// [`sync_id_sequence`] before committing. Returns the ids.
+/// When bulk-loaded requests get their search terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Terms {
+    /// In the same transaction.
+    Now,
+    /// Later, by [`Store::index_backlog`]: the caller records the ids with
+    /// [`crate::search::add_to_backlog`] in the same transaction.
+    Later,
+}
+
+/// Inserts requests inside the caller's transaction, in batched multi-row inserts, with their
+/// search terms or without them (see [`Terms`]); no audit entries. On PostgreSQL the caller
+/// must call [`sync_id_sequence`] before committing. Returns the ids.
 pub(crate) async fn insert_requests_in(
     tx: &mut Transaction<'_, Any>,
     workspace_id: i64,
     actor: &str,
     batch: &[BulkRequest],
+    terms: Terms,
 ) -> Result<Vec<i64>> {
     if batch.is_empty() {
         return Ok(Vec::new());
@@ -686,48 +769,47 @@ pub(crate) async fn insert_requests_in(
         .try_get(0)?;
     let ts = now();
     let ids: Vec<i64> = (0..batch.len() as i64).map(|i| first + i).collect();
-    for (chunk_ids, chunk) in ids.chunks(400).zip(batch.chunks(400)) {
-        let mut sql = String::from(
-            "INSERT INTO requests (id, workspace_id, text, source_role, customer_id, requester, \
-             contact, product_id, feature_id, decision, status_token, via, created_by, created_at) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = 4 + i * 9;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${}, $1, ${}, ${}, ${}, ${}, '', ${}, ${}, ${}, ${}, 'api', $2, $3)",
-                b,
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            ));
-        }
-        let mut q = sqlx::query(&sql).bind(workspace_id).bind(actor).bind(&ts);
-        for (id, r) in chunk_ids.iter().zip(chunk) {
-            q = q
-                .bind(*id)
-                .bind(r.text.as_str())
-                .bind(r.source_role.as_str())
-                .bind(r.customer_id)
-                .bind(r.requester.as_str())
-                .bind(r.product_id)
-                .bind(r.feature_id)
+    // One statement per batch: its rows travel as one JSON text (see `crate::json_rows`).
+    let rows: Vec<_> = ids
+        .iter()
+        .zip(batch)
+        .map(|(id, r)| {
+            (
+                *id,
+                r.text.as_str(),
+                r.source_role.as_str(),
+                r.customer_id,
+                r.requester.as_str(),
+                r.product_id,
+                r.feature_id,
                 // A request loaded onto a feature was accepted onto it.
-                .bind(if r.feature_id.is_some() {
+                if r.feature_id.is_some() {
                     Decision::Accepted.as_str()
                 } else {
                     Decision::New.as_str()
-                })
-                .bind(new_secret());
-        }
-        q.execute(&mut **tx).await?;
+                },
+                new_secret(),
+            )
+        })
+        .collect();
+    let rows = serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let sql = format!(
+        "INSERT INTO requests (id, workspace_id, text, source_role, customer_id, requester, \
+         contact, product_id, feature_id, decision, status_token, via, created_by, created_at) \
+         SELECT CAST(e.value ->> 0 AS BIGINT), $1, e.value ->> 1, e.value ->> 2, \
+         CAST(e.value ->> 3 AS BIGINT), e.value ->> 4, '', CAST(e.value ->> 5 AS BIGINT), \
+         CAST(e.value ->> 6 AS BIGINT), e.value ->> 7, e.value ->> 8, 'api', $2, $3 FROM {}",
+        crate::json_rows(tx, 4)
+    );
+    sqlx::query(&sql)
+        .bind(workspace_id)
+        .bind(actor)
+        .bind(&ts)
+        .bind(rows)
+        .execute(&mut **tx)
+        .await?;
+    if terms == Terms::Later {
+        return Ok(ids);
     }
     let mut rows: Vec<(i64, String)> = Vec::new();
     for (id, r) in ids.iter().zip(batch) {
@@ -749,20 +831,19 @@ pub(crate) async fn insert_terms_in(
     // In term order, each batch lands in neighbouring pages of the term index instead of
     // touching a page per row: loading stays fast when the index outgrows the cache.
     rows.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-    for chunk in rows.chunks(2000) {
-        let mut sql =
-            String::from("INSERT INTO search_terms (workspace_id, kind, doc_id, term) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("($1, $2, ${}, ${})", 3 + i * 2, 4 + i * 2));
-        }
-        let mut q = sqlx::query(&sql).bind(workspace_id).bind(kind.as_str());
-        for (id, t) in chunk {
-            q = q.bind(*id).bind(t.as_str());
-        }
-        q.execute(&mut **tx).await?;
+    let sql = format!(
+        "INSERT INTO search_terms (workspace_id, kind, doc_id, term) \
+         SELECT $1, $2, CAST(e.value ->> 0 AS BIGINT), e.value ->> 1 FROM {}",
+        crate::json_rows(tx, 3)
+    );
+    for chunk in rows.chunks(20_000) {
+        let json = serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(&sql)
+            .bind(workspace_id)
+            .bind(kind.as_str())
+            .bind(json)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
@@ -783,6 +864,12 @@ pub(crate) async fn sync_id_sequence(
     }
     Ok(())
 }
+
+/// The filters of the request list; `$2` to `$6` are the filter's values, `NULL` for none.
+const LIST_CONDITIONS: &str =
+    "($2 IS NULL OR r.source_role = $2) AND ($3 IS NULL OR r.customer_id = $3) \
+     AND ($4 IS NULL OR r.decision = $4) AND ($5 IS NULL OR r.product_id = $5) \
+     AND ($6 IS NULL OR r.feature_id = $6)";
 
 /// Demand of the roadmap: (feature, customer) pairs of every request that counts, a duplicate
 /// counting for its original's feature. `$1` is the workspace.

@@ -10,6 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use cunjin_core::search::{is_prefix_term, terms};
+use futures_util::TryStreamExt;
 use sqlx::{Any, Row, Transaction};
 
 use crate::{Result, Store};
@@ -68,7 +69,7 @@ pub(crate) async fn index(
         .execute(&mut **tx)
         .await?;
     let all: Vec<String> = terms(text).into_iter().collect();
-    for chunk in all.chunks(500) {
+    for chunk in all.chunks(crate::rows_per_statement(tx, 1, 500)) {
         let mut sql =
             String::from("INSERT INTO search_terms (workspace_id, kind, doc_id, term) VALUES ");
         for i in 0..chunk.len() {
@@ -98,6 +99,49 @@ fn prefix_range(term: &str) -> (String, String) {
         .map(String::from)
         .unwrap_or_else(|| char::MAX.to_string());
     (term.to_string(), upper)
+}
+
+/// The terms of a query, as the index matches them: every exact term, and for each
+/// one-character prefix term some term in its range.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct QueryTerms {
+    pub exact: Vec<String>,
+    pub prefix: Vec<(String, String)>,
+}
+
+impl QueryTerms {
+    /// The terms of `q`; a long pasted text would make a long query, and its first 32 terms say
+    /// enough.
+    pub fn of(q: &str) -> QueryTerms {
+        let mut out = QueryTerms::default();
+        for t in terms(q).into_iter().take(32) {
+            if is_prefix_term(&t) {
+                out.prefix.push(prefix_range(&t));
+            } else {
+                out.exact.push(t);
+            }
+        }
+        out
+    }
+
+    /// Whether the query has no term at all (it matches nothing).
+    pub fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.prefix.is_empty()
+    }
+
+    /// Whether a text matches, exactly as its rows in the index would: what search does for
+    /// documents of the backlog, whose terms are not written yet.
+    pub fn matches(&self, text: &str) -> bool {
+        if self.is_empty() {
+            return false;
+        }
+        let have = terms(text);
+        self.exact.iter().all(|t| have.contains(t))
+            && self
+                .prefix
+                .iter()
+                .all(|(lo, hi)| have.range(lo.clone()..hi.clone()).next().is_some())
+    }
 }
 
 /// The terms of a query: exact terms, most selective first, and the ranges of one-character
@@ -157,19 +201,12 @@ impl Store {
         kind: DocKind,
         q: &str,
     ) -> Result<Option<QueryPlan>> {
-        let all = terms(q);
-        if all.is_empty() {
+        let QueryTerms {
+            exact: exact_terms,
+            prefix,
+        } = QueryTerms::of(q);
+        if exact_terms.is_empty() && prefix.is_empty() {
             return Ok(None);
-        }
-        let mut exact_terms = Vec::new();
-        let mut prefix = Vec::new();
-        // A long pasted text would make a long query; its first terms say enough.
-        for t in all.into_iter().take(32) {
-            if is_prefix_term(&t) {
-                prefix.push(prefix_range(&t));
-            } else {
-                exact_terms.push(t);
-            }
         }
         let rarities = self.rarities(workspace_id, kind, &exact_terms).await?;
         if rarities.iter().any(|r| r.documents == 0) {
@@ -191,15 +228,59 @@ impl Store {
         q: &str,
         limit: i64,
     ) -> Result<Vec<i64>> {
+        let limit = limit.clamp(1, 5000);
+        // The backlog (requests only) is read first: a range indexed after this read is in the
+        // index by the time the index is read, so no document falls between the two.
+        let backlog = match kind {
+            DocKind::Request => self.backlog_ranges(workspace_id, kind).await?,
+            DocKind::Feature => Vec::new(),
+        };
+        let mut ids = self.search_index_ids(workspace_id, kind, q, limit).await?;
+        if backlog.is_empty() {
+            return Ok(ids);
+        }
+        let wanted = QueryTerms::of(q);
+        for (first, last) in backlog {
+            let sql = "SELECT id, text FROM requests WHERE workspace_id = $1 AND id >= $2 \
+                       AND id <= $3 ORDER BY id DESC";
+            let mut rows = sqlx::query(sql)
+                .bind(workspace_id)
+                .bind(first)
+                .bind(last)
+                .fetch(self.reader());
+            let mut found = 0;
+            while let Some(r) = rows.try_next().await? {
+                if wanted.matches(&r.try_get::<String, _>(1)?) {
+                    ids.push(r.try_get(0)?);
+                    found += 1;
+                    if found == limit {
+                        break;
+                    }
+                }
+            }
+        }
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids.dedup();
+        ids.truncate(limit as usize);
+        Ok(ids)
+    }
+
+    /// The ids of the indexed documents matching every term of `q`, newest first.
+    async fn search_index_ids(
+        &self,
+        workspace_id: i64,
+        kind: DocKind,
+        q: &str,
+        limit: i64,
+    ) -> Result<Vec<i64>> {
         let Some(plan) = self.plan_query(workspace_id, kind, q).await? else {
             return Ok(Vec::new());
         };
         let (sql, binds) = match_sql(&plan, "s.doc_id", 3);
         let sql = format!(
             "SELECT {} s.doc_id FROM search_terms s WHERE s.workspace_id = $1 AND s.kind = $2 AND {sql} \
-             ORDER BY s.doc_id DESC LIMIT {}",
+             ORDER BY s.doc_id DESC LIMIT {limit}",
             if plan.exact.is_empty() { "DISTINCT" } else { "" },
-            limit.clamp(1, 5000)
         );
         let mut query = sqlx::query(&sql)
             .persistent(false)
@@ -364,6 +445,141 @@ impl Store {
         }
         tx.commit().await?;
         Ok(rows.len())
+    }
+}
+
+/// Documents indexed per transaction by [`Store::index_backlog`]: a few hundred milliseconds of
+/// writing, so that other writes wait little for it.
+pub const BACKLOG_CHUNK: i64 = 1_000;
+
+/// Records, inside the transaction that wrote them, that documents `first..=last` of a kind
+/// have no search terms yet.
+pub(crate) async fn add_to_backlog(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    kind: DocKind,
+    first: i64,
+    last: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO search_backlog (workspace_id, kind, first_id, last_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(workspace_id)
+    .bind(kind.as_str())
+    .bind(first)
+    .bind(last)
+    .bind(crate::now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The id ranges of a workspace's documents that are not indexed yet.
+    pub(crate) async fn backlog_ranges(
+        &self,
+        workspace_id: i64,
+        kind: DocKind,
+    ) -> Result<Vec<(i64, i64)>> {
+        sqlx::query(
+            "SELECT first_id, last_id FROM search_backlog WHERE workspace_id = $1 AND kind = $2 \
+             ORDER BY last_id DESC",
+        )
+        .bind(workspace_id)
+        .bind(kind.as_str())
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+    }
+
+    /// How many documents, of every workspace, wait for their search terms.
+    pub async fn search_backlog_len(&self) -> Result<i64> {
+        Ok(sqlx::query(
+            "SELECT CAST(COALESCE(SUM(last_id - first_id + 1), 0) AS BIGINT) FROM search_backlog",
+        )
+        .fetch_one(self.reader())
+        .await?
+        .try_get(0)?)
+    }
+
+    /// Indexes the oldest part of the backlog: up to [`BACKLOG_CHUNK`] documents, in one
+    /// transaction. Returns how many ids it covered: 0 when the backlog is empty, or when
+    /// another instance took the same part first (the part is claimed by a compare-and-set on
+    /// its first id, so each document is indexed once).
+    pub async fn index_backlog(&self) -> Result<i64> {
+        let Some(entry) = sqlx::query(
+            "SELECT id, workspace_id, kind, first_id, last_id FROM search_backlog \
+             ORDER BY id LIMIT 1",
+        )
+        .fetch_optional(self.reader())
+        .await?
+        else {
+            return Ok(0);
+        };
+        let id: i64 = entry.try_get(0)?;
+        let workspace_id: i64 = entry.try_get(1)?;
+        // Only bulk-imported requests go to the backlog.
+        let kind = match entry.try_get::<String, _>(2)?.as_str() {
+            "request" => DocKind::Request,
+            other => {
+                return Err(crate::StoreError::Corrupt(format!(
+                    "search backlog {id}: unknown kind '{other}'"
+                )))
+            }
+        };
+        let first: i64 = entry.try_get(3)?;
+        let last: i64 = entry.try_get(4)?;
+        let upto = last.min(first.saturating_add(BACKLOG_CHUNK - 1));
+        let mut tx = self.writer().begin().await?;
+        let claim = if upto == last {
+            sqlx::query("DELETE FROM search_backlog WHERE id = $1 AND first_id = $2")
+                .bind(id)
+                .bind(first)
+                .execute(&mut *tx)
+                .await?
+        } else {
+            sqlx::query("UPDATE search_backlog SET first_id = $3 WHERE id = $1 AND first_id = $2")
+                .bind(id)
+                .bind(first)
+                .bind(upto + 1)
+                .execute(&mut *tx)
+                .await?
+        };
+        if claim.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        // A request's text never changes once written, so the terms read here stay right.
+        let sql = "SELECT id, text FROM requests WHERE workspace_id = $1 AND id >= $2 AND id <= $3";
+        let docs = sqlx::query(sql)
+            .bind(workspace_id)
+            .bind(first)
+            .bind(upto)
+            .fetch_all(&mut *tx)
+            .await?;
+        sqlx::query(
+            "DELETE FROM search_terms WHERE workspace_id = $1 AND kind = $2 \
+             AND doc_id >= $3 AND doc_id <= $4",
+        )
+        .bind(workspace_id)
+        .bind(kind.as_str())
+        .bind(first)
+        .bind(upto)
+        .execute(&mut *tx)
+        .await?;
+        let mut rows = Vec::new();
+        for d in &docs {
+            let doc: i64 = d.try_get(0)?;
+            for t in terms(&d.try_get::<String, _>(1)?) {
+                rows.push((doc, t));
+            }
+        }
+        crate::requests::insert_terms_in(&mut tx, workspace_id, kind, rows).await?;
+        tx.commit().await?;
+        Ok(upto - first + 1)
     }
 }
 

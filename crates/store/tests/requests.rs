@@ -2,7 +2,9 @@
 //! similar requests, decisions and the demand they feed into the roadmap.
 
 use cunjin_core::{Decision, MenuPath, SourceRole, Stage};
+use cunjin_exchange::RequestRow;
 use cunjin_store::catalogue::NewFeature;
+use cunjin_store::imports::Apply;
 use cunjin_store::requests::{
     BulkRequest, FeatureLink, NewDecision, NewRequest, RequestFilter, Via,
 };
@@ -534,6 +536,212 @@ async fn a_query_is_driven_by_its_sparsest_term(engine: TestEngine) {
     assert_eq!(found, expected);
 }
 
+/// Rows of an import file: one in five about 医保 上传, one in seven of the rest about 排班
+/// 导出, every other one from implementation, three customers; each with its own number.
+fn import_rows(n: u64) -> Vec<(u64, RequestRow)> {
+    (0..n)
+        .map(|i| {
+            let text = if i.is_multiple_of(5) {
+                format!("门诊医生站医保结算清单上传 第{i}号")
+            } else if i.is_multiple_of(7) {
+                format!("护士排班 导出 第{i}号")
+            } else {
+                format!("检验报告 打印 第{i}号")
+            };
+            let row = RequestRow {
+                text,
+                source_role: if i.is_multiple_of(2) {
+                    SourceRole::Customer
+                } else {
+                    SourceRole::Implementation
+                },
+                customer: Some(format!("医院{}", i % 3)),
+                requester: "王主任".into(),
+                product: None,
+            };
+            (i + 2, row)
+        })
+        .collect()
+}
+
+/// The ids a query must find, worked out from the texts themselves: every term of `q` (none of
+/// them a single Chinese character) among the text's terms; newest first, then cut.
+fn expected_ids(
+    all: &[cunjin_store::requests::Request],
+    q: &str,
+    role: Option<SourceRole>,
+    offset: usize,
+    limit: usize,
+) -> Vec<i64> {
+    let want = cunjin_core::search::terms(q);
+    let mut ids: Vec<i64> = all
+        .iter()
+        .filter(|r| {
+            let have = cunjin_core::search::terms(&r.text);
+            want.iter().all(|t| have.contains(t)) && role.is_none_or(|role| r.source_role == role)
+        })
+        .map(|r| r.id)
+        .collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.into_iter().skip(offset).take(limit).collect()
+}
+
+async fn listed(
+    store: &Store,
+    ws: i64,
+    q: &str,
+    role: Option<SourceRole>,
+    offset: i64,
+    limit: i64,
+) -> Vec<i64> {
+    let filter = RequestFilter {
+        q: Some(q.into()),
+        source_role: role,
+        offset: Some(offset),
+        limit: Some(limit),
+        ..Default::default()
+    };
+    store
+        .list_requests(ws, &filter)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect()
+}
+
+async fn imported_requests_are_found_before_and_after_their_terms_are_written(engine: TestEngine) {
+    let db = TestDb::new(engine).await.unwrap();
+    let store = db.store().await.unwrap();
+    let ws = store.create_workspace("vendor").await.unwrap().id;
+    let early = store
+        .create_request(
+            ws,
+            "pm",
+            Via::Api,
+            new_request("门诊医生站 医保 上传 早", None),
+        )
+        .await
+        .unwrap();
+    let report = store
+        .import_requests(ws, "import", &import_rows(2500), Apply::Commit, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.created.requests, 2500);
+    let late = store
+        .create_request(
+            ws,
+            "pm",
+            Via::Api,
+            new_request("门诊医生站 医保 上传 晚", None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.search_backlog_len().await.unwrap(),
+        2500,
+        "the import wrote no terms"
+    );
+    let all = store.all_requests(ws).await.unwrap();
+    assert_eq!(all.len(), 2502);
+
+    // (query, role, offset, limit): filed requests and imported ones together, pages, a filter,
+    // imported ones alone, and a term that only an imported request has.
+    let cases: &[(&str, Option<SourceRole>, usize, usize)] = &[
+        ("医保 上传", None, 0, 50),
+        ("医保 上传", None, 40, 30),
+        ("医保 上传", None, 0, 5000),
+        ("医保 上传", Some(SourceRole::Implementation), 0, 20),
+        ("排班 导出", None, 0, 5000),
+        ("1234", None, 0, 10),
+        ("医保 排班", None, 0, 10),
+    ];
+    let check = |when: &'static str| {
+        let (store, all) = (&store, &all);
+        async move {
+            for &(q, role, offset, limit) in cases {
+                let expected = expected_ids(all, q, role, offset, limit);
+                let found = listed(store, ws, q, role, offset as i64, limit as i64).await;
+                assert_eq!(
+                    found, expected,
+                    "{when}: list of {q} {role:?} {offset}+{limit}"
+                );
+                if role.is_none() && offset == 0 {
+                    let ids = store
+                        .search_ids(ws, DocKind::Request, q, limit as i64)
+                        .await
+                        .unwrap();
+                    assert_eq!(ids, expected, "{when}: search of {q}");
+                }
+            }
+        }
+    };
+    let both = expected_ids(&all, "医保 上传", None, 0, 5000);
+    assert_eq!(both.len(), 502);
+    assert!(both.contains(&early.id) && both.contains(&late.id));
+    assert_eq!(expected_ids(&all, "1234", None, 0, 10).len(), 1);
+    check("before indexing").await;
+    // A one-character query (a prefix of terms) gives the same answers before and after.
+    let one_char = listed(&store, ws, "晚", None, 0, 100).await;
+    assert_eq!(one_char, [late.id]);
+
+    let mut covered = 0;
+    loop {
+        let n = store.index_backlog().await.unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(n <= cunjin_store::search::BACKLOG_CHUNK);
+        covered += n;
+    }
+    assert_eq!(covered, 2500);
+    assert_eq!(store.search_backlog_len().await.unwrap(), 0);
+    check("after indexing").await;
+    assert_eq!(listed(&store, ws, "晚", None, 0, 100).await, one_char);
+    // The terms are in the index now: similar requests (which read only the index) find them.
+    let similar = store
+        .similar_request_ids(ws, "检验报告 打印 第1号", None, 5)
+        .await
+        .unwrap();
+    assert!(!similar.is_empty(), "imported requests are in the index");
+}
+
+async fn two_instances_index_each_part_once(engine: TestEngine) {
+    let db = TestDb::new(engine).await.unwrap();
+    let one = db.store().await.unwrap();
+    let two = db.store().await.unwrap();
+    let ws = one.create_workspace("vendor").await.unwrap().id;
+    one.import_requests(ws, "import", &import_rows(3500), Apply::Commit, |_| {})
+        .await
+        .unwrap();
+    // Each instance indexes until the backlog is empty; a part the other took first counts 0
+    // for this one, and a part indexed twice would fail on the index's primary key.
+    let drain = |store: &Store| {
+        let store = store.clone();
+        async move {
+            let mut covered = 0;
+            loop {
+                let n = store.index_backlog().await.unwrap();
+                covered += n;
+                if n == 0 && store.search_backlog_len().await.unwrap() == 0 {
+                    return covered;
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+    };
+    let (a, b) = tokio::join!(tokio::spawn(drain(&one)), tokio::spawn(drain(&two)));
+    assert_eq!(a.unwrap() + b.unwrap(), 3500);
+    let all = one.all_requests(ws).await.unwrap();
+    for q in ["医保 上传", "排班 导出", "3499"] {
+        assert_eq!(
+            one.search_ids(ws, DocKind::Request, q, 5000).await.unwrap(),
+            expected_ids(&all, q, None, 0, 5000),
+            "{q}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn search_is_the_same_on_both_engines() {
     let sqlite = answers(TestEngine::Sqlite).await;
@@ -556,5 +764,7 @@ on_both!(
     the_demo_has_requests_from_every_role,
     features_written_before_search_are_indexed_on_migrate,
     bulk_loading_is_searchable,
-    a_query_is_driven_by_its_sparsest_term
+    a_query_is_driven_by_its_sparsest_term,
+    imported_requests_are_found_before_and_after_their_terms_are_written,
+    two_instances_index_each_part_once
 );

@@ -1,7 +1,7 @@
 //! The background jobs of `cunjin serve`: scheduled probe runs per environment, the automatic
 //! readiness checks 24 h and 1 h before each demo, the retention of probe history, and
 //! notifications: sending the outbox, and the hourly scan for commitments coming due (催办) and
-//! for the weekly digest.
+//! for the weekly digest; and the search terms of imported requests (the search backlog).
 //!
 //! Several instances may share one PostgreSQL database. Each due run is claimed with a
 //! compare-and-set UPDATE (see `Store::claim_environment_run` and `Store::claim_demo_check`):
@@ -134,6 +134,35 @@ async fn demo_job(store: Store, prober: Prober, d: DueCheck, timeout: Duration) 
     }
 }
 
+/// Indexes the search backlog (requests imported without their terms) until it is empty, then
+/// refreshes the planner's statistics when much was indexed.
+pub async fn index_backlog(store: &Store) {
+    let started = Instant::now();
+    let mut indexed = 0i64;
+    loop {
+        match store.index_backlog().await {
+            Ok(0) => break,
+            Ok(n) => indexed += n,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not index the search backlog");
+                break;
+            }
+        }
+    }
+    if indexed > 0 {
+        tracing::info!(
+            requests = indexed,
+            ms = started.elapsed().as_millis() as u64,
+            "search backlog indexed"
+        );
+    }
+    if indexed >= 10_000 {
+        if let Err(e) = store.refresh_search_statistics().await {
+            tracing::warn!(error = %e, "could not refresh search statistics");
+        }
+    }
+}
+
 /// Runs the scheduler until the task is aborted.
 pub fn spawn(store: Store, prober: Prober, config: SchedulerConfig) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -142,6 +171,7 @@ pub fn spawn(store: Store, prober: Prober, config: SchedulerConfig) -> tokio::ta
         let dispatcher = Dispatcher::new(Duration::from_secs(10));
         // One sending pass at a time on this instance; claims keep instances apart.
         let sending = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+        let indexing = std::sync::Arc::new(tokio::sync::Mutex::new(()));
         let mut interval = tokio::time::interval(config.tick);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -166,6 +196,17 @@ pub fn spawn(store: Store, prober: Prober, config: SchedulerConfig) -> tokio::ta
                     }
                 }
                 .instrument(tracing::info_span!("notifications")),
+            );
+            // Imported requests get their search terms a part at a time, one pass at a time on
+            // this instance; claims keep instances from indexing the same part.
+            let (s, busy) = (store.clone(), indexing.clone());
+            tokio::spawn(
+                async move {
+                    if let Ok(_pass) = busy.try_lock() {
+                        index_backlog(&s).await;
+                    }
+                }
+                .instrument(tracing::info_span!("search_backlog")),
             );
             // Reminders and digests are keyed per day and week, so an hourly scan on every
             // instance enqueues each once.

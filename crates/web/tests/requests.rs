@@ -25,6 +25,41 @@ async fn count_requests(app: &common::TestApp) -> usize {
 }
 
 on_both_engines! {
+    imported_requests_are_searchable_at_once_and_indexed_in_the_background(app) {
+        let rows: Vec<(u64, cunjin_exchange::RequestRow)> = (0..1500u64)
+            .map(|i| (i + 2, cunjin_exchange::RequestRow {
+                text: format!("互联网医院复诊续方 第{i}号"),
+                source_role: cunjin_core::SourceRole::Customer,
+                customer: None,
+                requester: "王主任".into(),
+                product: None,
+            }))
+            .collect();
+        app.store
+            .import_requests(app.ws, "import", &rows, cunjin_store::imports::Apply::Commit, |_| {})
+            .await
+            .unwrap();
+        assert_eq!(app.store.search_backlog_len().await.unwrap(), 1500);
+        let texts = |v: &Value| -> Vec<String> {
+            v.as_array().unwrap().iter().map(|r| r["text"].as_str().unwrap().to_string()).collect()
+        };
+        let (s, newest) = app.get(&app.admin, "/api/v1/requests?q=复诊续方&limit=3").await;
+        assert_eq!(s, StatusCode::OK, "{newest}");
+        assert_eq!(texts(&newest), ["互联网医院复诊续方 第1499号", "互联网医院复诊续方 第1498号", "互联网医院复诊续方 第1497号"]);
+        let (_, one) = app.get(&app.admin, "/api/v1/requests?q=1234").await;
+        assert_eq!(texts(&one), ["互联网医院复诊续方 第1234号"]);
+
+        // What `cunjin serve` runs in the background: afterwards the same answers, from the index.
+        cunjin_web::scheduler::index_backlog(&app.store).await;
+        assert_eq!(app.store.search_backlog_len().await.unwrap(), 0);
+        let (_, after) = app.get(&app.admin, "/api/v1/requests?q=复诊续方&limit=3").await;
+        assert_eq!(after, newest);
+        let (_, after) = app.get(&app.admin, "/api/v1/requests?q=1234").await;
+        assert_eq!(after, one);
+        let (_, similar) = app.get(&app.admin, &format!("/api/v1/requests/{}/similar", one[0]["id"])).await;
+        assert!(!similar.as_array().unwrap().is_empty(), "similar requests read the index: {similar}");
+    }
+
     every_role_files_and_product_decides(app) {
         let ids = app.catalogue().await;
         let presales = app.token_for(app.ws, Role::Presales).await;
