@@ -102,45 +102,57 @@ impl<T: Into<Cell>> From<Option<T>> for Cell {
     }
 }
 
-/// Writes `rows` into `table` with multi-row `INSERT`s (see [`crate::rows_per_statement`]).
+/// Rows of generated data per statement.
+const ROWS_PER_STATEMENT: usize = 5_000;
+
+/// Writes `rows` into `table`, one statement per [`ROWS_PER_STATEMENT`] rows passed as one JSON
+/// value (see [`crate::json_rows`]). Each column is cast to the type of its values; a column
+/// with no value in a chunk is the literal `NULL`.
 async fn insert_rows(
     tx: &mut Transaction<'_, Any>,
     table: &str,
     columns: &[&str],
     rows: Vec<Vec<Cell>>,
 ) -> Result<()> {
-    let per_statement = crate::rows_per_statement(tx, columns.len(), 1_000);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per_statement).collect();
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut n = 0;
-        for (i, row) in chunk.iter().enumerate() {
-            debug_assert_eq!(row.len(), columns.len());
-            sql.push_str(if i == 0 { "(" } else { ",(" });
-            for (j, cell) in row.iter().enumerate() {
-                if j > 0 {
-                    sql.push(',');
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        let select: Vec<String> = (0..columns.len())
+            .map(|j| {
+                let value = chunk
+                    .iter()
+                    .map(|r| &r[j])
+                    .find(|c| !matches!(c, Cell::Null));
+                match value {
+                    None => "NULL".to_string(),
+                    Some(Cell::Int(_)) => format!("CAST(e.value ->> {j} AS BIGINT)"),
+                    Some(Cell::Real(_)) => format!("CAST(e.value ->> {j} AS DOUBLE PRECISION)"),
+                    Some(_) => format!("e.value ->> {j}"),
                 }
-                if matches!(cell, Cell::Null) {
-                    sql.push_str("NULL");
-                } else {
-                    n += 1;
-                    sql.push_str(&format!("${n}"));
-                }
-            }
-            sql.push(')');
-        }
-        let mut q = sqlx::query(&sql);
-        for cell in chunk.into_iter().flatten() {
-            q = match cell {
-                Cell::Int(v) => q.bind(v),
-                Cell::Real(v) => q.bind(v),
-                Cell::Text(v) => q.bind(v),
-                Cell::Null => q,
-            };
-        }
-        q.execute(&mut **tx).await?;
+            })
+            .collect();
+        let json: Vec<Vec<serde_json::Value>> = chunk
+            .into_iter()
+            .map(|row| {
+                debug_assert_eq!(row.len(), columns.len());
+                row.into_iter()
+                    .map(|cell| match cell {
+                        Cell::Int(v) => v.into(),
+                        Cell::Real(v) => v.into(),
+                        Cell::Text(v) => v.into(),
+                        Cell::Null => serde_json::Value::Null,
+                    })
+                    .collect()
+            })
+            .collect();
+        let json = serde_json::to_string(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sql = format!(
+            "INSERT INTO {table} ({}) SELECT {} FROM {}",
+            columns.join(", "),
+            select.join(", "),
+            crate::json_rows(tx, 1)
+        );
+        sqlx::query(&sql).bind(json).execute(&mut **tx).await?;
     }
     Ok(())
 }

@@ -1,5 +1,8 @@
 //! The search index: one row per distinct term of a request or a feature, written in the same
-//! transaction as the record, queried the same way on SQLite and PostgreSQL.
+//! transaction as the record, queried the same way on SQLite and PostgreSQL. Requests written
+//! by a bulk import are the exception: their ids go to the backlog (`search_backlog`), which
+//! `cunjin serve` indexes in the background ([`Store::index_backlog`]), and until then search
+//! matches their text directly ([`QueryTerms::matches`]), so it finds them all along.
 //!
 //! A query's terms must all match (AND). The query is driven by its rarest term through the
 //! `(workspace_id, kind, term, doc_id)` index, newest document first, and every other term is an
