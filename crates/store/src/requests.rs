@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::catalogue::{find_or_create_idea, get_feature_in};
-use crate::search::{index, match_sql, DocKind, QueryTerms};
+use crate::search::{index, like_sql, match_sql, DocKind, QueryTerms};
 use crate::{audit, auth::new_secret, now, parse_stored, Result, Store, StoreError};
 use crate::{links, notifications};
 use cunjin_core::notify::{DecisionMade, Notice};
@@ -452,13 +452,16 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<Request>> {
         let wanted = QueryTerms::of(filter.q.as_deref().unwrap_or_default());
+        let patterns = wanted.like_patterns();
         let need = usize::try_from(limit + offset).unwrap_or(usize::MAX);
         let sql = format!(
             "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 AND {LIST_CONDITIONS} \
-             AND r.id >= $7 AND r.id <= $8 ORDER BY r.id DESC"
+             AND r.id >= $7 AND r.id <= $8{} ORDER BY r.id DESC",
+            like_sql("r.text", &patterns, 9)
         );
         for (first, last) in backlog {
-            let mut rows = sqlx::query(&sql)
+            let mut query = sqlx::query(&sql)
+                .persistent(false)
                 .bind(workspace_id)
                 .bind(filter.source_role.map(SourceRole::as_str))
                 .bind(filter.customer_id)
@@ -466,8 +469,11 @@ impl Store {
                 .bind(filter.product_id)
                 .bind(filter.feature_id)
                 .bind(*first)
-                .bind(*last)
-                .fetch(self.reader());
+                .bind(*last);
+            for p in &patterns {
+                query = query.bind(p.as_str());
+            }
+            let mut rows = query.fetch(self.reader());
             let mut n = 0;
             while let Some(r) = rows.try_next().await? {
                 let request = request_from_row(&r)?;

@@ -132,6 +132,19 @@ impl QueryTerms {
         self.exact.is_empty() && self.prefix.is_empty()
     }
 
+    /// `LIKE` patterns every matching text fits: a term of Chinese characters (a pair, or one
+    /// character as a prefix) is a piece of the text as it was written, so the database can
+    /// leave out most texts before they are read. Latin terms have none: a term is lower-cased
+    /// and full-width letters read as ASCII, which `LIKE` does not do the same on both engines.
+    pub fn like_patterns(&self) -> Vec<String> {
+        self.exact
+            .iter()
+            .chain(self.prefix.iter().map(|(lo, _)| lo))
+            .filter(|t| t.chars().all(cunjin_core::search::is_cjk))
+            .map(|t| format!("%{t}%"))
+            .collect()
+    }
+
     /// Whether a text matches, exactly as its rows in the index would: what search does for
     /// documents of the backlog, whose terms are not written yet.
     pub fn matches(&self, text: &str) -> bool {
@@ -243,14 +256,22 @@ impl Store {
             return Ok(ids);
         }
         let wanted = QueryTerms::of(q);
+        let patterns = wanted.like_patterns();
+        let sql = format!(
+            "SELECT id, text FROM requests WHERE workspace_id = $1 AND id >= $2 AND id <= $3{} \
+             ORDER BY id DESC",
+            like_sql("text", &patterns, 4)
+        );
         for (first, last) in backlog {
-            let sql = "SELECT id, text FROM requests WHERE workspace_id = $1 AND id >= $2 \
-                       AND id <= $3 ORDER BY id DESC";
-            let mut rows = sqlx::query(sql)
+            let mut query = sqlx::query(&sql)
+                .persistent(false)
                 .bind(workspace_id)
                 .bind(first)
-                .bind(last)
-                .fetch(self.reader());
+                .bind(last);
+            for p in &patterns {
+                query = query.bind(p.as_str());
+            }
+            let mut rows = query.fetch(self.reader());
             let mut found = 0;
             while let Some(r) = rows.try_next().await? {
                 if wanted.matches(&r.try_get::<String, _>(1)?) {
@@ -584,6 +605,13 @@ impl Store {
         tx.commit().await?;
         Ok(upto - first + 1)
     }
+}
+
+/// ` AND col LIKE $n …` for each pattern, placeholders from `$first`.
+pub(crate) fn like_sql(col: &str, patterns: &[String], first: usize) -> String {
+    (0..patterns.len())
+        .map(|i| format!(" AND {col} LIKE ${}", first + i))
+        .collect()
 }
 
 /// What of a feature is searched: its title and its menu path.

@@ -537,7 +537,8 @@ async fn a_query_is_driven_by_its_sparsest_term(engine: TestEngine) {
 }
 
 /// Rows of an import file: one in five about 医保 上传, one in seven of the rest about 排班
-/// 导出, every other one from implementation, three customers; each with its own number.
+/// 导出, some about ＤＲＧ in full-width letters, every other one from implementation, three
+/// customers; each with its own number.
 fn import_rows(n: u64) -> Vec<(u64, RequestRow)> {
     (0..n)
         .map(|i| {
@@ -545,6 +546,9 @@ fn import_rows(n: u64) -> Vec<(u64, RequestRow)> {
                 format!("门诊医生站医保结算清单上传 第{i}号")
             } else if i.is_multiple_of(7) {
                 format!("护士排班 导出 第{i}号")
+            } else if i % 11 == 3 {
+                // Full-width letters: their term is `drg`, which the text does not contain.
+                format!("ＤＲＧ分组 实时预警 第{i}号")
             } else {
                 format!("检验报告 打印 第{i}号")
             };
@@ -655,6 +659,8 @@ async fn imported_requests_are_found_before_and_after_their_terms_are_written(en
         ("排班 导出", None, 0, 5000),
         ("1234", None, 0, 10),
         ("医保 排班", None, 0, 10),
+        ("drg 分组", None, 0, 100),
+        ("DRG", Some(SourceRole::Customer), 3, 10),
     ];
     let check = |when: &'static str| {
         let (store, all) = (&store, &all);
@@ -680,6 +686,7 @@ async fn imported_requests_are_found_before_and_after_their_terms_are_written(en
     assert_eq!(both.len(), 502);
     assert!(both.contains(&early.id) && both.contains(&late.id));
     assert_eq!(expected_ids(&all, "1234", None, 0, 10).len(), 1);
+    assert!(expected_ids(&all, "drg 分组", None, 0, 100).len() > 10);
     check("before indexing").await;
     // A one-character query (a prefix of terms) gives the same answers before and after.
     let one_char = listed(&store, ws, "晚", None, 0, 100).await;
