@@ -37,8 +37,8 @@ pub const TABLES: &[&str] = &[
     "gap_snapshots",
     "requests",
     "intake_links",
-    "search_terms",
     "search_backlog",
+    "search_terms",
     "environments",
     "probes",
     "probe_runs",
@@ -119,6 +119,15 @@ impl Store {
             serde_json::json!({"cunjin_backup": FORMAT, "created_at": now(), "tables": TABLES});
         writeln!(out, "{header}").map_err(io)?;
         let mut tx = self.reader().begin().await?;
+        if self.engine() == Engine::Postgres {
+            // Every table as of the same moment: at PostgreSQL's default level each statement
+            // sees its own, and a part of the search backlog indexed between reading
+            // `search_backlog` and `search_terms` would be in neither. (A SQLite read
+            // transaction keeps one snapshot anyway.)
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
         let mut moved = Moved::default();
         for table in TABLES {
             let mut n = 0u64;

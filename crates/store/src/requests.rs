@@ -8,11 +8,10 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::catalogue::{find_or_create_idea, get_feature_in};
-use crate::search::{index, like_sql, match_sql, DocKind, QueryTerms};
+use crate::search::{index, like_sql, match_sql, DocKind, QueryTerms, BACKLOG_SCAN_PAGE};
 use crate::{audit, auth::new_secret, now, parse_stored, Result, Store, StoreError};
 use crate::{links, notifications};
 use cunjin_core::notify::{DecisionMade, Notice};
-use futures_util::TryStreamExt;
 
 /// Longest request text, in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;
@@ -371,7 +370,7 @@ impl Store {
         let (index_limit, index_offset) = if backlog.is_empty() {
             (limit, offset)
         } else {
-            (limit + offset, 0)
+            (limit.saturating_add(offset), 0)
         };
         let plan = match q {
             Some(q) => self.plan_query(workspace_id, DocKind::Request, q).await?,
@@ -452,37 +451,47 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<Request>> {
         let wanted = QueryTerms::of(filter.q.as_deref().unwrap_or_default());
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
         let patterns = wanted.like_patterns();
-        let need = usize::try_from(limit + offset).unwrap_or(usize::MAX);
+        let need = usize::try_from(limit.saturating_add(offset)).unwrap_or(usize::MAX);
         let sql = format!(
             "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 AND {LIST_CONDITIONS} \
-             AND r.id >= $7 AND r.id <= $8{} ORDER BY r.id DESC",
+             AND r.id >= $7 AND r.id <= $8{} ORDER BY r.id DESC LIMIT {BACKLOG_SCAN_PAGE}",
             like_sql("r.text", &patterns, 9)
         );
         for (first, last) in backlog {
-            let mut query = sqlx::query(&sql)
-                .persistent(false)
-                .bind(workspace_id)
-                .bind(filter.source_role.map(SourceRole::as_str))
-                .bind(filter.customer_id)
-                .bind(filter.decision.map(Decision::as_str))
-                .bind(filter.product_id)
-                .bind(filter.feature_id)
-                .bind(*first)
-                .bind(*last);
-            for p in &patterns {
-                query = query.bind(p.as_str());
-            }
-            let mut rows = query.fetch(self.reader());
-            let mut n = 0;
-            while let Some(r) = rows.try_next().await? {
-                let request = request_from_row(&r)?;
-                if wanted.matches(&request.text) {
-                    found.push(request);
-                    n += 1;
-                    if n == need {
-                        break;
+            // Newest first, a page at a time, until `need` match: the rest is not read.
+            let (mut upper, mut n) = (*last, 0);
+            'range: while upper >= *first {
+                let mut query = sqlx::query(&sql)
+                    .persistent(false)
+                    .bind(workspace_id)
+                    .bind(filter.source_role.map(SourceRole::as_str))
+                    .bind(filter.customer_id)
+                    .bind(filter.decision.map(Decision::as_str))
+                    .bind(filter.product_id)
+                    .bind(filter.feature_id)
+                    .bind(*first)
+                    .bind(upper);
+                for p in &patterns {
+                    query = query.bind(p.as_str());
+                }
+                let rows = query.fetch_all(self.reader()).await?;
+                for r in &rows {
+                    let request = request_from_row(r)?;
+                    upper = request.id - 1;
+                    if wanted.matches(&request.text) {
+                        found.push(request);
+                        n += 1;
+                        if n == need {
+                            break 'range;
+                        }
                     }
+                }
+                if rows.len() < BACKLOG_SCAN_PAGE {
+                    break;
                 }
             }
         }

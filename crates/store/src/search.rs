@@ -13,7 +13,6 @@
 use std::collections::{BTreeSet, HashMap};
 
 use cunjin_core::search::{is_prefix_term, terms};
-use futures_util::TryStreamExt;
 use sqlx::{Any, Row, Transaction};
 
 use crate::{Result, Store};
@@ -256,30 +255,41 @@ impl Store {
             return Ok(ids);
         }
         let wanted = QueryTerms::of(q);
+        if wanted.is_empty() {
+            return Ok(ids);
+        }
         let patterns = wanted.like_patterns();
         let sql = format!(
             "SELECT id, text FROM requests WHERE workspace_id = $1 AND id >= $2 AND id <= $3{} \
-             ORDER BY id DESC",
+             ORDER BY id DESC LIMIT {BACKLOG_SCAN_PAGE}",
             like_sql("text", &patterns, 4)
         );
         for (first, last) in backlog {
-            let mut query = sqlx::query(&sql)
-                .persistent(false)
-                .bind(workspace_id)
-                .bind(first)
-                .bind(last);
-            for p in &patterns {
-                query = query.bind(p.as_str());
-            }
-            let mut rows = query.fetch(self.reader());
-            let mut found = 0;
-            while let Some(r) = rows.try_next().await? {
-                if wanted.matches(&r.try_get::<String, _>(1)?) {
-                    ids.push(r.try_get(0)?);
-                    found += 1;
-                    if found == limit {
-                        break;
+            // Newest first, a page at a time, until `limit` match: the rest is not read.
+            let (mut upper, mut found) = (last, 0);
+            'range: while upper >= first {
+                let mut query = sqlx::query(&sql)
+                    .persistent(false)
+                    .bind(workspace_id)
+                    .bind(first)
+                    .bind(upper);
+                for p in &patterns {
+                    query = query.bind(p.as_str());
+                }
+                let rows = query.fetch_all(self.reader()).await?;
+                for r in &rows {
+                    let id: i64 = r.try_get(0)?;
+                    upper = id - 1;
+                    if wanted.matches(&r.try_get::<String, _>(1)?) {
+                        ids.push(id);
+                        found += 1;
+                        if found == limit {
+                            break 'range;
+                        }
                     }
+                }
+                if rows.len() < BACKLOG_SCAN_PAGE {
+                    break;
                 }
             }
         }
@@ -476,6 +486,9 @@ impl Store {
 /// writing, so that other writes wait little for it.
 pub const BACKLOG_CHUNK: i64 = 1_000;
 
+/// Requests of the backlog read per statement when search matches their text.
+pub(crate) const BACKLOG_SCAN_PAGE: usize = 1_000;
+
 /// Records, inside the transaction that wrote them, that documents `first..=last` of a kind
 /// have no search terms yet.
 pub(crate) async fn add_to_backlog(
@@ -497,6 +510,15 @@ pub(crate) async fn add_to_backlog(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// An entry of the backlog: requests `first..=last` of a workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BacklogHead {
+    id: i64,
+    workspace_id: i64,
+    first: i64,
+    last: i64,
 }
 
 impl Store {
@@ -534,6 +556,14 @@ impl Store {
     /// another instance took the same part first (the part is claimed by a compare-and-set on
     /// its first id, so each document is indexed once).
     pub async fn index_backlog(&self) -> Result<i64> {
+        match self.backlog_head().await? {
+            Some(head) => self.index_backlog_part(&head).await,
+            None => Ok(0),
+        }
+    }
+
+    /// The oldest entry of the backlog, as it is now.
+    pub(crate) async fn backlog_head(&self) -> Result<Option<BacklogHead>> {
         let Some(entry) = sqlx::query(
             "SELECT id, workspace_id, kind, first_id, last_id FROM search_backlog \
              ORDER BY id LIMIT 1",
@@ -541,21 +571,33 @@ impl Store {
         .fetch_optional(self.reader())
         .await?
         else {
-            return Ok(0);
+            return Ok(None);
         };
         let id: i64 = entry.try_get(0)?;
-        let workspace_id: i64 = entry.try_get(1)?;
         // Only bulk-imported requests go to the backlog.
-        let kind = match entry.try_get::<String, _>(2)?.as_str() {
-            "request" => DocKind::Request,
-            other => {
-                return Err(crate::StoreError::Corrupt(format!(
-                    "search backlog {id}: unknown kind '{other}'"
-                )))
-            }
-        };
-        let first: i64 = entry.try_get(3)?;
-        let last: i64 = entry.try_get(4)?;
+        if entry.try_get::<String, _>(2)? != DocKind::Request.as_str() {
+            return Err(crate::StoreError::Corrupt(format!(
+                "search backlog {id}: unknown kind"
+            )));
+        }
+        Ok(Some(BacklogHead {
+            id,
+            workspace_id: entry.try_get(1)?,
+            first: entry.try_get(3)?,
+            last: entry.try_get(4)?,
+        }))
+    }
+
+    /// Indexes the first [`BACKLOG_CHUNK`] ids of a backlog entry as it was read, if it is still
+    /// so (see [`Store::index_backlog`]).
+    pub(crate) async fn index_backlog_part(&self, head: &BacklogHead) -> Result<i64> {
+        let BacklogHead {
+            id,
+            workspace_id,
+            first,
+            last,
+        } = *head;
+        let kind = DocKind::Request;
         let upto = last.min(first.saturating_add(BACKLOG_CHUNK - 1));
         let mut tx = self.writer().begin().await?;
         let claim = if upto == last {

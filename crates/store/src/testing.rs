@@ -158,3 +158,16 @@ pub async fn search_plan(
         .map(|p| p.exact)
         .unwrap_or_default())
 }
+
+/// Two instances indexing the backlog at once, in a fixed order: both read the oldest entry,
+/// then each tries to index it as read. Returns how many ids each covered.
+pub async fn index_backlog_race(first: &Store, second: &Store) -> Result<(i64, i64)> {
+    let a = first.backlog_head().await?;
+    let b = second.backlog_head().await?;
+    let (Some(a), Some(b)) = (a, b) else {
+        return Ok((0, 0));
+    };
+    let one = first.index_backlog_part(&a).await?;
+    let two = second.index_backlog_part(&b).await?;
+    Ok((one, two))
+}

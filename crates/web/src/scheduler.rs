@@ -134,8 +134,9 @@ async fn demo_job(store: Store, prober: Prober, d: DueCheck, timeout: Duration) 
     }
 }
 
-/// Indexes the search backlog (requests imported without their terms) until it is empty, then
-/// refreshes the planner's statistics when much was indexed.
+/// Indexes the search backlog (requests imported without their terms) until it is empty (or
+/// another instance holds its oldest part), then refreshes the planner's statistics of the
+/// index once this pass has emptied it.
 pub async fn index_backlog(store: &Store) {
     let started = Instant::now();
     let mut indexed = 0i64;
@@ -156,7 +157,7 @@ pub async fn index_backlog(store: &Store) {
             "search backlog indexed"
         );
     }
-    if indexed >= 10_000 {
+    if indexed > 0 && matches!(store.search_backlog_len().await, Ok(0)) {
         if let Err(e) = store.refresh_search_statistics().await {
             tracing::warn!(error = %e, "could not refresh search statistics");
         }
