@@ -8,7 +8,9 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::catalogue::{find_or_create_idea, get_feature_in};
-use crate::search::{index, like_sql, match_sql, DocKind, QueryTerms, BACKLOG_SCAN_PAGE};
+use crate::search::{
+    index, like_sql, match_sql, DocKind, QueryTerms, BACKLOG_SCAN_PAGE, BACKLOG_SCAN_PAGE_MAX,
+};
 use crate::{audit, auth::new_secret, now, parse_stored, Result, Store, StoreError};
 use crate::{links, notifications};
 use cunjin_core::notify::{DecisionMade, Notice};
@@ -458,12 +460,12 @@ impl Store {
         let need = usize::try_from(limit.saturating_add(offset)).unwrap_or(usize::MAX);
         let sql = format!(
             "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 AND {LIST_CONDITIONS} \
-             AND r.id >= $7 AND r.id <= $8{} ORDER BY r.id DESC LIMIT {BACKLOG_SCAN_PAGE}",
-            like_sql("r.text", &patterns, 9)
+             AND r.id >= $7 AND r.id <= $8{} ORDER BY r.id DESC LIMIT $9",
+            like_sql("r.text", &patterns, 10)
         );
         for (first, last) in backlog {
             // Newest first, a page at a time, until `need` match: the rest is not read.
-            let (mut upper, mut n) = (*last, 0);
+            let (mut upper, mut n, mut page) = (*last, 0, BACKLOG_SCAN_PAGE);
             'range: while upper >= *first {
                 let mut query = sqlx::query(&sql)
                     .persistent(false)
@@ -474,7 +476,8 @@ impl Store {
                     .bind(filter.product_id)
                     .bind(filter.feature_id)
                     .bind(*first)
-                    .bind(upper);
+                    .bind(upper)
+                    .bind(page as i64);
                 for p in &patterns {
                     query = query.bind(p.as_str());
                 }
@@ -490,9 +493,10 @@ impl Store {
                         }
                     }
                 }
-                if rows.len() < BACKLOG_SCAN_PAGE {
+                if rows.len() < page {
                     break;
                 }
+                page = (page * 2).min(BACKLOG_SCAN_PAGE_MAX);
             }
         }
         found.sort_by_key(|r| std::cmp::Reverse(r.id));

@@ -261,18 +261,19 @@ impl Store {
         let patterns = wanted.like_patterns();
         let sql = format!(
             "SELECT id, text FROM requests WHERE workspace_id = $1 AND id >= $2 AND id <= $3{} \
-             ORDER BY id DESC LIMIT {BACKLOG_SCAN_PAGE}",
-            like_sql("text", &patterns, 4)
+             ORDER BY id DESC LIMIT $4",
+            like_sql("text", &patterns, 5)
         );
         for (first, last) in backlog {
             // Newest first, a page at a time, until `limit` match: the rest is not read.
-            let (mut upper, mut found) = (last, 0);
+            let (mut upper, mut found, mut page) = (last, 0, BACKLOG_SCAN_PAGE);
             'range: while upper >= first {
                 let mut query = sqlx::query(&sql)
                     .persistent(false)
                     .bind(workspace_id)
                     .bind(first)
-                    .bind(upper);
+                    .bind(upper)
+                    .bind(page as i64);
                 for p in &patterns {
                     query = query.bind(p.as_str());
                 }
@@ -288,9 +289,10 @@ impl Store {
                         }
                     }
                 }
-                if rows.len() < BACKLOG_SCAN_PAGE {
+                if rows.len() < page {
                     break;
                 }
+                page = (page * 2).min(BACKLOG_SCAN_PAGE_MAX);
             }
         }
         ids.sort_unstable_by(|a, b| b.cmp(a));
@@ -486,8 +488,12 @@ impl Store {
 /// writing, so that other writes wait little for it.
 pub const BACKLOG_CHUNK: i64 = 1_000;
 
-/// Requests of the backlog read per statement when search matches their text.
+/// Requests of the backlog read by the first statement when search matches their text; each
+/// next one reads twice as many, up to [`BACKLOG_SCAN_PAGE_MAX`]: a common term stops early, a
+/// rare one takes few statements.
 pub(crate) const BACKLOG_SCAN_PAGE: usize = 1_000;
+/// The most requests of the backlog read by one statement.
+pub(crate) const BACKLOG_SCAN_PAGE_MAX: usize = 32_000;
 
 /// Records, inside the transaction that wrote them, that documents `first..=last` of a kind
 /// have no search terms yet.
