@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Import speed: `cunjin import requests` of generated rows (100,000 by default) into a fresh
-# database, timed end to end (reading the file, parsing, writing, indexing, ANALYZE). SQLite
+# database, timed end to end (reading the file, parsing, writing, ANALYZE; the search terms are
+# written afterwards by `cunjin serve`, see docs/performance.md). SQLite
 # always; PostgreSQL too with BENCH_PG=1 (a fresh database on CUNJIN_TEST_PG's server, dropped
 # afterwards). See docs/performance.md, section "Import".
 #   BENCH_N=1000000 bash scripts/bench-import.sh
