@@ -8,9 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::catalogue::{find_or_create_idea, get_feature_in};
-use crate::search::{
-    index, like_sql, match_sql, DocKind, QueryTerms, BACKLOG_SCAN_PAGE, BACKLOG_SCAN_PAGE_MAX,
-};
+use crate::search::{index, match_sql, DocKind, QueryTerms};
 use crate::{audit, auth::new_secret, now, parse_stored, Result, Store, StoreError};
 use crate::{links, notifications};
 use cunjin_core::notify::{DecisionMade, Notice};
@@ -361,7 +359,6 @@ impl Store {
     ) -> Result<Vec<Request>> {
         let limit = filter.limit.unwrap_or(200).clamp(1, 5000);
         let offset = filter.offset.unwrap_or(0).max(0);
-        let conditions = LIST_CONDITIONS;
         let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         // Requests imported but not indexed yet are matched on their text (see `search_ids`);
         // then the index gives its first `offset + limit` and the page is cut after merging.
@@ -374,20 +371,16 @@ impl Store {
         } else {
             (limit.saturating_add(offset), 0)
         };
-        let plan = match q {
-            Some(q) => self.plan_query(workspace_id, DocKind::Request, q).await?,
-            None => None,
-        };
         let (sql, binds) = match q {
             None => (
                 format!(
-                    "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 AND {conditions} \
+                    "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 AND {LIST_CONDITIONS} \
                      ORDER BY r.id DESC LIMIT {limit} OFFSET {offset}"
                 ),
                 Vec::new(),
             ),
-            Some(_) => {
-                let Some(plan) = plan else {
+            Some(q) => {
+                let Some(plan) = self.plan_query(workspace_id, DocKind::Request, q).await? else {
                     return self
                         .backlog_requests(workspace_id, filter, &backlog, Vec::new(), limit, offset)
                         .await;
@@ -401,7 +394,7 @@ impl Store {
                          WHERE s.workspace_id = $1 AND s.kind = $7 AND {m}) m \
                          JOIN requests r ON r.id = m.doc_id \
                          LEFT JOIN customers c ON c.id = r.customer_id LEFT JOIN features f ON f.id = r.feature_id \
-                         WHERE r.workspace_id = $1 AND {conditions} \
+                         WHERE r.workspace_id = $1 AND {LIST_CONDITIONS} \
                          ORDER BY m.doc_id DESC LIMIT {index_limit} OFFSET {index_offset}",
                         if plan.exact.is_empty() { "DISTINCT" } else { "" },
                     ),
@@ -409,16 +402,7 @@ impl Store {
                 )
             }
         };
-        // Planned afresh with the actual values each time: a cached generic plan cannot know
-        // which filters are empty or how rare a term is, and PostgreSQL then scans everything.
-        let mut query = sqlx::query(&sql)
-            .persistent(false)
-            .bind(workspace_id)
-            .bind(filter.source_role.map(SourceRole::as_str))
-            .bind(filter.customer_id)
-            .bind(filter.decision.map(Decision::as_str))
-            .bind(filter.product_id)
-            .bind(filter.feature_id);
+        let mut query = list_query(&sql, workspace_id, filter);
         if q.is_some() {
             query = query.bind(DocKind::Request.as_str());
             for b in &binds {
@@ -443,7 +427,7 @@ impl Store {
 
     /// Adds to `found` (the index's first matches) the requests of the backlog whose text
     /// matches the filter's query, and cuts the page: newest first, `offset`, `limit`.
-    async fn backlog_requests(
+    pub(crate) async fn backlog_requests(
         &self,
         workspace_id: i64,
         filter: &RequestFilter,
@@ -467,14 +451,7 @@ impl Store {
             // Newest first, a page at a time, until `need` match: the rest is not read.
             let (mut upper, mut n, mut page) = (*last, 0, BACKLOG_SCAN_PAGE);
             'range: while upper >= *first {
-                let mut query = sqlx::query(&sql)
-                    .persistent(false)
-                    .bind(workspace_id)
-                    .bind(filter.source_role.map(SourceRole::as_str))
-                    .bind(filter.customer_id)
-                    .bind(filter.decision.map(Decision::as_str))
-                    .bind(filter.product_id)
-                    .bind(filter.feature_id)
+                let mut query = list_query(&sql, workspace_id, filter)
                     .bind(*first)
                     .bind(upper)
                     .bind(page as i64);
@@ -882,6 +859,39 @@ pub(crate) async fn sync_id_sequence(
         .await?;
     }
     Ok(())
+}
+
+/// Requests of the backlog read by the first statement when search matches their text; each
+/// next one reads twice as many, up to [`BACKLOG_SCAN_PAGE_MAX`]: a common term stops early, a
+/// rare one takes few statements.
+const BACKLOG_SCAN_PAGE: usize = 1_000;
+/// The most requests of the backlog read by one statement.
+const BACKLOG_SCAN_PAGE_MAX: usize = 32_000;
+
+/// ` AND col LIKE $n …` for each pattern, placeholders from `$first`.
+fn like_sql(col: &str, patterns: &[String], first: usize) -> String {
+    (0..patterns.len())
+        .map(|i| format!(" AND {col} LIKE ${}", first + i))
+        .collect()
+}
+
+/// A statement of the request list with the workspace as `$1` and the filter's values as `$2`
+/// to `$6` (see [`LIST_CONDITIONS`]). Planned afresh with the actual values each time: a cached
+/// generic plan cannot know which filters are empty or how rare a term is, and PostgreSQL then
+/// scans everything.
+fn list_query<'q>(
+    sql: &'q str,
+    workspace_id: i64,
+    filter: &'q RequestFilter,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(sql)
+        .persistent(false)
+        .bind(workspace_id)
+        .bind(filter.source_role.map(SourceRole::as_str))
+        .bind(filter.customer_id)
+        .bind(filter.decision.map(Decision::as_str))
+        .bind(filter.product_id)
+        .bind(filter.feature_id)
 }
 
 /// The filters of the request list; `$2` to `$6` are the filter's values, `NULL` for none.

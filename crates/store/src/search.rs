@@ -254,47 +254,14 @@ impl Store {
         if backlog.is_empty() {
             return Ok(ids);
         }
-        let wanted = QueryTerms::of(q);
-        if wanted.is_empty() {
-            return Ok(ids);
-        }
-        let patterns = wanted.like_patterns();
-        let sql = format!(
-            "SELECT id, text FROM requests WHERE workspace_id = $1 AND id >= $2 AND id <= $3{} \
-             ORDER BY id DESC LIMIT $4",
-            like_sql("text", &patterns, 5)
-        );
-        for (first, last) in backlog {
-            // Newest first, a page at a time, until `limit` match: the rest is not read.
-            let (mut upper, mut found, mut page) = (last, 0, BACKLOG_SCAN_PAGE);
-            'range: while upper >= first {
-                let mut query = sqlx::query(&sql)
-                    .persistent(false)
-                    .bind(workspace_id)
-                    .bind(first)
-                    .bind(upper)
-                    .bind(page as i64);
-                for p in &patterns {
-                    query = query.bind(p.as_str());
-                }
-                let rows = query.fetch_all(self.reader()).await?;
-                for r in &rows {
-                    let id: i64 = r.try_get(0)?;
-                    upper = id - 1;
-                    if wanted.matches(&r.try_get::<String, _>(1)?) {
-                        ids.push(id);
-                        found += 1;
-                        if found == limit {
-                            break 'range;
-                        }
-                    }
-                }
-                if rows.len() < page {
-                    break;
-                }
-                page = (page * 2).min(BACKLOG_SCAN_PAGE_MAX);
-            }
-        }
+        let filter = crate::requests::RequestFilter {
+            q: Some(q.to_string()),
+            ..Default::default()
+        };
+        let waiting = self
+            .backlog_requests(workspace_id, &filter, &backlog, Vec::new(), limit, 0)
+            .await?;
+        ids.extend(waiting.iter().map(|r| r.id));
         ids.sort_unstable_by(|a, b| b.cmp(a));
         ids.dedup();
         ids.truncate(limit as usize);
@@ -488,13 +455,6 @@ impl Store {
 /// writing, so that other writes wait little for it.
 pub const BACKLOG_CHUNK: i64 = 1_000;
 
-/// Requests of the backlog read by the first statement when search matches their text; each
-/// next one reads twice as many, up to [`BACKLOG_SCAN_PAGE_MAX`]: a common term stops early, a
-/// rare one takes few statements.
-pub(crate) const BACKLOG_SCAN_PAGE: usize = 1_000;
-/// The most requests of the backlog read by one statement.
-pub(crate) const BACKLOG_SCAN_PAGE_MAX: usize = 32_000;
-
 /// Records, inside the transaction that wrote them, that documents `first..=last` of a kind
 /// have no search terms yet.
 pub(crate) async fn add_to_backlog(
@@ -653,13 +613,6 @@ impl Store {
         tx.commit().await?;
         Ok(upto - first + 1)
     }
-}
-
-/// ` AND col LIKE $n …` for each pattern, placeholders from `$first`.
-pub(crate) fn like_sql(col: &str, patterns: &[String], first: usize) -> String {
-    (0..patterns.len())
-        .map(|i| format!(" AND {col} LIKE ${}", first + i))
-        .collect()
 }
 
 /// What of a feature is searched: its title and its menu path.
