@@ -73,7 +73,7 @@ impl Store {
     /// kept between calls while nothing it depends on changes (`reports.rs`).
     pub async fn gap(&self, workspace_id: i64, only_customer: Option<i64>) -> Result<PortfolioGap> {
         match only_customer {
-            None => Ok((*self.kept_gap(workspace_id).await?).clone()),
+            None => Ok(self.kept_gap(workspace_id).await?.value.clone()),
             Some(_) => self.compute_gap(workspace_id, only_customer).await,
         }
     }

@@ -65,6 +65,37 @@ pub(crate) struct Ranking {
     pub features: Vec<RankedFeature>,
 }
 
+impl Ranking {
+    /// `limit` features from `offset`, each with every term of the formula.
+    pub(crate) fn page(&self, today: NaiveDate, offset: usize, limit: usize) -> RoadmapPage {
+        let entries = self
+            .features
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(limit)
+            .map(|(i, f)| {
+                let terms = self.weights.score(&f.input, today);
+                RoadmapEntry {
+                    rank: i as u32 + 1,
+                    feature_id: f.feature_id,
+                    title: f.title.clone(),
+                    menu_path: f.menu_path.clone(),
+                    product_id: f.product_id,
+                    stage: f.input.stage,
+                    score: terms.score,
+                    terms,
+                }
+            })
+            .collect();
+        RoadmapPage {
+            total: self.features.len(),
+            weights: self.weights,
+            entries,
+        }
+    }
+}
+
 impl Store {
     /// Every feature with an open or delivered commitment or with demand from requests, ranked by
     /// score on `today`, with every term of the formula.
@@ -85,32 +116,11 @@ impl Store {
         offset: usize,
         limit: usize,
     ) -> Result<RoadmapPage> {
-        let ranking = self.kept_ranking(workspace_id, today).await?;
-        let entries = ranking
-            .features
-            .iter()
-            .enumerate()
-            .skip(offset)
-            .take(limit)
-            .map(|(i, f)| {
-                let terms = ranking.weights.score(&f.input, today);
-                RoadmapEntry {
-                    rank: i as u32 + 1,
-                    feature_id: f.feature_id,
-                    title: f.title.clone(),
-                    menu_path: f.menu_path.clone(),
-                    product_id: f.product_id,
-                    stage: f.input.stage,
-                    score: terms.score,
-                    terms,
-                }
-            })
-            .collect();
-        Ok(RoadmapPage {
-            total: ranking.features.len(),
-            weights: ranking.weights,
-            entries,
-        })
+        Ok(self
+            .kept_ranking(workspace_id, today)
+            .await?
+            .value
+            .page(today, offset, limit))
     }
 
     /// Every ranked feature with what its score depends on, in rank order.

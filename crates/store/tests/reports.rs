@@ -19,12 +19,30 @@ macro_rules! on_both_engines {
     };
 }
 
-/// Both reports as JSON, the way the API sends them.
+/// Both reports as JSON, the way the API sends them. The JSON is made once per kept report
+/// (`gap_json`, `roadmap_page_json`); it must be the reports', to the byte.
 async fn reports(store: &Store, ws: i64) -> (serde_json::Value, serde_json::Value) {
     let today = cunjin_store::today();
+    let gap = store.gap(ws, None).await.unwrap();
+    let roadmap = store.roadmap(ws, today).await.unwrap();
+    let sent = store.gap_json(ws).await.unwrap();
+    assert_eq!(sent, serde_json::to_vec(&gap).unwrap(), "the gap as sent");
+    for (offset, limit) in [(0, 5000), (3, 7), (0, 7)] {
+        let (total, json) = store
+            .roadmap_page_json(ws, today, offset, limit)
+            .await
+            .unwrap();
+        assert_eq!(total, roadmap.len());
+        let page = &roadmap[offset.min(total)..(offset + limit).min(total)];
+        assert_eq!(
+            json,
+            serde_json::to_vec(page).unwrap(),
+            "roadmap page {offset}+{limit} as sent"
+        );
+    }
     (
-        serde_json::to_value(store.gap(ws, None).await.unwrap()).unwrap(),
-        serde_json::to_value(store.roadmap(ws, today).await.unwrap()).unwrap(),
+        serde_json::to_value(gap).unwrap(),
+        serde_json::to_value(roadmap).unwrap(),
     )
 }
 

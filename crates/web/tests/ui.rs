@@ -188,6 +188,21 @@ on_both_engines! {
         assert_eq!(details.matches("人民医院: ").count(), 10, "{details}");
         assert!(details.contains("第12人民医院: ") && !details.contains("第1人民医院: ") && !details.contains("第2人民医院: "), "the heaviest are listed: {details}");
         assert!(details.contains(&format!("+ 2 more promises, together {rest_text}")), "{rest_text} {details}");
+
+        // The page is made once per ranking and language: a new promise shows at once, and
+        // the other language has its own page.
+        let (_, customer) = app.post(&app.admin, "/api/v1/customers", json!({"name": "第13人民医院"})).await;
+        let (_, deal) = app.post(&app.admin, "/api/v1/deals", json!({
+            "customer_id": customer["id"], "name": "合同13", "stage": "won", "contract_value": 1_300_000})).await;
+        let (s, c) = app.post(&app.admin, "/api/v1/commitments", json!({
+            "customer_id": customer["id"], "deal_id": deal["id"], "feature_id": ids.feature})).await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        let (_, html) = page(&app.admin, app.url("/roadmap")).await;
+        let details = &html[html.find("<details>").unwrap()..html.find("</details>").unwrap()];
+        assert!(details.contains("第13人民医院: ") && details.contains("+ 3 more promises, together"), "{details}");
+        app.admin.get(app.url("/lang/zh")).send().await.unwrap();
+        let (_, zh) = page(&app.admin, app.url("/roadmap")).await;
+        assert!(zh.contains("第13人民医院: ") && zh.contains("+ 3 项其余承诺，合计") && !zh.contains("more promises"), "{zh}");
     }
 
     the_customer_page_shows_the_same_gap_as_the_api(app) {

@@ -1,7 +1,10 @@
 //! The gap and the roadmap.
 
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use cunjin_core::Permission;
 use cunjin_store::gap::{CustomerGap, PortfolioGap};
 use cunjin_store::roadmap::RoadmapEntry;
@@ -13,13 +16,18 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{parse_date, ApiPath, ApiQuery};
 use crate::AppState;
 
+/// JSON made once per kept report (the store keeps it with the report).
+fn kept_json(json: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], json).into_response()
+}
+
 /// The portfolio gap: 尺 and 寸 over every customer, and one row per customer.
 #[utoipa::path(get, path = "/api/v1/gap", tag = "reports",
     responses((status = 200, body = PortfolioGap), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
-pub async fn gap(caller: Caller, State(state): State<AppState>) -> ApiResult<Json<PortfolioGap>> {
+pub async fn gap(caller: Caller, State(state): State<AppState>) -> ApiResult<Response> {
     caller.require(Permission::Read, "read")?;
-    Ok(Json(state.store.gap(caller.ws(), None).await?))
+    Ok(kept_json(state.store.gap_json(caller.ws()).await?))
 }
 
 /// One customer's gap.
@@ -60,17 +68,14 @@ pub async fn roadmap(
     caller: Caller,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<RoadmapQuery>,
-) -> ApiResult<([(&'static str, String); 1], Json<Vec<RoadmapEntry>>)> {
+) -> ApiResult<([(&'static str, String); 1], Response)> {
     caller.require(Permission::Read, "read")?;
     let today = parse_date("as_of", q.as_of.as_deref())?.unwrap_or_else(cunjin_store::today);
     let limit = q.limit.unwrap_or(200).clamp(1, 5000) as usize;
     let offset = q.offset.unwrap_or(0).max(0) as usize;
-    let page = state
+    let (total, json) = state
         .store
-        .roadmap_page(caller.ws(), today, offset, limit)
+        .roadmap_page_json(caller.ws(), today, offset, limit)
         .await?;
-    Ok((
-        [("x-total-count", page.total.to_string())],
-        Json(page.entries),
-    ))
+    Ok(([("x-total-count", total.to_string())], kept_json(json)))
 }

@@ -615,11 +615,36 @@ pub async fn roadmap(
     let ws = p.caller.ws();
     let l = p.l;
     let offset = q.ok().and_then(|q| q.0.offset).unwrap_or(0);
+    let today = cunjin_store::today();
+    // The table is the same for everyone of the workspace who reads this language: made once
+    // per kept ranking (it changes with the report version, which covers the names it shows).
+    let table = state
+        .store
+        .roadmap_rendering(ws, today, format!("html:{}:{offset}", l.short()), || {
+            roadmap_table(&state, ws, l, today, offset)
+        })
+        .await
+        .map_err(|e: ApiError| api_error_page(l, &p.me(), e))?;
+    Ok(render(&RoadmapPage {
+        l,
+        me: p.me(),
+        active: "roadmap",
+        table: String::from_utf8_lossy(&table).into_owned(),
+    }))
+}
+
+/// The roadmap's table from `offset` (ROADMAP_PAGE features), with its explanation and pager.
+async fn roadmap_table(
+    state: &AppState,
+    ws: i64,
+    l: Lang,
+    today: chrono::NaiveDate,
+    offset: usize,
+) -> Result<bytes::Bytes, ApiError> {
     let page = state
         .store
-        .roadmap_page(ws, cunjin_store::today(), offset, ROADMAP_PAGE)
-        .await
-        .map_err(fail(&p))?;
+        .roadmap_page(ws, today, offset, ROADMAP_PAGE)
+        .await?;
     let weights = page.weights;
     let total = page.total;
     let entries = page.entries;
@@ -631,11 +656,7 @@ pub async fn roadmap(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let customers: HashMap<i64, String> = state
-        .store
-        .customer_names(ws, &ids)
-        .await
-        .map_err(fail(&p))?;
+    let customers: HashMap<i64, String> = state.store.customer_names(ws, &ids).await?;
     let shown = entries.len();
     let views = entries
         .into_iter()
@@ -722,10 +743,8 @@ pub async fn roadmap(
             }
         })
         .collect();
-    Ok(render(&RoadmapPage {
+    let table = RoadmapTable {
         l,
-        me: p.me(),
-        active: "roadmap",
         lambda: amount(weights.lambda),
         entries: views,
         total,
@@ -733,5 +752,15 @@ pub async fn roadmap(
         last: offset + shown,
         prev: (offset > 0).then(|| offset.saturating_sub(ROADMAP_PAGE)),
         next: (offset + shown < total).then_some(offset + shown),
-    }))
+    };
+    askama::Template::render(&table)
+        .map(bytes::Bytes::from)
+        .map_err(|e| {
+            tracing::error!(error = %e, "template failed");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the roadmap could not be shown",
+            )
+        })
 }

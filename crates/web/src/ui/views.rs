@@ -213,6 +213,15 @@ pub struct RoadmapPage {
     pub l: Lang,
     pub me: Me,
     pub active: &'static str,
+    /// `RoadmapTable`, rendered.
+    pub table: String,
+}
+
+/// The roadmap page below its title: the formula, the pager and one page of the ranking.
+#[derive(Template)]
+#[template(path = "roadmap_table.html")]
+pub struct RoadmapTable {
+    pub l: Lang,
     pub lambda: String,
     pub entries: Vec<RoadmapView>,
     /// Features ranked in all; `first`..=`last` are shown.
