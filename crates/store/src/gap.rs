@@ -52,6 +52,36 @@ pub struct PortfolioGap {
     pub customers: Vec<CustomerGap>,
 }
 
+/// At most this many customers changed since a kept portfolio gap are computed one by one;
+/// more, and the whole portfolio is computed again (one customer: 1–10 ms; everything: 0.4–1.6 s
+/// at 5,000 customers and 200,000 commitments).
+const GAP_CUSTOMERS_BROUGHT_UP: i64 = 64;
+
+impl PortfolioGap {
+    /// The portfolio of these customers' gaps: largest first (尺, then 寸, then by name and id),
+    /// with their sum.
+    fn of(mut rows: Vec<CustomerGap>) -> PortfolioGap {
+        rows.sort_by(|a, b| {
+            (b.chi, b.cun)
+                .cmp(&(a.chi, a.cun))
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.customer_id.cmp(&b.customer_id))
+        });
+        let total: Gap = rows
+            .iter()
+            .map(|r| Gap {
+                chi: r.chi,
+                cun: r.cun,
+            })
+            .sum();
+        PortfolioGap {
+            chi: total.chi,
+            cun: total.cun,
+            customers: rows,
+        }
+    }
+}
+
 /// Adds up rows of (customer_id, stage, status, count, unmet) into each customer's gap and
 /// number of live commitments.
 pub(crate) fn fold_groups(groups: &[AnyRow]) -> Result<HashMap<i64, (Gap, u64)>> {
@@ -155,23 +185,57 @@ impl Store {
                 pilot: r.try_get::<i64, _>(2)? != 0,
             });
         }
-        rows.sort_by(|a, b| {
-            (b.chi, b.cun)
-                .cmp(&(a.chi, a.cun))
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        let total: Gap = rows
+        Ok(PortfolioGap::of(rows))
+    }
+
+    /// The portfolio gap `stale`, computed at report version `since`, brought up to date by
+    /// computing again the customers a write has changed since (`gap_changes`, migration
+    /// 0010); `None` when so many changed that computing everything is faster.
+    pub(crate) async fn gap_brought_up(
+        &self,
+        workspace_id: i64,
+        since: i64,
+        stale: &PortfolioGap,
+    ) -> Result<Option<PortfolioGap>> {
+        let changed: Vec<i64> = sqlx::query_scalar(
+            "SELECT customer_id FROM gap_changes WHERE workspace_id = $1 AND version > $2 \
+             ORDER BY customer_id LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(since)
+        .bind(GAP_CUSTOMERS_BROUGHT_UP + 1)
+        .fetch_all(self.reader())
+        .await?;
+        if changed.len() > GAP_CUSTOMERS_BROUGHT_UP as usize {
+            return Ok(None);
+        }
+        let mut rows: Vec<CustomerGap> = stale
+            .customers
             .iter()
-            .map(|r| Gap {
-                chi: r.chi,
-                cun: r.cun,
-            })
-            .sum();
-        Ok(PortfolioGap {
-            chi: total.chi,
-            cun: total.cun,
-            customers: rows,
-        })
+            .filter(|c| changed.binary_search(&c.customer_id).is_err())
+            .cloned()
+            .collect();
+        for id in &changed {
+            // None when the customer is gone.
+            rows.extend(self.compute_gap(workspace_id, Some(*id)).await?.customers);
+        }
+        // Every customer is either unchanged since `since` (and in `stale`) or changed (and
+        // computed again); a count that differs means the log missed something: compute all.
+        let customers: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_one(self.reader())
+                .await?;
+        if customers != rows.len() as i64 {
+            tracing::warn!(
+                workspace_id,
+                customers,
+                rows = rows.len(),
+                "gap changes incomplete; computing the whole portfolio"
+            );
+            return Ok(None);
+        }
+        Ok(Some(PortfolioGap::of(rows)))
     }
 
     /// One customer's gap.

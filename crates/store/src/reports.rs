@@ -124,8 +124,10 @@ fn slot<K, V>(slots: &Slots<K, V>, workspace_id: i64) -> Arc<AsyncMutex<Option<K
         .clone()
 }
 
-/// The kept value when it was computed at `version` or later for `key`, else a new one.
-async fn kept_or_compute<K, V, F>(
+/// The kept value when it was computed at `version` or later for `key`, else a new one made by
+/// `compute`, which is given the stale report of the same key and its version, if any, to bring
+/// up to date instead of starting afresh.
+async fn kept_or_compute<K, V, F, Fut>(
     slots: &Slots<K, V>,
     workspace_id: i64,
     version: i64,
@@ -134,7 +136,8 @@ async fn kept_or_compute<K, V, F>(
 ) -> Result<Arc<Report<V>>>
 where
     K: PartialEq,
-    F: Future<Output = Result<V>>,
+    F: FnOnce(Option<(i64, Arc<Report<V>>)>) -> Fut,
+    Fut: Future<Output = Result<V>>,
 {
     let slot = slot(slots, workspace_id);
     let mut kept = slot.lock().await;
@@ -145,12 +148,15 @@ where
             return Ok(k.value.clone());
         }
     }
-    // The stale report is of no more use: free it before building the next, so that one
-    // report per workspace is in memory at a time, not two.
-    *kept = None;
+    // The stale report goes to `compute`, which frees it as soon as it has no more use for it
+    // (the roadmap at once), so that one report per workspace is in memory at a time, not two.
+    let stale = kept
+        .take()
+        .filter(|k| k.key == key)
+        .map(|k| (k.version, k.value));
     let started = std::time::Instant::now();
     let value = Arc::new(Report {
-        value: compute.await?,
+        value: compute(stale).await?,
         renderings: Renderings::default(),
     });
     tracing::debug!(
@@ -189,7 +195,17 @@ impl Store {
             workspace_id,
             version,
             (),
-            self.compute_gap(workspace_id, None),
+            |stale| async move {
+                if let Some((since, stale)) = stale {
+                    if let Some(gap) = self
+                        .gap_brought_up(workspace_id, since, &stale.value)
+                        .await?
+                    {
+                        return Ok(gap);
+                    }
+                }
+                self.compute_gap(workspace_id, None).await
+            },
         )
         .await
     }
@@ -201,13 +217,9 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Arc<Report<Ranking>>> {
         let version = self.report_version(workspace_id).await?;
-        kept_or_compute(
-            &self.reports.rankings,
-            workspace_id,
-            version,
-            today,
-            self.compute_ranking(workspace_id, today),
-        )
+        kept_or_compute(&self.reports.rankings, workspace_id, version, today, |_| {
+            self.compute_ranking(workspace_id, today)
+        })
         .await
     }
 

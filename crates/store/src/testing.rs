@@ -171,3 +171,26 @@ pub async fn index_backlog_race(first: &Store, second: &Store) -> Result<(i64, i
     let two = second.index_backlog_part(&b).await?;
     Ok((one, two))
 }
+
+/// The customers whose gap a write may have changed since report version `since`, by id.
+pub async fn gap_changes_since(store: &Store, workspace_id: i64, since: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT customer_id FROM gap_changes WHERE workspace_id = $1 AND version > $2 \
+         ORDER BY customer_id",
+    )
+    .bind(workspace_id)
+    .bind(since)
+    .fetch_all(store.reader())
+    .await?)
+}
+
+/// The portfolio gap `stale`, computed at report version `since`, brought up to date customer
+/// by customer; `None` when the whole portfolio would be computed again instead.
+pub async fn gap_brought_up(
+    store: &Store,
+    workspace_id: i64,
+    since: i64,
+    stale: &crate::gap::PortfolioGap,
+) -> Result<Option<crate::gap::PortfolioGap>> {
+    store.gap_brought_up(workspace_id, since, stale).await
+}

@@ -1,6 +1,6 @@
 //! Backup and restore across engines: SQLite → PostgreSQL and PostgreSQL → SQLite.
 
-use cunjin_store::backup::TABLES;
+use cunjin_store::backup::{DERIVED, TABLES};
 use cunjin_store::testing::{row_counts, TestDb, TestEngine};
 use cunjin_store::Store;
 
@@ -90,7 +90,11 @@ async fn every_table_is_backed_up() {
     for engine in [TestEngine::Sqlite, TestEngine::Postgres] {
         let db = TestDb::new(engine).await.unwrap();
         let store = db.store().await.unwrap();
-        let mut listed: Vec<String> = TABLES.iter().map(|t| t.to_string()).collect();
+        let mut listed: Vec<String> = TABLES
+            .iter()
+            .chain(DERIVED)
+            .map(|t| t.to_string())
+            .collect();
         listed.sort();
         assert_eq!(store.schema_tables().await.unwrap(), listed, "{engine:?}");
     }

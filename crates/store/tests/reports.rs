@@ -6,9 +6,10 @@ use cunjin_core::scale::Scale;
 use cunjin_core::{Decision, Mode, Stage, Status};
 use cunjin_store::catalogue::FeatureChange;
 use cunjin_store::commitments::{FeatureRef, NewCommitment};
+use cunjin_store::gap::PortfolioGap;
 use cunjin_store::generate::GenerateOptions;
 use cunjin_store::requests::{FeatureLink, NewDecision};
-use cunjin_store::testing::{TestDb, TestEngine};
+use cunjin_store::testing::{self, TestDb, TestEngine};
 use cunjin_store::Store;
 use sqlx::Row;
 
@@ -77,6 +78,29 @@ async fn generated(db: &TestDb) -> (Store, i64) {
         .await
         .unwrap();
     (store, ws)
+}
+
+/// The stale gap brought up to date customer by customer, as JSON; it must be a fresh
+/// computation's.
+async fn brought_up(
+    db: &TestDb,
+    store: &Store,
+    ws: i64,
+    since: i64,
+    stale: &PortfolioGap,
+    after: &str,
+) {
+    let up = testing::gap_brought_up(store, ws, since, stale)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("after {after}: computed again instead of brought up"));
+    let fresh = db.store().await.unwrap();
+    assert_eq!(
+        serde_json::to_value(up).unwrap(),
+        serde_json::to_value(fresh.gap(ws, None).await.unwrap()).unwrap(),
+        "gap brought up after {after}"
+    );
+    fresh.close().await;
 }
 
 on_both_engines! {
@@ -190,5 +214,77 @@ on_both_engines! {
             let (s0, s1) = (w[0]["score"].as_f64().unwrap(), w[1]["score"].as_f64().unwrap());
             assert!(s0 > s1 || (s0 == s1 && w[0]["feature_id"].as_i64() < w[1]["feature_id"].as_i64()));
         }
+    }
+
+    the_gap_is_brought_up_customer_by_customer(db) {
+        let (a, ws) = generated(&db).await;
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        let since = a.report_version(ws).await.unwrap();
+        let stale = a.gap(ws, None).await.unwrap();
+        assert!(testing::gap_changes_since(&a, ws, since).await.unwrap().is_empty());
+
+        // A promise: its customer.
+        let customer = one_i64(&pool, "SELECT MIN(customer_id) FROM deals").await;
+        let feature = one_i64(&pool, "SELECT MIN(id) FROM features WHERE stage = 'idea'").await;
+        let c = a.record_promise(ws, "presales@x", NewCommitment {
+            customer_id: customer,
+            deal_id: None,
+            feature: FeatureRef::Id(feature),
+            shown_as: Some(Mode::Slides),
+            promised_by: None,
+            promised_at: None,
+            due_date: None,
+            critical: false,
+            criteria: vec!["可用".into()],
+        }).await.unwrap();
+        assert_eq!(testing::gap_changes_since(&a, ws, since).await.unwrap(), vec![customer]);
+        brought_up(&db, &a, ws, since, &stale, "a promise").await;
+
+        // A criterion met: the customer of its commitment.
+        let since = a.report_version(ws).await.unwrap();
+        let stale = a.gap(ws, None).await.unwrap();
+        a.set_criterion(ws, "pm@x", c.id, c.criteria[0].id, true).await.unwrap();
+        assert_eq!(testing::gap_changes_since(&a, ws, since).await.unwrap(), vec![customer]);
+        brought_up(&db, &a, ws, since, &stale, "a criterion met").await;
+
+        // A stage changed: every customer promised the feature; an effort changed: none.
+        let (feature, promised): (i64, Vec<i64>) = {
+            let rows: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT feature_id, customer_id FROM commitments WHERE workspace_id = $1 \
+                 GROUP BY feature_id, customer_id ORDER BY feature_id, customer_id")
+                .bind(ws).fetch_all(&pool).await.unwrap();
+            let mut by_feature: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+            for (f, c) in rows { by_feature.entry(f).or_default().push(c); }
+            by_feature.into_iter().find(|(_, cs)| (3..=20).contains(&cs.len())).expect("a feature promised to 3–20 customers")
+        };
+        let since = a.report_version(ws).await.unwrap();
+        let stale = a.gap(ws, None).await.unwrap();
+        a.update_feature(ws, "pm@x", feature, FeatureChange { effort_days: Some(Some(12.0)), ..Default::default() }).await.unwrap();
+        assert!(a.report_version(ws).await.unwrap() > since, "the roadmap depends on the effort");
+        assert!(testing::gap_changes_since(&a, ws, since).await.unwrap().is_empty());
+        let stage: String = sqlx::query_scalar("SELECT stage FROM features WHERE id = $1").bind(feature).fetch_one(&pool).await.unwrap();
+        let other = if stage == "released" { Stage::Idea } else { Stage::Released };
+        a.update_feature(ws, "pm@x", feature, FeatureChange { stage: Some(other), ..Default::default() }).await.unwrap();
+        assert_eq!(testing::gap_changes_since(&a, ws, since).await.unwrap(), promised);
+        brought_up(&db, &a, ws, since, &stale, "a stage changed").await;
+
+        // A new customer and a deal made a pilot, in SQL: both customers.
+        let since = a.report_version(ws).await.unwrap();
+        let stale = a.gap(ws, None).await.unwrap();
+        let new_customer = a.create_customer(ws, "新客户人民医院", None).await.unwrap().id;
+        let deal_customer = one_i64(&pool, "SELECT MAX(customer_id) FROM deals WHERE pilot = 0").await;
+        sqlx::query("UPDATE deals SET pilot = 1 WHERE customer_id = $1").bind(deal_customer).execute(&pool).await.unwrap();
+        let mut expected = vec![new_customer, deal_customer];
+        expected.sort_unstable();
+        assert_eq!(testing::gap_changes_since(&a, ws, since).await.unwrap(), expected);
+        brought_up(&db, &a, ws, since, &stale, "a new customer and a pilot").await;
+
+        // Every criterion met at once: too many customers to go one by one.
+        let since = a.report_version(ws).await.unwrap();
+        let stale = a.gap(ws, None).await.unwrap();
+        sqlx::query("UPDATE criteria SET met = 1 WHERE met = 0").execute(&pool).await.unwrap();
+        assert!(testing::gap_brought_up(&a, ws, since, &stale).await.unwrap().is_none());
+        assert_current(&db, &a, ws, "every criterion met").await;
+        pool.close().await;
     }
 }
