@@ -53,7 +53,7 @@ pub const TABLES: &[&str] = &[
 
 /// Tables of derived data, left out of backups: the triggers that fill them fill them again as a
 /// backup is restored.
-pub const DERIVED: &[&str] = &["gap_changes"];
+pub const DERIVED: &[&str] = &["gap_changes", "rank_changes"];
 
 /// What a backup or restore moved.
 #[derive(Debug, Clone, Default, serde::Serialize)]

@@ -217,9 +217,25 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Arc<Report<Ranking>>> {
         let version = self.report_version(workspace_id).await?;
-        kept_or_compute(&self.reports.rankings, workspace_id, version, today, |_| {
-            self.compute_ranking(workspace_id, today)
-        })
+        kept_or_compute(
+            &self.reports.rankings,
+            workspace_id,
+            version,
+            today,
+            |stale| async move {
+                if let Some((since, stale)) = stale {
+                    let up = self
+                        .ranking_brought_up(workspace_id, since, today, &stale.value)
+                        .await?;
+                    // The stale ranking is of no more use: free it before computing afresh.
+                    drop(stale);
+                    if let Some(ranking) = up {
+                        return Ok(ranking);
+                    }
+                }
+                self.compute_ranking(workspace_id, today).await
+            },
+        )
         .await
     }
 

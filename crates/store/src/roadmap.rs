@@ -48,7 +48,7 @@ pub struct RoadmapPage {
 }
 
 /// A feature in the ranking, with everything its score depends on.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct RankedFeature {
     pub feature_id: i64,
     pub title: String,
@@ -65,7 +65,42 @@ pub(crate) struct Ranking {
     pub features: Vec<RankedFeature>,
 }
 
+/// At most this many features changed since a kept ranking are read again; more, and the
+/// whole ranking is computed again.
+const RANKING_FEATURES_BROUGHT_UP: i64 = 256;
+
 impl Ranking {
+    /// The ranking of these features on `today`: each live commitment's deal counted
+    /// (`live_on_deal`, over every feature), every feature scored, most pressing first (ties by
+    /// feature id).
+    pub(crate) fn of(
+        weights: RoadmapWeights,
+        mut features: Vec<RankedFeature>,
+        today: NaiveDate,
+    ) -> Ranking {
+        let mut live_on_deal: HashMap<i64, u32> = HashMap::new();
+        for c in features.iter().flat_map(|f| &f.input.commitments) {
+            if let Some(deal) = c.deal_id {
+                *live_on_deal.entry(deal).or_default() += 1;
+            }
+        }
+        for f in &mut features {
+            for c in &mut f.input.commitments {
+                c.live_on_deal = c
+                    .deal_id
+                    .and_then(|d| live_on_deal.get(&d).copied())
+                    .unwrap_or(0);
+            }
+            f.score = weights.rank_score(&f.input, today);
+        }
+        features.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.feature_id.cmp(&b.feature_id))
+        });
+        Ranking { weights, features }
+    }
+
     /// `limit` features from `offset`, each with every term of the formula.
     pub(crate) fn page(&self, today: NaiveDate, offset: usize, limit: usize) -> RoadmapPage {
         let entries = self
@@ -130,28 +165,101 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Ranking> {
         let weights = self.settings(workspace_id).await?.roadmap;
+        let features = self.ranked_features(workspace_id, None).await?;
+        Ok(Ranking::of(weights, features, today))
+    }
+
+    /// The ranking `stale`, computed at report version `since`, brought up to date by reading
+    /// again the features a write has changed since (`rank_changes`, migration 0010) and
+    /// scoring every feature again in memory; `None` when the weights changed or so many
+    /// features changed that computing everything is faster.
+    pub(crate) async fn ranking_brought_up(
+        &self,
+        workspace_id: i64,
+        since: i64,
+        today: NaiveDate,
+        stale: &Ranking,
+    ) -> Result<Option<Ranking>> {
+        let weights = self.settings(workspace_id).await?.roadmap;
+        if weights != stale.weights {
+            return Ok(None);
+        }
+        let changed: Vec<i64> = sqlx::query_scalar(
+            "SELECT feature_id FROM rank_changes WHERE workspace_id = $1 AND version > $2 \
+             ORDER BY feature_id LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(since)
+        .bind(RANKING_FEATURES_BROUGHT_UP + 1)
+        .fetch_all(self.reader())
+        .await?;
+        if changed.len() > RANKING_FEATURES_BROUGHT_UP as usize {
+            return Ok(None);
+        }
+        let read_again = if changed.is_empty() {
+            Vec::new()
+        } else {
+            self.ranked_features(workspace_id, Some(&changed)).await?
+        };
+        let features: Vec<RankedFeature> = stale
+            .features
+            .iter()
+            .filter(|f| changed.binary_search(&f.feature_id).is_err())
+            .cloned()
+            .chain(read_again)
+            .collect();
+        Ok(Some(Ranking::of(weights, features, today)))
+    }
+
+    /// The features that can be ranked (with live commitments or asked for by requests), or
+    /// those of them among `only` (sorted ids), with what their score reads; not yet scored,
+    /// and their commitments' `live_on_deal` not yet counted (`Ranking::of` does both).
+    async fn ranked_features(
+        &self,
+        workspace_id: i64,
+        only: Option<&[i64]>,
+    ) -> Result<Vec<RankedFeature>> {
+        // A few features are read by their ids, written out: they are numbers read from the
+        // database. Such a query is not kept prepared (its text changes every time).
+        let list = only.map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        let only_sql = |column: &str| match &list {
+            Some(list) => format!(" AND {column} IN ({list})"),
+            None => String::new(),
+        };
+        let persistent = only.is_none();
         // Plain reads, put together here: joining deals and counting each deal's live
         // commitments in SQL made SQLite read every commitment several times. One row per
         // feature, its live commitments packed into one text: read row by row through the
         // `Any` pool, 162,000 commitment rows took SQLite 2.4 s, seven times the query alone.
-        let rows = sqlx::query(
+        let packed_sql = format!(
             "SELECT feature_id, string_agg(CAST(id AS TEXT) || ',' || CAST(customer_id AS TEXT) \
              || ',' || COALESCE(CAST(deal_id AS TEXT), '') || ',' || CAST(critical AS TEXT) \
              || ',' || COALESCE(due_date, '') || ',' || status, ';') AS packed \
-             FROM commitments WHERE workspace_id = $1 AND status IN ('open', 'delivered') \
+             FROM commitments WHERE workspace_id = $1 AND status IN ('open', 'delivered'){} \
              GROUP BY feature_id",
-        )
-        .bind(workspace_id)
-        .fetch_all(self.reader())
-        .await?;
-        let contract_values: HashMap<i64, i64> =
-            sqlx::query("SELECT id, contract_value FROM deals WHERE workspace_id = $1")
-                .bind(workspace_id)
-                .fetch_all(self.reader())
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_>>()?;
+            only_sql("feature_id")
+        );
+        let rows = sqlx::query(&packed_sql)
+            .persistent(persistent)
+            .bind(workspace_id)
+            .fetch_all(self.reader())
+            .await?;
+        // Deal values: every deal, or those of the features read.
+        let deals_sql = match &list {
+            None => "SELECT id, contract_value FROM deals WHERE workspace_id = $1".to_string(),
+            Some(list) => format!(
+                "SELECT id, contract_value FROM deals WHERE workspace_id = $1 AND id IN \
+                 (SELECT deal_id FROM commitments WHERE workspace_id = $1 AND feature_id IN ({list}))"
+            ),
+        };
+        let contract_values: HashMap<i64, i64> = sqlx::query(&deals_sql)
+            .persistent(persistent)
+            .bind(workspace_id)
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_>>()?;
         let mut by_feature: HashMap<i64, Vec<CommitmentDemand>> = HashMap::new();
         for r in &rows {
             let packed: String = r.try_get(1)?;
@@ -161,29 +269,19 @@ impl Store {
                 .collect::<Result<Vec<_>>>()?;
             by_feature.insert(r.try_get(0)?, list);
         }
-        // Live commitments per deal (every one read is live), then each one's share of it; in
-        // id order, so that sums come out the same on every engine.
-        let mut live_on_deal: HashMap<i64, u32> = HashMap::new();
-        for c in by_feature.values().flatten() {
-            if let Some(deal) = c.deal_id {
-                *live_on_deal.entry(deal).or_default() += 1;
-            }
-        }
+        // In id order, so that sums come out the same on every engine.
         for list in by_feature.values_mut() {
             list.sort_by_key(|c| c.commitment_id);
-            for c in list {
-                c.live_on_deal = c
-                    .deal_id
-                    .and_then(|d| live_on_deal.get(&d).copied())
-                    .unwrap_or(0);
-            }
         }
         // Demand: distinct customers with a request that counts, by feature.
         let demand_rows = sqlx::query(&format!(
             "SELECT d.feature_id, c.id, c.name, c.weight FROM ({}) d \
-             JOIN customers c ON c.id = d.customer_id ORDER BY d.feature_id, c.name, c.id",
-            crate::requests::DEMAND_SQL
+             JOIN customers c ON c.id = d.customer_id WHERE TRUE{} \
+             ORDER BY d.feature_id, c.name, c.id",
+            crate::requests::DEMAND_SQL,
+            only_sql("d.feature_id")
         ))
+        .persistent(persistent)
         .bind(workspace_id)
         .fetch_all(self.reader())
         .await?;
@@ -201,10 +299,12 @@ impl Store {
         }
         // Features with live commitments, and features asked for without any promise: every
         // feature of the workspace read once, those two kinds kept.
-        let features = sqlx::query(
+        let features = sqlx::query(&format!(
             "SELECT id, title, menu_path, product_id, stage, effort_days FROM features \
-             WHERE workspace_id = $1",
-        )
+             WHERE workspace_id = $1{}",
+            only_sql("id")
+        ))
+        .persistent(persistent)
         .bind(workspace_id)
         .fetch_all(self.reader())
         .await?;
@@ -225,19 +325,11 @@ impl Store {
                 title: r.try_get("title")?,
                 menu_path: r.try_get("menu_path")?,
                 product_id: r.try_get("product_id")?,
-                score: weights.rank_score(&input, today),
+                score: 0.0,
                 input,
             });
         }
-        ranked.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.feature_id.cmp(&b.feature_id))
-        });
-        Ok(Ranking {
-            weights,
-            features: ranked,
-        })
+        Ok(ranked)
     }
 }
 

@@ -3,6 +3,7 @@
 //!
 //! A test that asks for PostgreSQL and cannot reach it fails loudly: it never skips.
 
+use chrono::NaiveDate;
 use sqlx::{Connection, Executor};
 
 use crate::{Result, Store, StoreError};
@@ -193,4 +194,47 @@ pub async fn gap_brought_up(
     stale: &crate::gap::PortfolioGap,
 ) -> Result<Option<crate::gap::PortfolioGap>> {
     store.gap_brought_up(workspace_id, since, stale).await
+}
+
+/// The features whose score a write may have changed since report version `since`, by id.
+pub async fn rank_changes_since(store: &Store, workspace_id: i64, since: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT feature_id FROM rank_changes WHERE workspace_id = $1 AND version > $2 \
+         ORDER BY feature_id",
+    )
+    .bind(workspace_id)
+    .bind(since)
+    .fetch_all(store.reader())
+    .await?)
+}
+
+/// A roadmap ranking computed now, and the report version it was computed at.
+pub struct StaleRanking {
+    version: i64,
+    ranking: crate::roadmap::Ranking,
+}
+
+/// The ranking of the workspace on `today`, computed now.
+pub async fn stale_ranking(
+    store: &Store,
+    workspace_id: i64,
+    today: NaiveDate,
+) -> Result<StaleRanking> {
+    let version = store.report_version(workspace_id).await?;
+    let ranking = store.compute_ranking(workspace_id, today).await?;
+    Ok(StaleRanking { version, ranking })
+}
+
+/// The ranking `stale` brought up to date feature by feature, every feature with every term;
+/// `None` when the whole ranking would be computed again instead.
+pub async fn ranking_brought_up(
+    store: &Store,
+    workspace_id: i64,
+    stale: &StaleRanking,
+    today: NaiveDate,
+) -> Result<Option<Vec<crate::roadmap::RoadmapEntry>>> {
+    Ok(store
+        .ranking_brought_up(workspace_id, stale.version, today, &stale.ranking)
+        .await?
+        .map(|r| r.page(today, 0, usize::MAX).entries))
 }

@@ -103,6 +103,29 @@ async fn brought_up(
     fresh.close().await;
 }
 
+/// The stale ranking brought up to date feature by feature, as JSON; it must be a fresh
+/// computation's, every term of every feature.
+async fn ranking_up(
+    db: &TestDb,
+    store: &Store,
+    ws: i64,
+    stale: &testing::StaleRanking,
+    after: &str,
+) {
+    let today = cunjin_store::today();
+    let up = testing::ranking_brought_up(store, ws, stale, today)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("after {after}: computed again instead of brought up"));
+    let fresh = db.store().await.unwrap();
+    assert_eq!(
+        serde_json::to_value(up).unwrap(),
+        serde_json::to_value(fresh.roadmap(ws, today).await.unwrap()).unwrap(),
+        "ranking brought up after {after}"
+    );
+    fresh.close().await;
+}
+
 on_both_engines! {
     kept_reports_follow_every_write_of_any_instance(db) {
         let (a, ws) = generated(&db).await;
@@ -285,6 +308,91 @@ on_both_engines! {
         sqlx::query("UPDATE criteria SET met = 1 WHERE met = 0").execute(&pool).await.unwrap();
         assert!(testing::gap_brought_up(&a, ws, since, &stale).await.unwrap().is_none());
         assert_current(&db, &a, ws, "every criterion met").await;
+        pool.close().await;
+    }
+
+    the_ranking_is_brought_up_feature_by_feature(db) {
+        let (a, ws) = generated(&db).await;
+        let today = cunjin_store::today();
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        let stale = testing::stale_ranking(&a, ws, today).await.unwrap();
+        let since = a.report_version(ws).await.unwrap();
+        assert!(testing::rank_changes_since(&a, ws, since).await.unwrap().is_empty());
+
+        // A promise on a deal with others: its feature is read again, and every feature with
+        // a promise on that deal gets a smaller share of it.
+        let deal = one_i64(&pool, "SELECT deal_id FROM commitments WHERE deal_id IS NOT NULL AND status = 'open' \
+            GROUP BY deal_id HAVING COUNT(DISTINCT feature_id) >= 3 ORDER BY deal_id LIMIT 1").await;
+        let customer = one_i64(&pool, &format!("SELECT customer_id FROM deals WHERE id = {deal}")).await;
+        let feature = one_i64(&pool, "SELECT MIN(id) FROM features WHERE stage = 'idea'").await;
+        let c = a.record_promise(ws, "presales@x", NewCommitment {
+            customer_id: customer,
+            deal_id: Some(deal),
+            feature: FeatureRef::Id(feature),
+            shown_as: Some(Mode::Slides),
+            promised_by: None,
+            promised_at: None,
+            due_date: Some(today + chrono::Days::new(9)),
+            critical: true,
+            criteria: vec!["可用".into()],
+        }).await.unwrap();
+        assert_eq!(testing::rank_changes_since(&a, ws, since).await.unwrap(), vec![feature]);
+        ranking_up(&db, &a, ws, &stale, "a promise").await;
+
+        // A criterion met: the roadmap does not read criteria, but the commitment's time of
+        // change is written too, so its feature is read again.
+        let stale = testing::stale_ranking(&a, ws, today).await.unwrap();
+        let since = a.report_version(ws).await.unwrap();
+        a.set_criterion(ws, "pm@x", c.id, c.criteria[0].id, true).await.unwrap();
+        assert!(a.report_version(ws).await.unwrap() > since);
+        assert_eq!(testing::rank_changes_since(&a, ws, since).await.unwrap(), vec![feature]);
+        ranking_up(&db, &a, ws, &stale, "a criterion met").await;
+
+        // A deal's value, in SQL: the features promised on it.
+        let stale = testing::stale_ranking(&a, ws, today).await.unwrap();
+        let since = a.report_version(ws).await.unwrap();
+        sqlx::query("UPDATE deals SET contract_value = contract_value * 3 WHERE id = $1").bind(deal).execute(&pool).await.unwrap();
+        let on_deal: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT feature_id FROM commitments WHERE deal_id = $1 ORDER BY feature_id")
+            .bind(deal).fetch_all(&pool).await.unwrap();
+        assert_eq!(testing::rank_changes_since(&a, ws, since).await.unwrap(), on_deal);
+        ranking_up(&db, &a, ws, &stale, "a deal's value").await;
+
+        // A customer's weight, in SQL: the features it asks for through requests.
+        let (asker, asked): (i64, Vec<i64>) = {
+            let asker = one_i64(&pool, "SELECT MIN(customer_id) FROM requests WHERE feature_id IS NOT NULL AND customer_id IS NOT NULL").await;
+            let asked = sqlx::query_scalar("SELECT DISTINCT feature_id FROM requests WHERE customer_id = $1 AND feature_id IS NOT NULL \
+                UNION SELECT o.feature_id FROM requests r JOIN requests o ON o.id = r.duplicate_of WHERE r.customer_id = $1 AND o.feature_id IS NOT NULL \
+                ORDER BY 1").bind(asker).fetch_all(&pool).await.unwrap();
+            (asker, asked)
+        };
+        let stale = testing::stale_ranking(&a, ws, today).await.unwrap();
+        let since = a.report_version(ws).await.unwrap();
+        sqlx::query("UPDATE customers SET weight = 4.5 WHERE id = $1").bind(asker).execute(&pool).await.unwrap();
+        assert_eq!(testing::rank_changes_since(&a, ws, since).await.unwrap(), asked);
+        ranking_up(&db, &a, ws, &stale, "a customer's weight").await;
+
+        // A request accepted onto a feature: that feature.
+        let stale = testing::stale_ranking(&a, ws, today).await.unwrap();
+        let since = a.report_version(ws).await.unwrap();
+        let request = one_i64(&pool, "SELECT MIN(id) FROM requests WHERE feature_id IS NULL AND customer_id IS NOT NULL AND decision = 'new'").await;
+        let target = one_i64(&pool, "SELECT MAX(id) FROM features").await;
+        a.decide_request(ws, "pm@x", request, NewDecision {
+            decision: Decision::Accepted,
+            reason: None,
+            feature: Some(FeatureLink::Id(target)),
+            duplicate_of: None,
+            planned_release: None,
+        }).await.unwrap();
+        assert_eq!(testing::rank_changes_since(&a, ws, since).await.unwrap(), vec![target]);
+        ranking_up(&db, &a, ws, &stale, "a request accepted").await;
+
+        // New weights: everything is scored again from scratch.
+        let stale = testing::stale_ranking(&a, ws, today).await.unwrap();
+        let mut settings = a.settings(ws).await.unwrap();
+        settings.roadmap.lambda = 70_000.0;
+        a.save_settings(ws, &settings).await.unwrap();
+        assert!(testing::ranking_brought_up(&a, ws, &stale, today).await.unwrap().is_none());
+        assert_current(&db, &a, ws, "new weights").await;
         pool.close().await;
     }
 }
