@@ -2,9 +2,12 @@
 //!
 //! Both reports add up every live promise of a workspace: seconds at the largest vendor's scale
 //! (200,000 commitments). Every write that can change them moves `workspaces.report_version` in
-//! its own transaction (database triggers, migration 0008, so no code path and no other instance
-//! can forget it). A report is served from here while the version it was computed at is still
-//! current, and computed again, once however many callers are waiting, when it is not.
+//! its own transaction (database triggers, migrations 0008 and 0010, so no code path and no other
+//! instance can forget it). A report is served from here while the version it was computed at is
+//! still current. When it is not, it is brought up to date, once however many callers are
+//! waiting: the same triggers log which customers and features each write may have changed, and
+//! only those are computed again (`gap_brought_up`, `ranking_brought_up`); after a larger write,
+//! the report is computed again in full.
 //!
 //! What is made from a kept report for a caller (the JSON of the gap, a page of the roadmap as
 //! JSON or as the web page's table) is kept with it, so that it is made once per report, not
@@ -20,7 +23,7 @@ use sqlx::Row;
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::gap::PortfolioGap;
-use crate::roadmap::Ranking;
+use crate::roadmap::{Ranking, RoadmapPage};
 use crate::{Result, Store, StoreError};
 
 /// One kept report: the version it was computed at, its key (the day, for the roadmap) and it.
@@ -265,23 +268,29 @@ impl Store {
         Ok((report.value.features.len(), json))
     }
 
-    /// A rendering of the roadmap on `today` under `key` (a page of the web's roadmap in one
-    /// language, say), made by `make` once per kept ranking. What `make` reads must be covered
-    /// by the report version (features, customers, commitments, deals, settings): a rendering
-    /// is served until the version moves.
+    /// A rendering of `limit` features of the roadmap on `today` from `offset`, made by `make`
+    /// from that page once per kept ranking and kept under `kind` (`html:zh`, say). What `make`
+    /// reads besides the page must be covered by the report version (features, customers,
+    /// commitments, deals, requests, settings): a rendering is served until the version moves.
     pub async fn roadmap_rendering<E, F, Fut>(
         &self,
         workspace_id: i64,
         today: NaiveDate,
-        key: String,
+        offset: usize,
+        limit: usize,
+        kind: &str,
         make: F,
     ) -> std::result::Result<Bytes, E>
     where
         E: From<StoreError>,
-        F: FnOnce() -> Fut,
+        F: FnOnce(RoadmapPage) -> Fut,
         Fut: Future<Output = std::result::Result<Bytes, E>>,
     {
         let report = self.kept_ranking(workspace_id, today).await?;
-        report.rendering(key, make).await
+        report
+            .rendering(format!("{kind}:{offset}:{limit}"), || {
+                make(report.value.page(today, offset, limit))
+            })
+            .await
     }
 }

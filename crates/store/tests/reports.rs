@@ -58,7 +58,12 @@ async fn assert_current(db: &TestDb, kept: &Store, ws: i64, after: &str) {
 }
 
 async fn one_i64(pool: &sqlx::AnyPool, sql: &str) -> i64 {
-    sqlx::query(sql).fetch_one(pool).await.unwrap().get(0)
+    sqlx::query(sql)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 async fn generated(db: &TestDb) -> (Store, i64) {
@@ -393,6 +398,91 @@ on_both_engines! {
         a.save_settings(ws, &settings).await.unwrap();
         assert!(testing::ranking_brought_up(&a, ws, &stale, today).await.unwrap().is_none());
         assert_current(&db, &a, ws, "new weights").await;
+        pool.close().await;
+    }
+
+    a_write_that_waits_for_another_logs_what_the_other_wrote(db) {
+        // A promise is written and not yet committed; meanwhile the stage of its feature
+        // changes, and waits for it (PostgreSQL: for the workspace row; SQLite: for the
+        // writer). The stage change must log the promise's customer, which it could not see
+        // when it started, at its own version: a gap held between the two commits must compute
+        // that customer again.
+        let (a, ws) = generated(&db).await;
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        let customer = a.create_customer(ws, "竞态测试人民医院", None).await.unwrap().id;
+        let feature = one_i64(&pool, "SELECT MIN(id) FROM features WHERE stage = 'idea' \
+            AND id NOT IN (SELECT feature_id FROM commitments)").await;
+        let mut first = pool.begin().await.unwrap();
+        sqlx::query("INSERT INTO commitments (workspace_id, customer_id, feature_id, shown_as, promised_by, \
+            promised_at, critical, status, created_at, updated_at) \
+            VALUES ($1, $2, $3, 'slides', 'presales@x', '2026-12-01', 0, 'open', '2026-12-01', '2026-12-01')")
+            .bind(ws).bind(customer).bind(feature).execute(&mut *first).await.unwrap();
+        let second = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                sqlx::query("UPDATE features SET stage = 'released' WHERE id = $1")
+                    .bind(feature).execute(&pool).await.unwrap();
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(!second.is_finished(), "the stage change waits for the promise");
+        first.commit().await.unwrap();
+        second.await.unwrap();
+        let version = a.report_version(ws).await.unwrap();
+        let logged: i64 = sqlx::query_scalar("SELECT version FROM gap_changes WHERE workspace_id = $1 AND customer_id = $2")
+            .bind(ws).bind(customer).fetch_one(&pool).await.unwrap();
+        assert_eq!(logged, version, "the customer is logged by the stage change, the last write");
+        let ranked: i64 = sqlx::query_scalar("SELECT version FROM rank_changes WHERE workspace_id = $1 AND feature_id = $2")
+            .bind(ws).bind(feature).fetch_one(&pool).await.unwrap();
+        assert_eq!(ranked, version);
+        assert_current(&db, &a, ws, "a promise and a stage change at once").await;
+        pool.close().await;
+    }
+
+    reports_brought_up_follow_moves_duplicates_and_deletes(db) {
+        // Writes in SQL, one kind at a time, each small enough for the kept reports to be
+        // brought up to date rather than computed again; each answer must be a fresh one.
+        let (a, ws) = generated(&db).await;
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        reports(&a, ws).await;
+        let run = |sql: &'static str| {
+            let pool = pool.clone();
+            async move { sqlx::query(sql).execute(&pool).await.unwrap(); }
+        };
+        let c = one_i64(&pool, "SELECT MIN(id) FROM commitments WHERE status = 'open' AND deal_id IS NOT NULL").await;
+        let other_customer = one_i64(&pool, &format!("SELECT MAX(customer_id) FROM deals WHERE customer_id <> (SELECT customer_id FROM commitments WHERE id = {c})")).await;
+        let other_deal = one_i64(&pool, &format!("SELECT MIN(id) FROM deals WHERE customer_id = {other_customer}")).await;
+        sqlx::query("UPDATE commitments SET customer_id = $1, deal_id = $2 WHERE id = $3")
+            .bind(other_customer).bind(other_deal).bind(c).execute(&pool).await.unwrap();
+        assert_current(&db, &a, ws, "a promise moved to another customer and deal").await;
+        sqlx::query("UPDATE commitments SET feature_id = (SELECT MAX(id) FROM features) WHERE id = $1")
+            .bind(c).execute(&pool).await.unwrap();
+        assert_current(&db, &a, ws, "a promise moved to another feature").await;
+
+        // A request marked as a duplicate of one on a feature, then the original moved.
+        let original = one_i64(&pool, "SELECT MIN(id) FROM requests WHERE feature_id IS NOT NULL AND decision NOT IN ('declined', 'duplicate')").await;
+        let dup = one_i64(&pool, &format!("SELECT MIN(id) FROM requests WHERE feature_id IS NULL AND customer_id IS NOT NULL \
+            AND customer_id <> COALESCE((SELECT customer_id FROM requests WHERE id = {original}), 0) AND decision = 'new'")).await;
+        sqlx::query("UPDATE requests SET decision = 'duplicate', duplicate_of = $1 WHERE id = $2")
+            .bind(original).bind(dup).execute(&pool).await.unwrap();
+        assert_current(&db, &a, ws, "a request marked as a duplicate").await;
+        sqlx::query("UPDATE requests SET feature_id = (SELECT MIN(id) FROM features) WHERE id = $1")
+            .bind(original).execute(&pool).await.unwrap();
+        assert_current(&db, &a, ws, "the original moved to another feature").await;
+        sqlx::query("UPDATE requests SET decision = 'declined' WHERE id = $1")
+            .bind(original).execute(&pool).await.unwrap();
+        assert_current(&db, &a, ws, "the original declined").await;
+
+        // A customer renamed; every promise on a deal waived at once; a promise deleted.
+        sqlx::query("UPDATE customers SET name = '改名后的人民医院' WHERE id = $1")
+            .bind(other_customer).execute(&pool).await.unwrap();
+        assert_current(&db, &a, ws, "a customer renamed").await;
+        sqlx::query("UPDATE commitments SET status = 'waived' WHERE deal_id = $1 AND status = 'open'")
+            .bind(other_deal).execute(&pool).await.unwrap();
+        assert_current(&db, &a, ws, "the promises of a deal waived in one statement").await;
+        run("DELETE FROM criteria WHERE commitment_id = (SELECT MAX(id) FROM commitments WHERE status = 'open')").await;
+        run("DELETE FROM commitments WHERE id = (SELECT MAX(id) FROM commitments WHERE status = 'open')").await;
+        assert_current(&db, &a, ws, "a promise deleted").await;
         pool.close().await;
     }
 }

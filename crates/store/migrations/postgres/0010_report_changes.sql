@@ -13,6 +13,10 @@
 -- after moving the version, so the version a row carries is the one its write moved the
 -- workspace to. Derived data: not in backups, written again by the triggers as a backup is
 -- restored.
+-- Each function moves the version in one statement, then logs in a second one: under READ
+-- COMMITTED a statement reads a snapshot taken when it starts, and the first one may wait for
+-- the workspace row (another write holding it); the second starts after that write committed,
+-- so its lookups (a feature's promises, a customer's requests…) see it.
 CREATE TABLE gap_changes (
     workspace_id BIGINT NOT NULL,
     customer_id BIGINT NOT NULL,
@@ -31,10 +35,9 @@ CREATE INDEX rank_changes_version ON rank_changes (workspace_id, version);
 -- Commitments inserted or deleted: their customers and features.
 CREATE FUNCTION cunjin_touch_commitments() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM changed)
-        RETURNING id, report_version),
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM changed);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM changed)),
     gap AS (INSERT INTO gap_changes (workspace_id, customer_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
     FROM (SELECT workspace_id, customer_id AS id FROM changed) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
@@ -49,10 +52,9 @@ END $$;
 -- Commitments updated: their customers and features, before and after.
 CREATE FUNCTION cunjin_touch_commitments_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM changed)
-        RETURNING id, report_version),
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM changed);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM changed)),
     gap AS (INSERT INTO gap_changes (workspace_id, customer_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
     FROM (SELECT workspace_id, customer_id AS id FROM changed UNION SELECT workspace_id, customer_id AS id FROM before) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
@@ -67,10 +69,9 @@ END $$;
 -- Criteria inserted or deleted: the customers of their commitments (the roadmap does not read criteria).
 CREATE FUNCTION cunjin_touch_criteria() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM changed)
-        RETURNING id, report_version)
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM changed);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM changed))
     INSERT INTO gap_changes (workspace_id, customer_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
     FROM (SELECT k.workspace_id, c.customer_id AS id FROM changed k JOIN commitments c ON c.id = k.commitment_id) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
@@ -81,10 +82,9 @@ END $$;
 -- Criteria updated: the customers of their commitments, before and after.
 CREATE FUNCTION cunjin_touch_criteria_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM changed)
-        RETURNING id, report_version)
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM changed);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM changed))
     INSERT INTO gap_changes (workspace_id, customer_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
     FROM (SELECT k.workspace_id, c.customer_id AS id FROM (SELECT workspace_id, commitment_id FROM changed UNION SELECT workspace_id, commitment_id FROM before) k JOIN commitments c ON c.id = k.commitment_id) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
@@ -95,10 +95,9 @@ END $$;
 -- Features inserted or deleted: themselves.
 CREATE FUNCTION cunjin_touch_features() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM changed)
-        RETURNING id, report_version)
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM changed);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM changed))
     INSERT INTO rank_changes (workspace_id, feature_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
     FROM (SELECT workspace_id, id FROM changed) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
@@ -109,13 +108,12 @@ END $$;
 -- Features updated: themselves, and the customers promised one whose stage changed (尺 or 寸).
 CREATE FUNCTION cunjin_touch_features_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM changed)
-        RETURNING id, report_version),
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM changed);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM changed)),
     gap AS (INSERT INTO gap_changes (workspace_id, customer_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
-    FROM (SELECT f.workspace_id, c.customer_id AS id FROM changed f JOIN before o ON o.id = f.id JOIN commitments c ON c.feature_id = f.id WHERE o.stage IS DISTINCT FROM f.stage) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
+    FROM (SELECT f.workspace_id, c.customer_id AS id FROM changed f JOIN before o ON o.id = f.id JOIN commitments c ON c.workspace_id = f.workspace_id AND c.feature_id = f.id WHERE o.stage IS DISTINCT FROM f.stage) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
     ON CONFLICT (workspace_id, customer_id) DO UPDATE SET version = EXCLUDED.version)
     INSERT INTO rank_changes (workspace_id, feature_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
@@ -127,10 +125,9 @@ END $$;
 -- Customers inserted or deleted: themselves.
 CREATE FUNCTION cunjin_touch_customers() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM changed)
-        RETURNING id, report_version)
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM changed);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM changed))
     INSERT INTO gap_changes (workspace_id, customer_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
     FROM (SELECT workspace_id, id FROM changed) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
@@ -141,17 +138,16 @@ END $$;
 -- Customers updated: themselves, and the features they ask for (name and weight).
 CREATE FUNCTION cunjin_touch_customers_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM changed)
-        RETURNING id, report_version),
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM changed);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM changed)),
     gap AS (INSERT INTO gap_changes (workspace_id, customer_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
     FROM (SELECT workspace_id, id FROM changed) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
     ON CONFLICT (workspace_id, customer_id) DO UPDATE SET version = EXCLUDED.version)
     INSERT INTO rank_changes (workspace_id, feature_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
-    FROM (SELECT r.workspace_id, r.feature_id AS id FROM requests r JOIN changed c ON c.id = r.customer_id UNION SELECT r.workspace_id, o.feature_id FROM requests r JOIN changed c ON c.id = r.customer_id JOIN requests o ON o.id = r.duplicate_of) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
+    FROM (SELECT r.workspace_id, r.feature_id AS id FROM requests r JOIN changed c ON r.workspace_id = c.workspace_id AND r.customer_id = c.id UNION SELECT r.workspace_id, o.feature_id FROM requests r JOIN changed c ON r.workspace_id = c.workspace_id AND r.customer_id = c.id JOIN requests o ON o.id = r.duplicate_of) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
     ON CONFLICT (workspace_id, feature_id) DO UPDATE SET version = EXCLUDED.version;
     RETURN NULL;
 END $$;
@@ -159,10 +155,9 @@ END $$;
 -- Deals inserted or deleted: their customers (pilot) and the features promised on them.
 CREATE FUNCTION cunjin_touch_deals() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM changed)
-        RETURNING id, report_version),
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM changed);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM changed)),
     gap AS (INSERT INTO gap_changes (workspace_id, customer_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
     FROM (SELECT workspace_id, customer_id AS id FROM changed) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
@@ -177,10 +172,9 @@ END $$;
 -- Deals updated: their customers before and after, and the features promised on them.
 CREATE FUNCTION cunjin_touch_deals_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM changed)
-        RETURNING id, report_version),
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM changed);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM changed)),
     gap AS (INSERT INTO gap_changes (workspace_id, customer_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
     FROM (SELECT workspace_id, customer_id AS id FROM changed UNION SELECT workspace_id, customer_id AS id FROM before) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
@@ -195,10 +189,9 @@ END $$;
 -- Requests naming a feature or duplicating one, inserted or deleted: the features they count for (a request in the inbox moves nothing).
 CREATE FUNCTION cunjin_touch_requests() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM (SELECT workspace_id, feature_id, duplicate_of FROM changed WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL) r)
-        RETURNING id, report_version)
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM (SELECT workspace_id, feature_id, duplicate_of FROM changed WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL) r);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM (SELECT workspace_id, feature_id, duplicate_of FROM changed WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL) r))
     INSERT INTO rank_changes (workspace_id, feature_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
     FROM (SELECT r.workspace_id, r.feature_id AS id FROM (SELECT workspace_id, feature_id, duplicate_of FROM changed WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL) r UNION SELECT r.workspace_id, o.feature_id FROM (SELECT workspace_id, feature_id, duplicate_of FROM changed WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL) r JOIN requests o ON o.id = r.duplicate_of) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL
@@ -209,10 +202,9 @@ END $$;
 -- Requests naming a feature or duplicating one, updated: the features they count for, before and after.
 CREATE FUNCTION cunjin_touch_requests_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH bumped AS (
-        UPDATE workspaces SET report_version = report_version + 1
-        WHERE id IN (SELECT workspace_id FROM (SELECT workspace_id, feature_id, duplicate_of FROM changed WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL UNION SELECT workspace_id, feature_id, duplicate_of FROM before WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL) r)
-        RETURNING id, report_version)
+    UPDATE workspaces SET report_version = report_version + 1
+    WHERE id IN (SELECT workspace_id FROM (SELECT workspace_id, feature_id, duplicate_of FROM changed WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL UNION SELECT workspace_id, feature_id, duplicate_of FROM before WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL) r);
+    WITH bumped AS (SELECT id, report_version FROM workspaces WHERE id IN (SELECT workspace_id FROM (SELECT workspace_id, feature_id, duplicate_of FROM changed WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL UNION SELECT workspace_id, feature_id, duplicate_of FROM before WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL) r))
     INSERT INTO rank_changes (workspace_id, feature_id, version)
     SELECT DISTINCT x.workspace_id, x.id, b.report_version
     FROM (SELECT r.workspace_id, r.feature_id AS id FROM (SELECT workspace_id, feature_id, duplicate_of FROM changed WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL UNION SELECT workspace_id, feature_id, duplicate_of FROM before WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL) r UNION SELECT r.workspace_id, o.feature_id FROM (SELECT workspace_id, feature_id, duplicate_of FROM changed WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL UNION SELECT workspace_id, feature_id, duplicate_of FROM before WHERE feature_id IS NOT NULL OR duplicate_of IS NOT NULL) r JOIN requests o ON o.id = r.duplicate_of) x JOIN bumped b ON b.id = x.workspace_id WHERE x.id IS NOT NULL

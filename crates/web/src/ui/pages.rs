@@ -620,9 +620,14 @@ pub async fn roadmap(
     // per kept ranking (it changes with the report version, which covers the names it shows).
     let table = state
         .store
-        .roadmap_rendering(ws, today, format!("html:{}:{offset}", l.short()), || {
-            roadmap_table(&state, ws, l, today, offset)
-        })
+        .roadmap_rendering(
+            ws,
+            today,
+            offset,
+            ROADMAP_PAGE,
+            &format!("html:{}", l.short()),
+            |page| roadmap_table(&state, ws, l, page, offset),
+        )
         .await
         .map_err(|e: ApiError| api_error_page(l, &p.me(), e))?;
     Ok(render(&RoadmapPage {
@@ -633,18 +638,15 @@ pub async fn roadmap(
     }))
 }
 
-/// The roadmap's table from `offset` (ROADMAP_PAGE features), with its explanation and pager.
+/// The roadmap's table of `page` (ROADMAP_PAGE features from `offset`), with its explanation and
+/// pager.
 async fn roadmap_table(
     state: &AppState,
     ws: i64,
     l: Lang,
-    today: chrono::NaiveDate,
+    page: cunjin_store::roadmap::RoadmapPage,
     offset: usize,
 ) -> Result<bytes::Bytes, ApiError> {
-    let page = state
-        .store
-        .roadmap_page(ws, today, offset, ROADMAP_PAGE)
-        .await?;
     let weights = page.weights;
     let total = page.total;
     let entries = page.entries;
