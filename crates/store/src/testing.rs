@@ -175,10 +175,20 @@ pub async fn index_backlog_race(first: &Store, second: &Store) -> Result<(i64, i
 
 /// The customers whose gap a write may have changed since report version `since`, by id.
 pub async fn gap_changes_since(store: &Store, workspace_id: i64, since: i64) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT customer_id FROM gap_changes WHERE workspace_id = $1 AND version > $2 \
-         ORDER BY customer_id",
-    )
+    changes_since(store, "gap_changes", "customer_id", workspace_id, since).await
+}
+
+/// The ids logged in a table of report changes (migration 0010) above version `since`.
+async fn changes_since(
+    store: &Store,
+    table: &str,
+    id: &str,
+    workspace_id: i64,
+    since: i64,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT {id} FROM {table} WHERE workspace_id = $1 AND version > $2 ORDER BY {id}"
+    ))
     .bind(workspace_id)
     .bind(since)
     .fetch_all(store.reader())
@@ -198,14 +208,7 @@ pub async fn gap_brought_up(
 
 /// The features whose score a write may have changed since report version `since`, by id.
 pub async fn rank_changes_since(store: &Store, workspace_id: i64, since: i64) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT feature_id FROM rank_changes WHERE workspace_id = $1 AND version > $2 \
-         ORDER BY feature_id",
-    )
-    .bind(workspace_id)
-    .bind(since)
-    .fetch_all(store.reader())
-    .await?)
+    changes_since(store, "rank_changes", "feature_id", workspace_id, since).await
 }
 
 /// A roadmap ranking computed now, and the report version it was computed at.
