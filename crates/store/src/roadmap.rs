@@ -1,6 +1,7 @@
 //! The roadmap: features ranked by the money, dates and demand that depend on them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use cunjin_core::{
@@ -58,11 +59,12 @@ pub(crate) struct RankedFeature {
     pub input: FeatureInput,
 }
 
-/// Every ranked feature of a workspace on one day, most pressing first.
+/// Every ranked feature of a workspace on one day, most pressing first. The features are
+/// shared: a ranking brought up to date keeps those of the stale one that did not change.
 #[derive(Debug)]
 pub(crate) struct Ranking {
     pub weights: RoadmapWeights,
-    pub features: Vec<RankedFeature>,
+    pub features: Vec<Arc<RankedFeature>>,
 }
 
 /// At most this many features changed since a kept ranking are read again; more, and the
@@ -76,7 +78,7 @@ impl Ranking {
     /// same day and weights only when a share of one of its deals changed.
     pub(crate) fn of(
         weights: RoadmapWeights,
-        mut features: Vec<RankedFeature>,
+        mut features: Vec<Arc<RankedFeature>>,
         today: NaiveDate,
     ) -> Ranking {
         let mut live_on_deal: HashMap<i64, u32> = HashMap::new();
@@ -85,19 +87,24 @@ impl Ranking {
                 *live_on_deal.entry(deal).or_default() += 1;
             }
         }
+        let count = |c: &CommitmentDemand| {
+            c.deal_id
+                .and_then(|d| live_on_deal.get(&d).copied())
+                .unwrap_or(0)
+        };
         for f in &mut features {
-            let mut changed = false;
-            for c in &mut f.input.commitments {
-                let n = c
-                    .deal_id
-                    .and_then(|d| live_on_deal.get(&d).copied())
-                    .unwrap_or(0);
-                changed |= c.live_on_deal != n;
-                c.live_on_deal = n;
-            }
-            // A feature kept from an earlier ranking of the same day and weights keeps its
-            // score unless a share of one of its deals changed.
+            // A feature kept from an earlier ranking of the same day and weights is copied and
+            // scored again only when a share of one of its deals changed.
+            let changed = f
+                .input
+                .commitments
+                .iter()
+                .any(|c| c.live_on_deal != count(c));
             if changed || f.score.is_nan() {
+                let f = Arc::make_mut(f);
+                for c in &mut f.input.commitments {
+                    c.live_on_deal = count(c);
+                }
                 f.score = weights.rank_score(&f.input, today);
             }
         }
@@ -174,7 +181,11 @@ impl Store {
     ) -> Result<Ranking> {
         let weights = self.settings(workspace_id).await?.roadmap;
         let features = self.ranked_features(workspace_id, None).await?;
-        Ok(Ranking::of(weights, features, today))
+        Ok(Ranking::of(
+            weights,
+            features.into_iter().map(Arc::new).collect(),
+            today,
+        ))
     }
 
     /// The ranking `stale`, computed at report version `since`, brought up to date by reading
@@ -211,12 +222,12 @@ impl Store {
             self.ranked_features(workspace_id, Some(&changed)).await?
         };
         let read = started.elapsed();
-        let features: Vec<RankedFeature> = stale
+        let features: Vec<Arc<RankedFeature>> = stale
             .features
             .iter()
             .filter(|f| changed.binary_search(&f.feature_id).is_err())
             .cloned()
-            .chain(read_again)
+            .chain(read_again.into_iter().map(Arc::new))
             .collect();
         let copied = started.elapsed();
         let ranking = Ranking::of(weights, features, today);
@@ -224,7 +235,7 @@ impl Store {
             workspace_id,
             changed = changed.len(),
             read_ms = read.as_secs_f64() * 1e3,
-            copied_ms = (copied - read).as_secs_f64() * 1e3,
+            shared_ms = (copied - read).as_secs_f64() * 1e3,
             ranked_ms = (started.elapsed() - copied).as_secs_f64() * 1e3,
             "ranking brought up"
         );
