@@ -115,6 +115,15 @@ impl Ranking {
         read_again: Vec<RankedFeature>,
         today: NaiveDate,
     ) -> Ranking {
+        if changed.is_empty() {
+            // The version moved for something the ranking does not read (a criterion, say).
+            return Ranking {
+                weights: self.weights,
+                features: self.features.clone(),
+                live_on_deal: self.live_on_deal.clone(),
+                on_deal: self.on_deal.clone(),
+            };
+        }
         let mut live_on_deal = self.live_on_deal.clone();
         let mut on_deal = self.on_deal.clone();
         let mut kept = Vec::with_capacity(self.features.len() + read_again.len());
@@ -206,10 +215,13 @@ fn count_deals(
 ) {
     for d in f.input.commitments.iter().filter_map(|c| c.deal_id) {
         let n = live_on_deal.entry(d).or_default();
+        debug_assert!(by > 0 || *n > 0, "deal {d} counted below zero");
         *n = n.saturating_add_signed(by);
         let features = on_deal.entry(d).or_default();
         if by > 0 {
-            if !features.contains(&f.feature_id) {
+            // One feature's commitments are added in one call, so a feature already on the
+            // list is the last one on it.
+            if features.last() != Some(&f.feature_id) {
                 features.push(f.feature_id);
             }
         } else {
@@ -299,7 +311,8 @@ impl Store {
         stale: &Ranking,
     ) -> Result<Option<Ranking>> {
         let weights = self.settings(workspace_id).await?.roadmap;
-        if weights != stale.weights {
+        // Compared as written, not as numbers: -0.0 equals 0.0, but the explanation shows it.
+        if serde_json::to_string(&weights).ok() != serde_json::to_string(&stale.weights).ok() {
             return Ok(None);
         }
         let changed: Vec<i64> = sqlx::query_scalar(
