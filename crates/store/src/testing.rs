@@ -229,7 +229,9 @@ pub async fn stale_ranking(
 }
 
 /// The ranking `stale` brought up to date feature by feature, every feature with every term;
-/// `None` when the whole ranking would be computed again instead.
+/// `None` when the whole ranking would be computed again instead. Each entry's `score` is the
+/// one the ranking keeps (and sorts by), not the one its terms add up to again, so that a kept
+/// score that was not brought up to date shows.
 pub async fn ranking_brought_up(
     store: &Store,
     workspace_id: i64,
@@ -239,5 +241,11 @@ pub async fn ranking_brought_up(
     Ok(store
         .ranking_brought_up(workspace_id, stale.version, today, &stale.ranking)
         .await?
-        .map(|r| r.page(today, 0, usize::MAX).entries))
+        .map(|r| {
+            let mut entries = r.page(today, 0, usize::MAX).entries;
+            for (e, f) in entries.iter_mut().zip(&r.features) {
+                e.score = f.score;
+            }
+            entries
+        }))
 }
