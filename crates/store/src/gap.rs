@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::reports::ChangeLog;
 use crate::{parse_stored, Result, Store};
 
 /// The shape of a gap in the OpenAPI document.
@@ -197,15 +198,14 @@ impl Store {
         since: i64,
         stale: &PortfolioGap,
     ) -> Result<Option<PortfolioGap>> {
-        let changed: Vec<i64> = sqlx::query_scalar(
-            "SELECT customer_id FROM gap_changes WHERE workspace_id = $1 AND version > $2 \
-             ORDER BY customer_id LIMIT $3",
-        )
-        .bind(workspace_id)
-        .bind(since)
-        .bind(GAP_CUSTOMERS_BROUGHT_UP + 1)
-        .fetch_all(self.reader())
-        .await?;
+        let changed = self
+            .changed_since(
+                ChangeLog::Gap,
+                workspace_id,
+                since,
+                GAP_CUSTOMERS_BROUGHT_UP + 1,
+            )
+            .await?;
         if changed.len() > GAP_CUSTOMERS_BROUGHT_UP as usize {
             return Ok(None);
         }

@@ -10,6 +10,7 @@ use cunjin_core::{
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::reports::ChangeLog;
 use crate::{parse_date, parse_stored, Result, Store};
 
 /// One ranked feature.
@@ -127,9 +128,11 @@ impl Ranking {
         let mut live_on_deal = self.live_on_deal.clone();
         let mut on_deal = self.on_deal.clone();
         let mut kept = Vec::with_capacity(self.features.len() + read_again.len());
+        let mut replaced = Vec::with_capacity(changed.len());
         for f in &self.features {
             if changed.binary_search(&f.feature_id).is_ok() {
                 count_deals(f, -1, &mut live_on_deal, &mut on_deal);
+                replaced.push(&**f);
             } else {
                 kept.push(f.clone());
             }
@@ -140,12 +143,7 @@ impl Ranking {
         // Deals whose count moved, and the kept features with a commitment on one of them.
         let moved: Vec<i64> = read_again
             .iter()
-            .chain(
-                self.features
-                    .iter()
-                    .map(|f| &**f)
-                    .filter(|f| changed.binary_search(&f.feature_id).is_ok()),
-            )
+            .chain(replaced)
             .flat_map(|f| f.input.commitments.iter().filter_map(|c| c.deal_id))
             .filter(|d| live_on_deal.get(d) != self.live_on_deal.get(d))
             .collect();
@@ -301,8 +299,8 @@ impl Store {
 
     /// The ranking `stale`, computed at report version `since`, brought up to date by reading
     /// again the features a write has changed since (`rank_changes`, migration 0010) and
-    /// scoring every feature again in memory; `None` when the weights changed or so many
-    /// features changed that computing everything is faster.
+    /// scoring again those whose inputs moved (`Ranking::brought_up`); `None` when the weights
+    /// changed or so many features changed that computing everything is faster.
     pub(crate) async fn ranking_brought_up(
         &self,
         workspace_id: i64,
@@ -315,15 +313,14 @@ impl Store {
         if serde_json::to_string(&weights).ok() != serde_json::to_string(&stale.weights).ok() {
             return Ok(None);
         }
-        let changed: Vec<i64> = sqlx::query_scalar(
-            "SELECT feature_id FROM rank_changes WHERE workspace_id = $1 AND version > $2 \
-             ORDER BY feature_id LIMIT $3",
-        )
-        .bind(workspace_id)
-        .bind(since)
-        .bind(RANKING_FEATURES_BROUGHT_UP + 1)
-        .fetch_all(self.reader())
-        .await?;
+        let changed = self
+            .changed_since(
+                ChangeLog::Rank,
+                workspace_id,
+                since,
+                RANKING_FEATURES_BROUGHT_UP + 1,
+            )
+            .await?;
         if changed.len() > RANKING_FEATURES_BROUGHT_UP as usize {
             return Ok(None);
         }
@@ -347,7 +344,8 @@ impl Store {
 
     /// The features that can be ranked (with live commitments or asked for by requests), or
     /// those of them among `only` (sorted ids), with what their score reads; not yet scored,
-    /// and their commitments' `live_on_deal` not yet counted (`Ranking::of` does both).
+    /// and their commitments' `live_on_deal` not yet counted (`Ranking::of` and
+    /// `Ranking::brought_up` do both).
     async fn ranked_features(
         &self,
         workspace_id: i64,

@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use sqlx::{Connection, Executor};
 
+use crate::reports::ChangeLog;
 use crate::{Result, Store, StoreError};
 
 /// Which engine a test runs on.
@@ -175,24 +176,9 @@ pub async fn index_backlog_race(first: &Store, second: &Store) -> Result<(i64, i
 
 /// The customers whose gap a write may have changed since report version `since`, by id.
 pub async fn gap_changes_since(store: &Store, workspace_id: i64, since: i64) -> Result<Vec<i64>> {
-    changes_since(store, "gap_changes", "customer_id", workspace_id, since).await
-}
-
-/// The ids logged in a table of report changes (migration 0010) above version `since`.
-async fn changes_since(
-    store: &Store,
-    table: &str,
-    id: &str,
-    workspace_id: i64,
-    since: i64,
-) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar(&format!(
-        "SELECT {id} FROM {table} WHERE workspace_id = $1 AND version > $2 ORDER BY {id}"
-    ))
-    .bind(workspace_id)
-    .bind(since)
-    .fetch_all(store.reader())
-    .await?)
+    store
+        .changed_since(ChangeLog::Gap, workspace_id, since, i64::MAX)
+        .await
 }
 
 /// The portfolio gap `stale`, computed at report version `since`, brought up to date customer
@@ -208,7 +194,9 @@ pub async fn gap_brought_up(
 
 /// The features whose score a write may have changed since report version `since`, by id.
 pub async fn rank_changes_since(store: &Store, workspace_id: i64, since: i64) -> Result<Vec<i64>> {
-    changes_since(store, "rank_changes", "feature_id", workspace_id, since).await
+    store
+        .changed_since(ChangeLog::Rank, workspace_id, since, i64::MAX)
+        .await
 }
 
 /// A roadmap ranking computed now, and the report version it was computed at.

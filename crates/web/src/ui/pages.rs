@@ -762,7 +762,7 @@ async fn roadmap_table(
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                "the roadmap could not be shown",
+                "路线图无法显示 / the roadmap could not be shown",
             )
         })
 }
