@@ -95,6 +95,7 @@ pub struct ImportArgs<'a> {
 /// Runs an import: exit 0 when written (or a clean dry run), 1 when any row is bad (nothing is
 /// written), 2 when the file cannot be read at all.
 pub async fn import(store: &Store, ws: i64, args: ImportArgs<'_>) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
     let bytes = std::fs::read(args.file)
         .with_context(|| format!("cannot read {} / 无法读取文件", args.file.display()))?;
     let container = match args.format {
@@ -127,6 +128,7 @@ pub async fn import(store: &Store, ws: i64, args: ImportArgs<'_>) -> anyhow::Res
     let (mut report, mut errors) = match args.kind {
         Kind::Requests => {
             let p = parse_requests(&table, dialect)?;
+            tracing::debug!(rows = p.rows.len(), elapsed = ?started.elapsed(), "file read");
             progress.start(p.rows.len());
             let r = store
                 .import_requests(ws, ACTOR, &p.rows, apply(&p.errors), set)

@@ -744,6 +744,61 @@ async fn imported_requests_are_found_before_and_after_their_terms_are_written(en
     assert!(!similar.is_empty(), "imported requests are in the index");
 }
 
+/// An import larger than one statement writes each row as it was in the file, whole statements
+/// and the remainder alike.
+async fn an_import_writes_every_field_of_every_row(engine: TestEngine) {
+    let db = TestDb::new(engine).await.unwrap();
+    let store = db.store().await.unwrap();
+    let ws = store.create_workspace("vendor").await.unwrap().id;
+    let mut rows = import_rows(5_300);
+    for (n, (_, row)) in rows.iter_mut().enumerate() {
+        row.requester = format!("请求人{n}");
+        row.product = n.is_multiple_of(4).then(|| format!("产品{}", n % 3));
+    }
+    let report = store
+        .import_requests(ws, "importer", &rows, Apply::Commit, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.created.requests,
+            report.created.customers,
+            report.created.products
+        ),
+        (5_300, 3, 3)
+    );
+    let all = store.all_requests(ws).await.unwrap();
+    assert_eq!(all.len(), rows.len());
+    let mut products = std::collections::HashMap::new();
+    for (r, (_, row)) in all.iter().zip(&rows) {
+        assert_eq!(r.text, row.text);
+        assert_eq!(r.source_role, row.source_role, "{}", r.text);
+        assert_eq!(r.customer_name, row.customer, "{}", r.text);
+        assert_eq!(r.requester, row.requester);
+        assert_eq!(r.product_id.is_some(), row.product.is_some(), "{}", r.text);
+        if let (Some(id), Some(name)) = (r.product_id, &row.product) {
+            // The same product name is the same product on every row.
+            assert_eq!(*products.entry(name.clone()).or_insert(id), id, "{name}");
+        }
+        assert_eq!((r.feature_id, r.decision), (None, Decision::New));
+        assert_eq!((r.via.as_str(), r.created_by.as_str()), ("api", "importer"));
+    }
+    assert_eq!(products.len(), 3);
+    let links: std::collections::HashSet<&str> =
+        all.iter().map(|r| r.status_url.as_str()).collect();
+    assert_eq!(
+        links.len(),
+        all.len(),
+        "each request has its own status link"
+    );
+    // The next request filed by hand follows the imported ones.
+    let next = store
+        .create_request(ws, "pm", Via::Api, new_request("之后提交的需求", None))
+        .await
+        .unwrap();
+    assert_eq!(next.id, all.last().unwrap().id + 1);
+}
+
 async fn two_instances_index_each_part_once(engine: TestEngine) {
     let db = TestDb::new(engine).await.unwrap();
     let one = db.store().await.unwrap();
@@ -809,5 +864,6 @@ on_both!(
     bulk_loading_is_searchable,
     a_query_is_driven_by_its_sparsest_term,
     imported_requests_are_found_before_and_after_their_terms_are_written,
+    an_import_writes_every_field_of_every_row,
     two_instances_index_each_part_once
 );
