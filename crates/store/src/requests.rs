@@ -9,7 +9,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::catalogue::{find_or_create_idea, get_feature_in};
 use crate::search::{index, match_sql, DocKind, QueryTerms};
-use crate::{audit, auth::new_secret, now, parse_stored, Result, Store, StoreError};
+use crate::{audit, auth::new_ordered_secret, now, parse_stored, Result, Store, StoreError};
 use crate::{links, notifications};
 use cunjin_core::notify::{DecisionMade, Notice};
 
@@ -321,7 +321,7 @@ impl Store {
         .bind(&contact)
         .bind(product_id)
         .bind(new.feature_id)
-        .bind(new_secret())
+        .bind(new_ordered_secret())
         .bind(via.as_str())
         .bind(actor)
         .bind(now())
@@ -868,7 +868,7 @@ fn bind_requests<'a>(
             .bind(r.product_id)
             .bind(r.feature_id)
             .bind(bulk_decision(r))
-            .bind(new_secret())
+            .bind(new_ordered_secret())
             .bind(actor)
             .bind(ts);
     }
@@ -898,7 +898,7 @@ async fn insert_requests_json(
                 r.product_id,
                 r.feature_id,
                 bulk_decision(r),
-                new_secret(),
+                new_ordered_secret(),
             )
         })
         .collect();
