@@ -41,7 +41,8 @@ use sqlx::{AnyPool, ConnectOptions};
 /// Values bound per multi-row statement on SQLite. sqlx's SQLite driver finds each `$n` by
 /// walking the statement's list of parameter names, so binding costs the square of the values
 /// in one statement: with 3,600 values (400 requests) 70 % of an import went there. Near 128
-/// values the walk and the cost of one more statement balance.
+/// values the walk and the cost of one more statement balance. Anonymous `?` placeholders have
+/// no names to walk: the bulk insert of requests binds thousands of them per statement.
 const SQLITE_VALUES_PER_STATEMENT: usize = 128;
 /// Values bound per statement on PostgreSQL, which binds by position (its limit is 65,535).
 const POSTGRES_VALUES_PER_STATEMENT: usize = 30_000;
