@@ -800,34 +800,27 @@ const SQLITE_REQUESTS_PER_STATEMENT: usize = 2_500;
 /// which SQLite numbers without keeping a list of names, so sqlx binds thousands of them in
 /// linear time (see [`crate::rows_per_statement`] for `$n`). Reading the rows from one JSON value
 /// instead spent a quarter of the writer's time turning each row back into JSON text and parsing
-/// it again. Each statement's values are bound while SQLite writes the one before.
-async fn insert_requests_sqlite<'q>(
+/// it again.
+async fn insert_requests_sqlite(
     tx: &mut Transaction<'_, Any>,
     workspace_id: i64,
-    actor: &'q str,
-    ts: &'q str,
+    actor: &str,
+    ts: &str,
     ids: &[i64],
-    batch: &'q [BulkRequest],
+    batch: &[BulkRequest],
 ) -> Result<()> {
     let per = SQLITE_REQUESTS_PER_STATEMENT;
     let full = (batch.len() >= per).then(|| requests_values_sql(workspace_id, per));
     let rest = requests_values_sql(workspace_id, batch.len() % per);
-    let bind = |ids: &[i64], batch: &'q [BulkRequest]| {
+    for (ids, chunk) in ids.chunks(per).zip(batch.chunks(per)) {
         // A full statement is prepared once and kept for the next ones (and the next import).
         let q = match &full {
-            Some(sql) if batch.len() == per => sqlx::query(sql.as_str()),
+            Some(sql) if chunk.len() == per => sqlx::query(sql.as_str()),
             _ => sqlx::query(rest.as_str()).persistent(false),
         };
-        bind_requests(q, ids, batch, actor, ts)
-    };
-    let mut chunks = ids.chunks(per).zip(batch.chunks(per));
-    let mut next = chunks.next().map(|(i, b)| bind(i, b));
-    while let Some(q) = next.take() {
-        let (done, following) = tokio::join!(q.execute(&mut **tx), async {
-            chunks.next().map(|(i, b)| bind(i, b))
-        });
-        done?;
-        next = following;
+        bind_requests(q, ids, chunk, actor, ts)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
