@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use cunjin_exchange::{
-    parse_commitments, parse_features, parse_requests, read_table, write_csv, write_xlsx,
-    Container, Dialect, Kind, RowError, Sheet, Table, MET_MARK,
+    parse_commitments, parse_features, parse_requests, read_table, unused_text_columns, write_csv,
+    write_xlsx, Container, Dialect, Kind, RowError, Sheet, Table, UnusedColumn, MET_MARK,
 };
 use cunjin_store::imports::{Apply, ImportReport};
 use cunjin_store::Store;
@@ -72,6 +72,8 @@ struct ImportOutput<'a> {
     encoding: Option<cunjin_exchange::TextEncoding>,
     dry_run: bool,
     rows: usize,
+    /// Columns with text that the import does not read.
+    unused_columns: &'a [UnusedColumn],
     #[serde(flatten)]
     report: &'a ImportReport,
 }
@@ -113,6 +115,7 @@ pub async fn import(store: &Store, ws: i64, args: ImportArgs<'_>) -> anyhow::Res
         Some(ImportFormat::Csv | ImportFormat::Xlsx) => Dialect::Cunjin,
         None => Dialect::detect(&table.headers),
     };
+    let unused = unused_text_columns(&table, dialect, args.kind);
     let progress = Progress::new(args.quiet);
     // With bad rows nothing is written, but the good ones are still checked against the
     // database so that every problem of the file is reported at once.
@@ -170,16 +173,24 @@ pub async fn import(store: &Store, ws: i64, args: ImportArgs<'_>) -> anyhow::Res
             encoding: table.encoding,
             dry_run: args.dry_run,
             rows: table.rows.len(),
+            unused_columns: &unused,
             report: &report,
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(code);
     }
-    print_report(&table, args.kind, dialect, args.dry_run, &report);
+    print_report(&table, args.kind, dialect, args.dry_run, &unused, &report);
     Ok(code)
 }
 
-fn print_report(table: &Table, kind: Kind, dialect: Dialect, dry_run: bool, report: &ImportReport) {
+fn print_report(
+    table: &Table,
+    kind: Kind,
+    dialect: Dialect,
+    dry_run: bool,
+    unused: &[UnusedColumn],
+    report: &ImportReport,
+) {
     let c = &report.created;
     let (en, zh) = cunjin_exchange::rows::kind_label(kind);
     let main = match kind {
@@ -218,6 +229,12 @@ fn print_report(table: &Table, kind: Kind, dialect: Dialect, dry_run: bool, repo
         dialect.as_str(),
         table.rows.len()
     );
+    for u in unused {
+        println!(
+            "column {} is not imported, though {} rows have text in it / 列“{}”未导入，其中 {} 行有文字",
+            u.column, u.rows, u.column, u.rows
+        );
+    }
     if report.existing > 0 {
         println!(
             "{} already in the catalogue, left as they are / {} 个功能已在目录中，保持不变",
@@ -354,6 +371,12 @@ async fn product_names(store: &Store, ws: i64) -> anyhow::Result<HashMap<i64, St
 
 async fn requests_sheet(store: &Store, ws: i64) -> anyhow::Result<Sheet> {
     let products = product_names(store, ws).await?;
+    let feature_paths: HashMap<i64, String> = store
+        .list_features(ws, &Default::default())
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f.menu_path))
+        .collect();
     let rows = store
         .all_requests(ws)
         .await?
@@ -365,11 +388,17 @@ async fn requests_sheet(store: &Store, ws: i64) -> anyhow::Result<Sheet> {
                 r.source_role.as_str().to_string(),
                 cell(r.customer_name),
                 r.requester,
+                r.contact,
                 cell(r.product_id.and_then(|p| products.get(&p))),
                 r.decision.as_str().to_string(),
                 cell(r.reason),
+                cell(r.duplicate_of),
                 cell(r.feature_title),
+                cell(r.feature_id.and_then(|f| feature_paths.get(&f))),
+                cell(r.planned_release),
                 r.created_at,
+                cell(r.decided_by),
+                cell(r.decided_at),
             ]
         })
         .collect();
@@ -380,11 +409,17 @@ async fn requests_sheet(store: &Store, ws: i64) -> anyhow::Result<Sheet> {
             "source_role",
             "customer",
             "requester",
+            "contact",
             "product",
             "decision",
             "reason",
+            "duplicate_of",
             "feature_title",
+            "feature_menu_path",
+            "planned_release",
             "created_at",
+            "decided_by",
+            "decided_at",
         ]),
         rows,
     })

@@ -119,6 +119,30 @@ pub enum Field {
     Status,
     /// Acceptance criteria.
     Criteria,
+    /// A tracker's note on where a request came from (ZenTao's 来源备注): a customer's name,
+    /// or who asked.
+    SourceNote,
+    /// The key a file gives its records (`cunjin export` writes the id): what a duplicate's
+    /// original is found by.
+    Key,
+    /// A request's decision.
+    Decision,
+    /// The reason given with it.
+    Reason,
+    /// For a duplicate: the key of its original.
+    DuplicateOf,
+    /// The menu path of the feature a request is linked to.
+    FeatureMenuPath,
+    /// The release a request is planned for.
+    PlannedRelease,
+    /// How to reach who asked.
+    Contact,
+    /// When a record was created.
+    CreatedAt,
+    /// Who decided.
+    DecidedBy,
+    /// When.
+    DecidedAt,
 }
 
 impl Field {
@@ -148,6 +172,17 @@ impl Field {
             Field::Critical => ("critical", "验收必须"),
             Field::Status => ("status", "状态"),
             Field::Criteria => ("criteria", "验收标准"),
+            Field::SourceNote => ("source_note", "来源备注"),
+            Field::Key => ("id", "编号"),
+            Field::Decision => ("decision", "决定"),
+            Field::Reason => ("reason", "理由"),
+            Field::DuplicateOf => ("duplicate_of", "重复于"),
+            Field::FeatureMenuPath => ("feature_menu_path", "功能菜单路径"),
+            Field::PlannedRelease => ("planned_release", "计划版本"),
+            Field::Contact => ("contact", "联系方式"),
+            Field::CreatedAt => ("created_at", "创建时间"),
+            Field::DecidedBy => ("decided_by", "决定人"),
+            Field::DecidedAt => ("decided_at", "决定时间"),
         }
     }
 }
@@ -155,9 +190,13 @@ impl Field {
 type Aliases = &'static [(Field, &'static [&'static str])];
 
 const CUNJIN: Aliases = &[
+    (Field::Key, &["id", "编号"]),
     (Field::Text, &["text", "内容", "需求内容"]),
     (Field::Title, &["title", "标题"]),
-    (Field::Description, &["description", "描述"]),
+    (
+        Field::Description,
+        &["description", "描述", "详细描述", "需求描述"],
+    ),
     (Field::SourceRole, &["source_role", "来源角色", "来源"]),
     (Field::Customer, &["customer", "customer_name", "客户"]),
     (Field::Requester, &["requester", "提出人"]),
@@ -177,41 +216,97 @@ const CUNJIN: Aliases = &[
     (Field::Critical, &["critical", "验收必须"]),
     (Field::Status, &["status", "状态"]),
     (Field::Criteria, &["criteria", "验收标准"]),
+    (Field::Decision, &["decision", "决定"]),
+    (Field::Reason, &["reason", "理由"]),
+    (Field::DuplicateOf, &["duplicate_of", "重复于"]),
+    (
+        Field::FeatureMenuPath,
+        &["feature_menu_path", "功能菜单路径"],
+    ),
+    (Field::PlannedRelease, &["planned_release", "计划发布"]),
+    (Field::Contact, &["contact", "联系方式"]),
+    (Field::CreatedAt, &["created_at", "创建时间"]),
+    (Field::DecidedBy, &["decided_by", "决定人"]),
+    (Field::DecidedAt, &["decided_at", "决定时间"]),
 ];
 
-// ZenTao's story export, in its Chinese and English interface.
+// ZenTao's story export, in its Chinese and English interface; its versions and editions (and
+// the templates people export with) name some columns differently.
 const ZENTAO: Aliases = &[
-    (Field::Title, &["需求名称", "Story Name"]),
-    (Field::Description, &["需求描述", "Description"]),
-    (Field::SourceRole, &["来源", "Source"]),
-    (Field::Requester, &["由谁创建", "Created By", "CreatedBy"]),
-    (Field::Product, &["所属产品", "Product"]),
-    (Field::Module, &["所属模块", "Module"]),
+    (
+        Field::Title,
+        &["需求名称", "名称", "标题", "Story Name", "Name", "Title"],
+    ),
+    (
+        Field::Description,
+        &[
+            "需求描述",
+            "描述",
+            "详细描述",
+            "Description",
+            "Story Description",
+            "Spec",
+        ],
+    ),
+    (Field::SourceRole, &["来源", "需求来源", "Source"]),
+    (
+        Field::SourceNote,
+        &["来源备注", "Source Note", "SourceNote"],
+    ),
+    (
+        Field::Requester,
+        &[
+            "由谁创建",
+            "创建人",
+            "创建者",
+            "Created By",
+            "CreatedBy",
+            "Opened By",
+        ],
+    ),
+    (Field::Product, &["所属产品", "产品", "Product"]),
+    (Field::Module, &["所属模块", "模块", "Module"]),
     (Field::Stage, &["阶段", "Stage"]),
-    (Field::Effort, &["预计工时", "Estimate"]),
-    (Field::TargetRelease, &["所属计划", "Plan"]),
+    (Field::Effort, &["预计工时", "预计", "预估工时", "Estimate"]),
+    (Field::TargetRelease, &["所属计划", "计划", "Plan"]),
 ];
 
 const JIRA: Aliases = &[
     (Field::Title, &["Summary"]),
     (Field::Description, &["Description"]),
-    (Field::Requester, &["Reporter"]),
-    (Field::Product, &["Project name"]),
-    (Field::Module, &["Component/s"]),
+    (Field::Requester, &["Reporter", "Creator"]),
+    (Field::Product, &["Project name", "Project"]),
+    (Field::Module, &["Component/s", "Components", "Component"]),
     (Field::Stage, &["Status"]),
-    (Field::Effort, &["Original Estimate"]),
-    (Field::TargetRelease, &["Fix Version/s"]),
+    (
+        Field::Effort,
+        &[
+            "Original Estimate",
+            "Σ Original Estimate",
+            "Original estimate",
+        ],
+    ),
+    (
+        Field::TargetRelease,
+        &["Fix Version/s", "Fix versions", "Fix Version"],
+    ),
 ];
 
 // Redmine exports with the column names of the exporting user's language.
 const REDMINE: Aliases = &[
     (Field::Title, &["主题", "Subject"]),
-    (Field::Description, &["描述", "Description"]),
+    (
+        Field::Description,
+        &["描述", "说明", "详细描述", "Description"],
+    ),
     (Field::Requester, &["作者", "Author"]),
     (Field::Product, &["项目", "Project"]),
     (Field::Module, &["类别", "Category"]),
     (Field::Stage, &["状态", "Status"]),
-    (Field::Effort, &["预期时间", "Estimated time"]),
+    (
+        Field::Effort,
+        &["预期时间", "预计工时", "预估工时", "Estimated time"],
+    ),
     (Field::TargetRelease, &["目标版本", "Target version"]),
 ];
 
@@ -258,6 +353,16 @@ impl ColumnMap {
             }
         }
         ColumnMap { dialect, columns }
+    }
+
+    /// The columns that no field reads, by position.
+    pub fn unmapped(&self, width: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..width).filter(|i| !self.columns.values().any(|c| c.contains(i)))
+    }
+
+    /// The positions of the columns of a field.
+    pub fn positions(&self, field: Field) -> &[usize] {
+        self.columns.get(&field).map_or(&[], Vec::as_slice)
     }
 
     /// The dialect of the header line.

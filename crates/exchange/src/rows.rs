@@ -2,7 +2,7 @@
 //! each bad row could not be.
 
 use chrono::NaiveDate;
-use cunjin_core::{MenuPath, Mode, ParseError, SourceRole, Stage, Status};
+use cunjin_core::{Decision, MenuPath, Mode, ParseError, SourceRole, Stage, Status};
 
 use crate::columns::{names_of, ColumnMap, Dialect, Field, Kind};
 use crate::table::Table;
@@ -67,6 +67,64 @@ pub struct RequestRow {
     pub requester: String,
     /// Product, by name.
     pub product: Option<String>,
+    /// The key the file gives the request (`cunjin export` writes its id), which a duplicate
+    /// names its original by.
+    pub key: Option<String>,
+    /// A tracker's note on where it came from (ZenTao's 来源备注): the customer when it names
+    /// one, else who asked.
+    pub source_note: Option<String>,
+    /// How to reach who asked.
+    pub contact: Option<String>,
+    /// When it was filed (RFC 3339, UTC), when the file says.
+    pub created_at: Option<String>,
+    /// The feature it is linked to.
+    pub feature: Option<FeatureRef>,
+    /// Its decision (`new` when the file has none).
+    pub decision: Decision,
+    /// The reason given with it.
+    pub reason: Option<String>,
+    /// For a duplicate: the key of its original.
+    pub duplicate_of: Option<String>,
+    /// The release it is planned for.
+    pub planned_release: Option<String>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When (RFC 3339, UTC).
+    pub decided_at: Option<String>,
+}
+
+impl Default for RequestRow {
+    /// An empty request from product management, as the inbox files one without a source.
+    fn default() -> RequestRow {
+        RequestRow {
+            text: String::new(),
+            source_role: SourceRole::Product,
+            customer: None,
+            requester: String::new(),
+            product: None,
+            key: None,
+            source_note: None,
+            contact: None,
+            created_at: None,
+            feature: None,
+            decision: Decision::New,
+            reason: None,
+            duplicate_of: None,
+            planned_release: None,
+            decided_by: None,
+            decided_at: None,
+        }
+    }
+}
+
+/// A catalogue feature named by a file: by its menu path (under the row's product), or by its
+/// title.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureRef {
+    /// Its title.
+    pub title: Option<String>,
+    /// Its menu path.
+    pub menu_path: Option<MenuPath>,
 }
 
 /// A feature read from a file.
@@ -194,6 +252,20 @@ impl<'a> Row<'a> {
         }
     }
 
+    fn long_text(&self, field: Field, max: usize) -> Result<Option<String>, RowError> {
+        match self.get(field) {
+            Some(v) if v.chars().count() > max => {
+                let (en, zh) = field.label();
+                Err(RowError::new(
+                    self.line,
+                    format!("{en} is longer than {max} characters"),
+                    format!("“{zh}”超过 {max} 个字"),
+                ))
+            }
+            v => Ok(v.map(str::to_string)),
+        }
+    }
+
     fn date(&self, field: Field) -> Result<Option<NaiveDate>, RowError> {
         let Some(v) = self.get(field) else {
             return Ok(None);
@@ -215,12 +287,103 @@ impl<'a> Row<'a> {
     }
 }
 
-fn rows_of<'a>(table: &'a Table, map: &'a ColumnMap) -> impl Iterator<Item = Row<'a>> {
-    table.rows.iter().map(move |r| Row {
-        line: r.line,
-        cells: &r.cells,
-        map,
-    })
+impl Row<'_> {
+    /// A point in time, as `cunjin export` writes it (RFC 3339), or a date and time without a
+    /// zone (read as UTC), or a date (its midnight, UTC); given back as RFC 3339 in UTC.
+    fn timestamp(&self, field: Field) -> Result<Option<String>, RowError> {
+        let Some(v) = self.get(field) else {
+            return Ok(None);
+        };
+        let utc = chrono::DateTime::parse_from_rfc3339(v)
+            .map(|t| t.to_utc())
+            .ok()
+            .or_else(|| {
+                [
+                    "%Y-%m-%d %H:%M:%S",
+                    "%Y-%m-%dT%H:%M:%S",
+                    "%Y/%m/%d %H:%M:%S",
+                    "%Y-%m-%d %H:%M",
+                ]
+                .iter()
+                .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
+                .or_else(|| {
+                    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                        .ok()
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                })
+                .map(|t| t.and_utc())
+            });
+        match utc {
+            Some(t) => Ok(Some(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))),
+            None => {
+                let (en, zh) = field.label();
+                Err(RowError::new(
+                    self.line,
+                    format!("{en}: '{v}' is not a time like 2026-03-31T09:30:00Z"),
+                    format!("“{zh}”的值“{v}”不是时间（如 2026-03-31T09:30:00Z）"),
+                ))
+            }
+        }
+    }
+}
+
+/// A decision as a file writes it: the contract name, or the inbox's Chinese or English label.
+fn decision_of(v: &str) -> Result<Decision, ParseError> {
+    let lower = v.trim().to_lowercase();
+    let by_label = match lower.as_str() {
+        "待处理" | "新" | "新建" => Some(Decision::New),
+        "已接受" | "接受" => Some(Decision::Accepted),
+        "暂缓" => Some(Decision::Deferred),
+        "不做" | "拒绝" => Some(Decision::Declined),
+        "重复" => Some(Decision::Duplicate),
+        "需补充信息" | "待补充" | "needs information" => Some(Decision::NeedsInfo),
+        _ => None,
+    };
+    match by_label {
+        Some(d) => Ok(d),
+        None => Decision::parse(&lower.replace(' ', "_")),
+    }
+}
+
+/// Reads every row of `table` with `parse`. A row holding bytes the file's encoding cannot read
+/// is refused with its line whatever `parse` would make of it: stored, it would say "�".
+fn parse_each<T>(
+    table: &Table,
+    map: &ColumnMap,
+    parse: impl Fn(&Row<'_>) -> Result<T, RowError>,
+) -> Parsed<T> {
+    let mut parsed = Parsed {
+        rows: Vec::new(),
+        errors: Vec::new(),
+    };
+    if table.undecodable_header {
+        parsed.errors.push(undecodable(1));
+    }
+    for r in &table.rows {
+        let row = Row {
+            line: r.line,
+            cells: &r.cells,
+            map,
+        };
+        let result = if r.undecodable {
+            Err(undecodable(r.line))
+        } else {
+            parse(&row)
+        };
+        match result {
+            Ok(v) => parsed.rows.push((r.line, v)),
+            Err(e) => parsed.errors.push(e),
+        }
+    }
+    parsed
+}
+
+fn undecodable(line: u64) -> RowError {
+    RowError::new(
+        line,
+        "has bytes that are not UTF-8, GBK or GB18030 text: the file may be cut off or saved in another encoding",
+        "含有无法识别的字节，不是 UTF-8、GBK 或 GB18030 文本：文件可能不完整，或以其他编码保存",
+    )
 }
 
 fn need_any(map: &ColumnMap, fields: &[Field]) -> Result<(), ExchangeError> {
@@ -245,20 +408,6 @@ fn need_any(map: &ColumnMap, fields: &[Field]) -> Result<(), ExchangeError> {
             zh.join("”或“")
         },
     })
-}
-
-fn collect<T>(rows: impl Iterator<Item = (u64, Result<T, RowError>)>) -> Parsed<T> {
-    let mut parsed = Parsed {
-        rows: Vec::new(),
-        errors: Vec::new(),
-    };
-    for (line, r) in rows {
-        match r {
-            Ok(v) => parsed.rows.push((line, v)),
-            Err(e) => parsed.errors.push(e),
-        }
-    }
-    parsed
 }
 
 /// Cuts text to `max` characters, ending with an ellipsis when cut.
@@ -300,6 +449,25 @@ fn source_role(dialect: Dialect, v: Option<&str>) -> Result<SourceRole, ParseErr
     }
 }
 
+/// The feature a request row is linked to: its menu path, its title, or both.
+fn feature_ref(row: &Row<'_>) -> Result<Option<FeatureRef>, RowError> {
+    let menu_path = row
+        .get(Field::FeatureMenuPath)
+        .map(|p| MenuPath::parse(p).map_err(|e| row.bad_path(e, Field::FeatureMenuPath, p)))
+        .transpose()?;
+    let title = match row.get(Field::Feature) {
+        Some(t) if t.chars().count() > 500 => {
+            return Err(RowError::new(
+                row.line,
+                "feature is longer than 500 characters",
+                "功能超过 500 个字",
+            ))
+        }
+        t => t.map(str::to_string),
+    };
+    Ok((title.is_some() || menu_path.is_some()).then_some(FeatureRef { title, menu_path }))
+}
+
 /// Reads requests. Their text is the `text` column, or a title followed by its description
 /// (trackers), cut to [`MAX_REQUEST_CHARS`].
 pub fn parse_requests(
@@ -308,8 +476,10 @@ pub fn parse_requests(
 ) -> Result<Parsed<RequestRow>, ExchangeError> {
     let map = ColumnMap::new(&table.headers, dialect);
     need_any(&map, &[Field::Text, Field::Title])?;
-    Ok(collect(rows_of(table, &map).map(|row| {
-        let parse = || -> Result<RequestRow, RowError> {
+    Ok(parse_each(
+        table,
+        &map,
+        |row| -> Result<RequestRow, RowError> {
             let text = match row.get(Field::Text) {
                 Some(t) if t.chars().count() > MAX_REQUEST_CHARS => {
                     return Err(RowError::new(
@@ -338,10 +508,33 @@ pub fn parse_requests(
                 customer: row.name(Field::Customer)?,
                 requester: row.name(Field::Requester)?.unwrap_or_default(),
                 product: row.name(Field::Product)?,
+                key: row.name(Field::Key)?,
+                source_note: row.name(Field::SourceNote)?,
+                contact: row.name(Field::Contact)?,
+                created_at: row.timestamp(Field::CreatedAt)?,
+                feature: feature_ref(row)?,
+                decision: row
+                    .get(Field::Decision)
+                    .map(|d| {
+                        decision_of(d).map_err(|e| {
+                            row.not_one_of(
+                                e,
+                                Field::Decision,
+                                d,
+                                &Decision::ALL.map(Decision::as_str),
+                            )
+                        })
+                    })
+                    .transpose()?
+                    .unwrap_or(Decision::New),
+                reason: row.long_text(Field::Reason, MAX_REQUEST_CHARS)?,
+                duplicate_of: row.name(Field::DuplicateOf)?,
+                planned_release: row.name(Field::PlannedRelease)?,
+                decided_by: row.name(Field::DecidedBy)?,
+                decided_at: row.timestamp(Field::DecidedAt)?,
             })
-        };
-        (row.line, parse())
-    })))
+        },
+    ))
 }
 
 fn tracker_stage(dialect: Dialect, v: &str) -> Stage {
@@ -406,8 +599,10 @@ pub fn parse_features(
     let map = ColumnMap::new(&table.headers, dialect);
     need_any(&map, &[Field::Product])?;
     need_any(&map, &[Field::MenuPath, Field::Title])?;
-    Ok(collect(rows_of(table, &map).map(|row| {
-        let parse = || -> Result<FeatureRow, RowError> {
+    Ok(parse_each(
+        table,
+        &map,
+        |row| -> Result<FeatureRow, RowError> {
             let product = row
                 .name(Field::Product)?
                 .ok_or_else(|| RowError::new(row.line, "product is empty", "“产品”为空"))?;
@@ -456,9 +651,8 @@ pub fn parse_features(
                 slide_url: link(&row, Field::SlideUrl)?,
                 recording_url: link(&row, Field::RecordingUrl)?,
             })
-        };
-        (row.line, parse())
-    })))
+        },
+    ))
 }
 
 fn flag(row: &Row<'_>, field: Field) -> Result<bool, RowError> {
@@ -490,8 +684,10 @@ pub fn parse_commitments(
     let map = ColumnMap::new(&table.headers, dialect);
     need_any(&map, &[Field::Customer])?;
     need_any(&map, &[Field::Feature, Field::MenuPath])?;
-    Ok(collect(rows_of(table, &map).map(|row| {
-        let parse = || -> Result<CommitmentRow, RowError> {
+    Ok(parse_each(
+        table,
+        &map,
+        |row| -> Result<CommitmentRow, RowError> {
             let customer = row
                 .name(Field::Customer)?
                 .ok_or_else(|| RowError::new(row.line, "customer is empty", "“客户”为空"))?;
@@ -576,9 +772,113 @@ pub fn parse_commitments(
                 status,
                 criteria,
             })
-        };
-        (row.line, parse())
-    })))
+        },
+    ))
+}
+
+/// A column of a file that the import does not read although it holds text: said in the report
+/// (and the dry run), so that words a person typed are not dropped without a warning.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnusedColumn {
+    /// Its name in the header line.
+    pub column: String,
+    /// How many rows have text in it.
+    pub rows: usize,
+}
+
+/// The fields an import of `kind` reads.
+fn fields_read(kind: Kind) -> &'static [Field] {
+    match kind {
+        Kind::Requests => &[
+            Field::Key,
+            Field::Text,
+            Field::Title,
+            Field::Description,
+            Field::SourceRole,
+            Field::SourceNote,
+            Field::Customer,
+            Field::Requester,
+            Field::Product,
+            Field::Decision,
+            Field::Reason,
+            Field::DuplicateOf,
+            Field::Feature,
+            Field::FeatureMenuPath,
+            Field::PlannedRelease,
+            Field::Contact,
+            Field::CreatedAt,
+            Field::DecidedBy,
+            Field::DecidedAt,
+        ],
+        Kind::Features => &[
+            Field::Key,
+            Field::Product,
+            Field::MenuPath,
+            Field::Module,
+            Field::Title,
+            Field::Stage,
+            Field::Effort,
+            Field::TargetRelease,
+            Field::SlideUrl,
+            Field::RecordingUrl,
+        ],
+        Kind::Commitments => &[
+            Field::Key,
+            Field::Customer,
+            Field::Deal,
+            Field::Product,
+            Field::MenuPath,
+            Field::Feature,
+            Field::ShownAs,
+            Field::PromisedBy,
+            Field::PromisedAt,
+            Field::DueDate,
+            Field::Critical,
+            Field::Status,
+            Field::Criteria,
+        ],
+    }
+}
+
+/// Whether a cell reads as words (a description, criteria, a note) rather than a code, a number,
+/// a date or a name: eight characters or more, with letters, and a space or a non-Latin letter.
+fn looks_like_text(cell: &str) -> bool {
+    cell.chars().count() >= 8
+        && cell.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && cell
+            .chars()
+            .any(|c| c.is_whitespace() || (c.is_alphabetic() && !c.is_ascii()))
+}
+
+/// The columns that an import of `kind` in `dialect` leaves out although they hold text (in at
+/// least one row in ten of those that fill them).
+pub fn unused_text_columns(table: &Table, dialect: Dialect, kind: Kind) -> Vec<UnusedColumn> {
+    let map = ColumnMap::new(&table.headers, dialect);
+    let mut read: Vec<usize> = fields_read(kind)
+        .iter()
+        .flat_map(|f| map.positions(*f).iter().copied())
+        .collect();
+    read.sort_unstable();
+    let mut unused = Vec::new();
+    for (i, name) in table.headers.iter().enumerate() {
+        if read.binary_search(&i).is_ok() || name.trim().is_empty() {
+            continue;
+        }
+        let filled: Vec<&str> = table
+            .rows
+            .iter()
+            .filter_map(|r| r.cells.get(i).map(|c| c.trim()))
+            .filter(|c| !c.is_empty())
+            .collect();
+        let text = filled.iter().filter(|c| looks_like_text(c)).count();
+        if text > 0 && text * 10 >= filled.len() {
+            unused.push(UnusedColumn {
+                column: name.trim_start_matches('\u{feff}').trim().to_string(),
+                rows: text,
+            });
+        }
+    }
+    unused
 }
 
 /// What a kind's rows are, for messages.
@@ -604,9 +904,11 @@ mod tests {
                 .map(|(i, r)| TableRow {
                     line: i as u64 + 2,
                     cells: r.iter().map(|s| s.to_string()).collect(),
+                    undecodable: false,
                 })
                 .collect(),
             encoding: None,
+            undecodable_header: false,
         }
     }
 
@@ -755,6 +1057,98 @@ mod tests {
         assert!(e.reason_en.ends_with(&format!(": {start}")), "{e}");
         assert!(!e.reason_en.contains("……"), "{e}");
         assert!(e.reason_zh.ends_with(&format!("：{start}")), "{e}");
+    }
+
+    #[test]
+    fn undecodable_rows_are_bad_rows_of_every_kind() {
+        let mut t = table(
+            &["customer", "feature", "product", "text", "title"],
+            &[
+                &["协和", "排班", "HIS", "a", "排班"],
+                &["协和", "排\u{FFFD}", "HIS", "b\u{FFFD}", "排\u{FFFD}"],
+            ],
+        );
+        t.rows[1].undecodable = true;
+        let r = parse_requests(&t, Dialect::Cunjin).unwrap();
+        let f = parse_features(&t, Dialect::Cunjin).unwrap();
+        let c = parse_commitments(&t, Dialect::Cunjin).unwrap();
+        for errors in [&r.errors, &f.errors, &c.errors] {
+            assert_eq!(errors.len(), 1);
+            assert_eq!(errors[0].line, 3);
+            assert!(errors[0].reason_en.contains("GBK"), "{}", errors[0]);
+            assert!(
+                errors[0].reason_zh.contains("无法识别的字节"),
+                "{}",
+                errors[0]
+            );
+        }
+        assert_eq!((r.rows.len(), f.rows.len(), c.rows.len()), (1, 1, 1));
+        t.undecodable_header = true;
+        assert_eq!(
+            parse_requests(&t, Dialect::Cunjin).unwrap().errors[0].line,
+            1
+        );
+    }
+
+    #[test]
+    fn columns_with_text_that_no_field_reads_are_named() {
+        let t = table(
+            &[
+                "需求名称",
+                "描述",
+                "验收标准",
+                "创建日期",
+                "指派给",
+                "邮箱",
+                "关键词",
+            ],
+            &[
+                &[
+                    "排班",
+                    "按科室排班，可复制上周",
+                    "可按周复制排班表",
+                    "2026-01-05 10:00:00",
+                    "张三",
+                    "zhang@x.com",
+                    "排班",
+                ],
+                &[
+                    "挂号",
+                    "",
+                    "",
+                    "2026-01-06 09:30:00",
+                    "李四",
+                    "li@x.com",
+                    "",
+                ],
+            ],
+        );
+        let unused = unused_text_columns(&t, Dialect::Zentao, Kind::Requests);
+        assert_eq!(
+            unused,
+            [UnusedColumn {
+                column: "验收标准".into(),
+                rows: 1
+            }]
+        );
+        // The description is read by requests, not by features.
+        let unused = unused_text_columns(&t, Dialect::Zentao, Kind::Features);
+        let names: Vec<&str> = unused.iter().map(|u| u.column.as_str()).collect();
+        assert_eq!(names, ["描述", "验收标准"]);
+    }
+
+    #[test]
+    fn zentao_description_goes_by_several_names() {
+        for name in ["需求描述", "描述", "详细描述"] {
+            let t = table(
+                &["需求名称", name, "来源备注"],
+                &[&["电子病历质控", "三级查房提醒医生", "华西医院"]],
+            );
+            let p = parse_requests(&t, Dialect::Zentao).unwrap();
+            assert_eq!(p.rows[0].1.text, "电子病历质控\n三级查房提醒医生", "{name}");
+            assert_eq!(p.rows[0].1.source_note.as_deref(), Some("华西医院"));
+            assert!(unused_text_columns(&t, Dialect::Zentao, Kind::Requests).is_empty());
+        }
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub struct TableRow {
     pub line: u64,
     /// Its cells as text, trimmed.
     pub cells: Vec<String>,
+    /// Whether it holds bytes that its file's text encoding cannot read (a file cut inside a
+    /// character, or saved in another encoding): such a row is refused, never stored as "�".
+    pub undecodable: bool,
 }
 
 /// A file read as text.
@@ -58,6 +61,8 @@ pub struct Table {
     pub rows: Vec<TableRow>,
     /// The text encoding (CSV only).
     pub encoding: Option<TextEncoding>,
+    /// Whether the header line holds bytes that the text encoding cannot read.
+    pub undecodable_header: bool,
 }
 
 /// Reads a file as a table.
@@ -69,34 +74,50 @@ pub fn read_table(bytes: &[u8], container: Container) -> Result<Table, ExchangeE
 }
 
 fn read_csv(bytes: &[u8]) -> Result<Table, ExchangeError> {
-    let (text, encoding) = decode_text(bytes);
+    let decoded = decode_text(bytes);
+    let text = decoded.text.as_bytes();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes());
+        .from_reader(text);
     let mut headers = None;
+    let mut undecodable_header = false;
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut lines = LineCounter::default();
+    // Undecodable bytes not yet placed in a record (their offsets are in order, as records are).
+    let mut malformed = decoded.malformed.iter().peekable();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => return Err(ExchangeError::Csv(e.to_string())),
         }
-        let line = lines.line_at(text.as_bytes(), record.position().map_or(0, |p| p.byte()));
+        let line = lines.line_at(text, record.position().map_or(0, |p| p.byte()));
+        // The record ends where the reader now stands.
+        let end = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
+        let mut undecodable = false;
+        while malformed.next_if(|&&at| at < end).is_some() {
+            undecodable = true;
+        }
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
         if headers.is_none() {
             headers = Some(cells);
+            undecodable_header = undecodable;
         } else if cells.iter().any(|c| !c.is_empty()) {
-            rows.push(TableRow { line, cells });
+            rows.push(TableRow {
+                line,
+                cells,
+                undecodable,
+            });
         }
     }
     let headers = headers.ok_or(ExchangeError::Empty)?;
     Ok(Table {
         headers,
         rows,
-        encoding: Some(encoding),
+        encoding: Some(decoded.encoding),
+        undecodable_header,
     })
 }
 
@@ -179,13 +200,18 @@ fn read_xlsx_unguarded(bytes: &[u8]) -> Result<Table, ExchangeError> {
                 headers = Some(cells);
             }
         } else if cells.iter().any(|c| !c.is_empty()) {
-            rows.push(TableRow { line, cells });
+            rows.push(TableRow {
+                line,
+                cells,
+                undecodable: false,
+            });
         }
     }
     Ok(Table {
         headers: headers.ok_or(ExchangeError::Empty)?,
         rows,
         encoding: None,
+        undecodable_header: false,
     })
 }
 
@@ -275,6 +301,22 @@ mod tests {
         let t = read_csv(b"title\ra\rb\r\nc\n\"d\re\"\rf").unwrap();
         let lines: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
         assert_eq!(lines, [2, 3, 4, 5, 7]);
+    }
+
+    #[test]
+    fn rows_with_undecodable_bytes_are_marked() {
+        let (gbk, _, _) =
+            encoding_rs::GBK.encode("内容,客户\n医保结算,华西\n\"两行\n排班\",协和\n");
+        let t = read_csv(&gbk).unwrap();
+        assert!(t.rows.iter().all(|r| !r.undecodable) && !t.undecodable_header);
+        // Cut inside the last character of the last row, a record of two lines.
+        let t = read_csv(&gbk[..gbk.len() - 2]).unwrap();
+        let marked: Vec<(u64, bool)> = t.rows.iter().map(|r| (r.line, r.undecodable)).collect();
+        assert_eq!(marked, [(2, false), (3, true)]);
+        let t = read_csv(b"\xEF\xBB\xBFtext\xFF\na\nb\xFE\n").unwrap();
+        assert!(t.undecodable_header);
+        let marked: Vec<bool> = t.rows.iter().map(|r| r.undecodable).collect();
+        assert_eq!(marked, [false, true]);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use cunjin_core::commitment::check_deliverable;
-use cunjin_core::{Health, MenuPath, Mode, Stage, Status};
+use cunjin_core::{Decision, Health, MenuPath, Mode, Stage, Status};
 use cunjin_exchange::{CommitmentRow, FeatureRow, RequestRow, RowError};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
@@ -173,10 +173,312 @@ impl Names {
             })
     }
 
-    /// The id of a name once [`Names::create`] has run.
-    fn get(&self, name: &str) -> Option<i64> {
+    /// The id of a name the workspace or the file already has (provisional for the file's),
+    /// without making it missing.
+    fn known(&self, name: &str) -> Option<i64> {
         self.ids.get(name).copied()
     }
+}
+
+/// A feature of the catalogue as an import finds it.
+#[derive(Debug, Clone, Copy)]
+struct CatalogueFeature {
+    id: i64,
+    product_id: i64,
+    stage: Stage,
+}
+
+/// The catalogue, read once, to find each row's feature without a query per row: by product
+/// and menu path, by menu path in any product, or by title (in any case).
+#[derive(Default)]
+struct Catalogue {
+    by_path: HashMap<(i64, String), CatalogueFeature>,
+    by_any_path: HashMap<String, CatalogueFeature>,
+    by_title: HashMap<String, Vec<CatalogueFeature>>,
+}
+
+impl Catalogue {
+    async fn load(tx: &mut Transaction<'_, Any>, workspace_id: i64) -> Result<Catalogue> {
+        let mut c = Catalogue::default();
+        for r in sqlx::query(
+            "SELECT id, product_id, menu_path, title, stage FROM features WHERE workspace_id = $1 ORDER BY id",
+        )
+        .bind(workspace_id)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            let f = CatalogueFeature {
+                id: r.try_get(0)?,
+                product_id: r.try_get(1)?,
+                stage: crate::parse_stored(&r.try_get::<String, _>(4)?, Stage::parse)?,
+            };
+            let path: String = r.try_get(2)?;
+            let title: String = r.try_get(3)?;
+            c.by_path.entry((f.product_id, path.clone())).or_insert(f);
+            c.by_any_path.entry(path).or_insert(f);
+            c.by_title.entry(title.to_lowercase()).or_default().push(f);
+        }
+        Ok(c)
+    }
+
+    /// The feature at `menu_path` (in `product_id` when given), or without a path the first
+    /// with `title` (in `product_id` when given).
+    fn find(
+        &self,
+        product_id: Option<i64>,
+        menu_path: Option<&MenuPath>,
+        title: Option<&str>,
+    ) -> Option<CatalogueFeature> {
+        match (menu_path, product_id) {
+            (Some(p), Some(pid)) => self.by_path.get(&(pid, p.as_str().to_string())).copied(),
+            (Some(p), None) => self.by_any_path.get(p.as_str()).copied(),
+            (None, pid) => self
+                .by_title
+                .get(&title?.to_lowercase())
+                .and_then(|v| v.iter().find(|f| pid.is_none_or(|p| p == f.product_id)))
+                .copied(),
+        }
+    }
+}
+
+/// A request row with its names resolved (customer and product ids provisional until
+/// [`Names::create`]).
+struct ResolvedRequest {
+    customer_id: Option<i64>,
+    product_id: Option<i64>,
+    requester: String,
+    feature_id: Option<i64>,
+    /// For a duplicate: the row of the original its demand goes to.
+    original: Option<usize>,
+}
+
+/// Resolves every request row, pushing the bad ones to `errors`; the result has a value for
+/// every row (those of bad rows are never written).
+fn resolve_requests(
+    rows: &[(u64, RequestRow)],
+    customers: &mut Names,
+    products: &mut Names,
+    catalogue: &Catalogue,
+    errors: &mut Vec<RowError>,
+) -> Vec<ResolvedRequest> {
+    let mut keys: HashMap<&str, usize> = HashMap::new();
+    for (i, (line, r)) in rows.iter().enumerate() {
+        if let Some(key) = r.key.as_deref() {
+            if let Some(&first) = keys.get(key) {
+                errors.push(RowError::new(
+                    *line,
+                    format!("id {key} is also the id of line {}", rows[first].0),
+                    format!("编号 {key} 与第 {} 行重复", rows[first].0),
+                ));
+            } else {
+                keys.insert(key, i);
+            }
+        }
+    }
+    let mut resolved = Vec::with_capacity(rows.len());
+    for (i, (line, r)) in rows.iter().enumerate() {
+        let (customer_id, requester) = match (&r.customer, &r.source_note) {
+            (Some(c), _) => (Some(customers.id(c)), r.requester.clone()),
+            (None, Some(note)) => match named_customer(customers, note) {
+                Some(id) => (Some(id), r.requester.clone()),
+                None => (None, note.clone()),
+            },
+            (None, None) => (None, r.requester.clone()),
+        };
+        let mut product_id = r.product.as_deref().map(|p| products.id(p));
+        let mut feature_id = None;
+        if let Some(f) = &r.feature {
+            match catalogue.find(product_id, f.menu_path.as_ref(), f.title.as_deref()) {
+                Some(found) => {
+                    feature_id = Some(found.id);
+                    product_id = Some(found.product_id);
+                }
+                None => {
+                    let name = f
+                        .menu_path
+                        .as_ref()
+                        .map(|p| p.as_str().to_string())
+                        .or(f.title.clone())
+                        .unwrap_or_default();
+                    errors.push(RowError::new(
+                        *line,
+                        format!("no feature '{name}' in the catalogue: import the features first"),
+                        format!("功能目录中没有“{name}”：请先导入功能"),
+                    ));
+                }
+            }
+        }
+        let original = match &r.duplicate_of {
+            None => None,
+            Some(key) => match keys.get(key.as_str()) {
+                Some(&j) => Some(j),
+                None => {
+                    errors.push(RowError::new(
+                        *line,
+                        format!("duplicate_of: no request with id {key} in the file"),
+                        format!("“重复于”：文件中没有编号为 {key} 的需求"),
+                    ));
+                    None
+                }
+            },
+        };
+        let root = match check_request_decision(rows, &keys, i, original, feature_id) {
+            Ok(root) => root,
+            Err((en, zh)) => {
+                errors.push(RowError::new(*line, en, zh));
+                None
+            }
+        };
+        resolved.push(ResolvedRequest {
+            customer_id,
+            product_id,
+            requester,
+            feature_id,
+            original: root,
+        });
+    }
+    resolved
+}
+
+/// The customer a tracker's source note names: the whole note, or one of its parts between
+/// spaces and punctuation ("华西医院 张主任", "张主任（华西医院）").
+fn named_customer(customers: &Names, note: &str) -> Option<i64> {
+    customers.known(note.trim()).or_else(|| {
+        note.split(|c: char| c.is_whitespace() || "，,、；;：:（）()【】[]/-—".contains(c))
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .find_map(|p| customers.known(p))
+    })
+}
+
+/// The rules of deciding by hand (`cunjin_core::check_decision`) for row `i`, whose original is
+/// row `original`; gives the row its demand goes to, or why not in English and Chinese.
+fn check_request_decision(
+    rows: &[(u64, RequestRow)],
+    keys: &HashMap<&str, usize>,
+    i: usize,
+    original: Option<usize>,
+    feature_id: Option<i64>,
+) -> std::result::Result<Option<usize>, (String, String)> {
+    use cunjin_core::DecisionError as E;
+    let r = &rows[i].1;
+    if r.decision == Decision::New {
+        return match original {
+            None => Ok(None),
+            Some(_) => Err((
+                "duplicate_of is given, but the decision is not duplicate".into(),
+                "填写了“重复于”，但决定不是“重复”".into(),
+            )),
+        };
+    }
+    // Rows stand for requests here: row i is request i + 1.
+    let its_original = original
+        .and_then(|j| rows[j].1.duplicate_of.as_deref())
+        .and_then(|k| keys.get(k))
+        .map(|&k| k as i64 + 1);
+    let root = cunjin_core::check_decision(&cunjin_core::DecisionInput {
+        request_id: i as i64 + 1,
+        to: r.decision,
+        reason: r.reason.as_deref(),
+        has_feature: feature_id.is_some(),
+        original: original.map(|j| (j as i64 + 1, its_original)),
+    });
+    let zh = match &root {
+        Ok(_) => return Ok(root.ok().flatten().map(|id| id as usize - 1)),
+        Err(E::NotADecision) => "“new”不是决定",
+        Err(E::FeatureRequired) => "“已接受”的需求须关联功能（feature 或 feature_menu_path 列）",
+        Err(E::ReasonRequired) => "“不做”须写明理由（reason 列），需求提出人会看到",
+        Err(E::OriginalRequired) => "“重复”须填写原需求的编号（duplicate_of 列）",
+        Err(E::SelfDuplicate) => "需求不能重复于它自己",
+        Err(E::Cycle { .. }) => "原需求又重复于这条需求，形成了循环",
+        Err(E::OriginalWithoutDuplicate) => "填写了“重复于”，但决定不是“重复”",
+    };
+    let en = root.err().map(|e| e.to_string()).unwrap_or_default();
+    Err((
+        format!("decision {}: {en}", r.decision.as_str()),
+        format!("决定“{}”：{zh}", r.decision.as_str()),
+    ))
+}
+
+/// Writes what an import's request rows say of their life after filing (decision, reason,
+/// original, planned release, contact, times) onto the requests just inserted as `ids`, in one
+/// statement per batch. Originals are written after every row is in, whatever their order.
+async fn restore_request_history(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    actor: &str,
+    rows: &[(u64, RequestRow)],
+    resolved: &[ResolvedRequest],
+    ids: &[i64],
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct History<'a>(
+        i64,
+        &'static str,
+        Option<&'a str>,
+        Option<i64>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let ts = now();
+    let changed: Vec<History<'_>> = rows
+        .iter()
+        .zip(resolved)
+        .zip(ids)
+        .filter(|(((_, r), v), _)| {
+            // The bulk insert takes a request with a feature for accepted, others for new.
+            let inserted = if v.feature_id.is_some() {
+                Decision::Accepted
+            } else {
+                Decision::New
+            };
+            r.decision != inserted
+                || r.reason.is_some()
+                || r.planned_release.is_some()
+                || r.contact.is_some()
+                || r.created_at.is_some()
+                || r.decided_by.is_some()
+                || r.decided_at.is_some()
+        })
+        .map(|(((_, r), v), id)| {
+            // A decision the file gives without saying who made it when was made by the import.
+            let decided = r.decision != Decision::New;
+            History(
+                *id,
+                r.decision.as_str(),
+                r.reason.as_deref(),
+                v.original.map(|j| ids[j]),
+                r.planned_release.as_deref(),
+                r.contact.as_deref(),
+                r.created_at.as_deref(),
+                r.decided_by.as_deref().or(decided.then_some(actor)),
+                r.decided_at.as_deref().or(decided.then_some(ts.as_str())),
+            )
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE requests SET decision = e.value ->> 1, reason = e.value ->> 2, \
+         duplicate_of = CAST(e.value ->> 3 AS BIGINT), planned_release = e.value ->> 4, \
+         contact = COALESCE(e.value ->> 5, contact), created_at = COALESCE(e.value ->> 6, created_at), \
+         decided_by = e.value ->> 7, decided_at = e.value ->> 8 \
+         FROM {} WHERE requests.workspace_id = $1 AND requests.id = CAST(e.value ->> 0 AS BIGINT)",
+        crate::json_rows(tx, 2)
+    );
+    for chunk in changed.chunks(BATCH) {
+        let json = serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(&sql)
+            .bind(workspace_id)
+            .bind(json)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Whether an import ends after checking its rows, writing nothing.
@@ -340,6 +642,12 @@ impl Store {
     }
 
     /// Imports requests, all or none. `progress` is told how many rows are done.
+    ///
+    /// Rows in cunjin's own columns may carry what `cunjin export` writes of a request's life:
+    /// its decision, reason, planned release, linked feature (found in the catalogue, which is
+    /// imported first), the original of a duplicate (by the key the file gives it, the exported
+    /// id), contact, and who decided when. A ZenTao 来源备注 that names a customer is its
+    /// customer; any other is who asked.
     pub async fn import_requests(
         &self,
         workspace_id: i64,
@@ -359,7 +667,6 @@ impl Store {
             rows.iter().filter_map(|(_, r)| r.customer.as_deref()),
         )
         .await?;
-        report.created.customers = customers.created();
         let mut products = Names::load(
             &mut tx,
             workspace_id,
@@ -367,6 +674,19 @@ impl Store {
             rows.iter().filter_map(|(_, r)| r.product.as_deref()),
         )
         .await?;
+        let catalogue = if rows.iter().any(|(_, r)| r.feature.is_some()) {
+            Catalogue::load(&mut tx, workspace_id).await?
+        } else {
+            Catalogue::default()
+        };
+        let resolved = resolve_requests(
+            rows,
+            &mut customers,
+            &mut products,
+            &catalogue,
+            &mut report.errors,
+        );
+        report.created.customers = customers.created();
         report.created.products = products.created();
         report.created.requests = rows.len() as u64;
         if ends_before_writing(apply, &report) {
@@ -378,26 +698,32 @@ impl Store {
         let named = started.elapsed();
         let mut done = 0;
         let mut span: Option<(i64, i64)> = None;
-        for chunk in rows.chunks(BATCH) {
-            let batch: Vec<BulkRequest> = chunk
+        let mut ids = Vec::with_capacity(rows.len());
+        for (chunk, resolved) in rows.chunks(BATCH).zip(resolved.chunks(BATCH)) {
+            let batch = chunk
                 .iter()
-                .map(|(_, r)| BulkRequest {
-                    text: r.text.clone(),
-                    source_role: r.source_role,
-                    customer_id: r.customer.as_deref().and_then(|c| customers.get(c)),
-                    requester: r.requester.clone(),
-                    product_id: r.product.as_deref().and_then(|p| products.get(p)),
-                    feature_id: None,
+                .zip(resolved)
+                .map(|((_, r), v)| {
+                    Ok(BulkRequest {
+                        text: r.text.clone(),
+                        source_role: r.source_role,
+                        customer_id: v.customer_id.map(|c| customers.real(c)).transpose()?,
+                        requester: v.requester.clone(),
+                        product_id: v.product_id.map(|p| products.real(p)).transpose()?,
+                        feature_id: v.feature_id,
+                    })
                 })
-                .collect();
-            let ids =
+                .collect::<Result<Vec<_>>>()?;
+            let written =
                 insert_requests_in(&mut tx, workspace_id, actor, &batch, Terms::Later).await?;
-            if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
+            if let (Some(first), Some(last)) = (written.first(), written.last()) {
                 span = Some((span.map_or(*first, |(f, _)| f), *last));
             }
+            ids.extend(written);
             done += chunk.len() as u64;
             progress(done);
         }
+        restore_request_history(&mut tx, workspace_id, actor, rows, &resolved, &ids).await?;
         // Their search terms, about five times the work of the requests themselves, are written
         // by `cunjin serve` in the background (`Store::index_backlog`); until then search reads
         // their text.
@@ -551,28 +877,7 @@ impl Store {
                 .entry((r.try_get(1)?, r.try_get(2)?))
                 .or_insert((r.try_get(0)?, r.try_get(3)?));
         }
-        // The catalogue, to find each promise's feature without a query per row.
-        let mut by_path: HashMap<(i64, String), (i64, Stage)> = HashMap::new();
-        let mut by_any_path: HashMap<String, (i64, Stage)> = HashMap::new();
-        let mut by_title: HashMap<String, Vec<(i64, i64, Stage)>> = HashMap::new();
-        for r in sqlx::query(
-            "SELECT id, product_id, menu_path, title, stage FROM features WHERE workspace_id = $1 ORDER BY id",
-        )
-        .bind(workspace_id)
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            let (id, pid): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
-            let path: String = r.try_get(2)?;
-            let title: String = r.try_get(3)?;
-            let stage = crate::parse_stored(&r.try_get::<String, _>(4)?, Stage::parse)?;
-            by_path.entry((pid, path.clone())).or_insert((id, stage));
-            by_any_path.entry(path).or_insert((id, stage));
-            by_title
-                .entry(title.to_lowercase())
-                .or_default()
-                .push((id, pid, stage));
-        }
+        let catalogue = Catalogue::load(&mut tx, workspace_id).await?;
         // Features to create, shared by the rows that promise the same new one.
         let mut new_features: Vec<NewFeatureRow> = Vec::new();
         let mut new_by_key: HashMap<(i64, String), usize> = HashMap::new();
@@ -600,14 +905,9 @@ impl Store {
                     }
                 },
             };
-            let found = match (&r.menu_path, product_id) {
-                (Some(p), Some(pid)) => by_path.get(&(pid, p.as_str().to_string())).copied(),
-                (Some(p), None) => by_any_path.get(p.as_str()).copied(),
-                (None, pid) => by_title
-                    .get(&r.feature.to_lowercase())
-                    .and_then(|v| v.iter().find(|f| pid.is_none_or(|p| p == f.1)))
-                    .map(|f| (f.0, f.2)),
-            };
+            let found = catalogue
+                .find(product_id, r.menu_path.as_ref(), Some(&r.feature))
+                .map(|f| (f.id, f.stage));
             // A new feature is an idea.
             let stage = found.map_or(Stage::Idea, |f| f.1);
             if matches!(r.status, Status::Delivered | Status::Accepted) {

@@ -562,6 +562,7 @@ fn import_rows(n: u64) -> Vec<(u64, RequestRow)> {
                 customer: Some(format!("医院{}", i % 3)),
                 requester: "王主任".into(),
                 product: None,
+                ..Default::default()
             };
             (i + 2, row)
         })

@@ -33,6 +33,7 @@ on_both_engines! {
                 customer: None,
                 requester: "王主任".into(),
                 product: None,
+                ..Default::default()
             }))
             .collect();
         app.store
