@@ -126,8 +126,10 @@ pub struct ScoreTerms {
     pub effort_days: Option<f64>,
     /// max(effort, 1).
     pub divisor: f64,
-    /// True when the feature is released and no commitment on it is open: its score is 0.
-    pub released_without_open: bool,
+    /// True when the feature is released and no commitment on it is open or delivered: nothing
+    /// waits on it, its score is 0 and it is not listed. (A delivered commitment still waits for
+    /// acceptance, and its money with it.)
+    pub released_without_live: bool,
     /// The score.
     pub score: f64,
 }
@@ -182,14 +184,14 @@ impl RoadmapWeights {
     fn finish(&self, f: &FeatureInput, value_urgency: f64, demand: f64) -> (f64, f64, bool, f64) {
         let weighted_demand = self.lambda * demand;
         let divisor = f.effort_days.unwrap_or(0.0).max(1.0);
-        let released_without_open =
-            f.stage == Stage::Released && !f.commitments.iter().any(|c| c.status == Status::Open);
-        let score = if released_without_open {
+        let released_without_live =
+            f.stage == Stage::Released && !f.commitments.iter().any(|c| c.status.is_live());
+        let score = if released_without_live {
             0.0
         } else {
             (value_urgency + weighted_demand) / divisor
         };
-        (weighted_demand, divisor, released_without_open, score)
+        (weighted_demand, divisor, released_without_live, score)
     }
 
     /// The score of a feature on `today`, with every term.
@@ -203,7 +205,7 @@ impl RoadmapWeights {
         // Folding from +0.0: an empty f64 sum is -0.0, which would print as "-0".
         let value_urgency = commitments.iter().fold(0.0, |a, t| a + t.weighted);
         let demand = f.requesters.iter().fold(0.0, |a, r| a + r.weight);
-        let (weighted_demand, divisor, released_without_open, score) =
+        let (weighted_demand, divisor, released_without_live, score) =
             self.finish(f, value_urgency, demand);
         ScoreTerms {
             commitments,
@@ -214,7 +216,7 @@ impl RoadmapWeights {
             weighted_demand,
             effort_days: f.effort_days,
             divisor,
-            released_without_open,
+            released_without_live,
             score,
         }
     }
@@ -314,19 +316,36 @@ mod tests {
     }
 
     #[test]
-    fn released_with_nothing_open_scores_zero() {
+    fn released_scores_while_a_commitment_waits_for_acceptance() {
         let w = RoadmapWeights::default();
+        let today = day("2026-11-24");
         let mut c = commitment(true, None, 1);
         c.status = Status::Delivered;
-        let f = FeatureInput {
+        let mut f = FeatureInput {
             stage: Stage::Released,
             effort_days: None,
             commitments: vec![c],
             requesters: vec![],
         };
-        let t = w.score(&f, day("2026-11-24"));
-        assert!(t.released_without_open);
-        assert_eq!(t.score, 0.0);
+        // Delivered, not accepted: its acceptance money (1,000,000 × 1.0 / 1) still waits on it.
+        let t = w.score(&f, today);
+        assert!(!t.released_without_live);
+        assert_eq!(t.score, 1_000_000.0);
+        // Accepted or waived: nothing waits, whatever the demand.
+        for status in [Status::Accepted, Status::Waived] {
+            f.commitments[0].status = status;
+            f.requesters = vec![Requester {
+                customer_id: 2,
+                name: "A".into(),
+                weight: 1.0,
+            }];
+            let t = w.score(&f, today);
+            assert!(t.released_without_live);
+            assert_eq!(t.score, 0.0);
+        }
+        // Not yet released, demand alone scores.
+        f.stage = Stage::Built;
+        assert_eq!(w.score(&f, today).score, 10_000.0);
     }
 
     proptest! {

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use cunjin_exchange::{
-    parse_commitments, parse_features, parse_requests, read_table, unused_text_columns, write_csv,
-    write_xlsx, Container, Dialect, Kind, RowError, Sheet, Table, UnusedColumn, MET_MARK,
+    parse_commitments, parse_customers, parse_features, parse_requests, read_table,
+    unused_text_columns, write_csv, write_xlsx, Container, Dialect, Kind, RowError, Sheet, Table,
+    UnusedColumn, MET_MARK,
 };
 use cunjin_store::imports::{Apply, ImportReport};
 use cunjin_store::Store;
@@ -50,6 +51,8 @@ pub enum KindArg {
     Features,
     /// Commitments to customers (承诺).
     Commitments,
+    /// Customers and their deals (客户与商机): import them before their commitments.
+    Customers,
 }
 
 impl From<KindArg> for Kind {
@@ -58,6 +61,7 @@ impl From<KindArg> for Kind {
             KindArg::Requests => Kind::Requests,
             KindArg::Features => Kind::Features,
             KindArg::Commitments => Kind::Commitments,
+            KindArg::Customers => Kind::Customers,
         }
     }
 }
@@ -154,6 +158,14 @@ pub async fn import(store: &Store, ws: i64, args: ImportArgs<'_>) -> anyhow::Res
                 .await?;
             (r, p.errors)
         }
+        Kind::Customers => {
+            let p = parse_customers(&table, dialect)?;
+            progress.start(p.rows.len());
+            let r = store
+                .import_customers(ws, ACTOR, &p.rows, apply(&p.errors), set)
+                .await?;
+            (r, p.errors)
+        }
     };
     // The file's errors and the database's, each in line order, merged in line order.
     report.errors.append(&mut errors);
@@ -197,11 +209,13 @@ fn print_report(
         Kind::Requests => c.requests,
         Kind::Features => c.features,
         Kind::Commitments => c.commitments,
+        Kind::Customers => c.customers,
     };
     let mut also = Vec::new();
     for (n, en, zh) in [
         (c.features, "features", "功能"),
         (c.criteria, "criteria", "验收标准"),
+        (c.deals, "deals", "商机"),
         (c.customers, "customers", "客户"),
         (c.products, "products", "产品"),
     ] {
@@ -237,7 +251,7 @@ fn print_report(
     }
     if report.existing > 0 {
         println!(
-            "{} already in the catalogue, left as they are / {} 个功能已在目录中，保持不变",
+            "{} already there, left as they are / {} 条已存在，保持不变",
             report.existing, report.existing
         );
     }
@@ -336,6 +350,7 @@ pub async fn export(
         Kind::Requests => requests_sheet(store, ws).await?,
         Kind::Features => features_sheet(store, ws).await?,
         Kind::Commitments => commitments_sheet(store, ws).await?,
+        Kind::Customers => customers_sheet(store, ws).await?,
     };
     let bytes = match format {
         ExportFormat::Csv => write_csv(&sheet),
@@ -456,6 +471,44 @@ async fn features_sheet(store: &Store, ws: i64) -> anyhow::Result<Sheet> {
             "target_release",
             "slide_url",
             "recording_url",
+        ]),
+        rows,
+    })
+}
+
+async fn customers_sheet(store: &Store, ws: i64) -> anyhow::Result<Sheet> {
+    let customers = store.list_customers(ws).await?;
+    let mut deals: HashMap<i64, Vec<cunjin_store::customers::Deal>> = HashMap::new();
+    for d in store.list_deals(ws, None).await? {
+        deals.entry(d.customer_id).or_default().push(d);
+    }
+    let mut rows = Vec::new();
+    for c in customers {
+        let customer = |deal: Option<&cunjin_store::customers::Deal>| {
+            vec![
+                c.name.clone(),
+                c.weight.to_string(),
+                cell(deal.map(|d| &d.name)),
+                cell(deal.map(|d| d.stage.as_str())),
+                cell(deal.map(|d| d.contract_value)),
+                cell(deal.and_then(|d| d.acceptance_date)),
+                cell(deal.map(|d| d.pilot)),
+            ]
+        };
+        match deals.get(&c.id) {
+            None => rows.push(customer(None)),
+            Some(list) => rows.extend(list.iter().map(|d| customer(Some(d)))),
+        }
+    }
+    Ok(Sheet {
+        headers: headers(&[
+            "customer",
+            "weight",
+            "deal",
+            "deal_stage",
+            "contract_value",
+            "acceptance_date",
+            "pilot",
         ]),
         rows,
     })

@@ -97,16 +97,20 @@ enum Command {
         /// The file written by `cunjin backup`.
         file: std::path::PathBuf,
     },
-    /// Import requests, features or commitments from a CSV or Excel (.xlsx) file, all or none.
+    /// Import requests, features, commitments or customers (with their deals) from a CSV or
+    /// Excel (.xlsx) file, all or none.
     ///
     /// Reads UTF-8 (with or without BOM), GBK and GB18030; cunjin's own columns (as `cunjin
     /// export` writes them, in English or Chinese) or a ZenTao, Jira or Redmine export, guessed
     /// from the header line unless --format says. Customers and products named in the file are
-    /// created when missing; deals must exist. Every bad row is reported with its line and
-    /// reason, and then nothing is written. Exit status: 0 imported (or a clean dry run), 1 bad
-    /// rows (nothing written), 2 the file or the database could not be used.
+    /// created when missing; deals must exist (import customers first). Every bad row is
+    /// reported with its line and reason, and then nothing is written; columns with text that
+    /// the import does not read are named. To move a workspace to another database, export and
+    /// import in this order: features, customers, commitments, requests. Exit status: 0 imported
+    /// (or a clean dry run), 1 bad rows (nothing written), 2 the file or the database could not
+    /// be used.
     Import {
-        /// requests, features or commitments.
+        /// requests, features, commitments or customers.
         #[arg(value_enum)]
         kind: exchange::KindArg,
         /// The file to read.
@@ -127,10 +131,11 @@ enum Command {
         #[arg(long)]
         workspace: Option<i64>,
     },
-    /// Export requests, features or commitments to a CSV (UTF-8 with BOM) or Excel (.xlsx) file
-    /// that `cunjin import` reads back.
+    /// Export requests, features, commitments or customers (with their deals) to a CSV (UTF-8
+    /// with BOM) or Excel (.xlsx) file that `cunjin import` reads back: decisions, links,
+    /// stages and criteria included.
     Export {
-        /// requests, features or commitments.
+        /// requests, features, commitments or customers.
         #[arg(value_enum)]
         kind: exchange::KindArg,
         /// The file to write; written under a temporary name and renamed when complete.

@@ -342,6 +342,143 @@ on_both_engines! {
         assert!(csv.contains("'=SUM(A1)"), "a formula is defused in CSV: {csv}");
     }
 
+    zentao_column_variants_keep_every_text_and_unread_text_is_named(db) {
+        let (store, ws, dir) = setup(&db).await;
+        let hosp = store.create_customer(ws, "华西第一人民医院", None).await.unwrap();
+        // 描述 instead of 需求描述, a 来源备注 naming a customer or a person, and 验收标准, which
+        // requests do not read.
+        let zentao = "编号,所属产品,所属模块,需求名称,描述,来源,来源备注,验收标准,由谁创建\n\
+            1,HIS(#1),/(#0),医保结算清单导出,按月汇总并可导出为 Excel 表格,客户,华西第一人民医院 王主任,导出后可直接上传医保平台,张三\n\
+            2,HIS(#1),/(#0),排班复制,可复制上周的排班表到本周,用户,护士长李娟,,李四\n";
+        let path = file(&dir, "zentao.csv", &gbk(zentao));
+        for extra in [&["--dry-run"][..], &[][..]] {
+            let o = import(&db, "requests", &path, extra);
+            assert!(o.status.success(), "{}", err(&o));
+            assert!(
+                out(&o).contains("column 验收标准 is not imported, though 1 rows have text in it")
+                    && out(&o).contains("列“验收标准”未导入，其中 1 行有文字"),
+                "{}", out(&o)
+            );
+        }
+        let o = import(&db, "requests", &path, &["--json", "--dry-run"]);
+        let report: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+        assert_eq!(report["unused_columns"], serde_json::json!([{"column": "验收标准", "rows": 1}]));
+        let all = store.list_requests(ws, &RequestFilter::default()).await.unwrap();
+        let export = all.iter().find(|r| r.text.starts_with("医保结算清单导出")).unwrap();
+        assert_eq!(export.text, "医保结算清单导出\n按月汇总并可导出为 Excel 表格", "the description is kept");
+        assert_eq!(export.customer_id, Some(hosp.id), "the note names the customer");
+        assert_eq!(export.requester, "张三");
+        let copy = all.iter().find(|r| r.text.starts_with("排班复制")).unwrap();
+        assert_eq!(copy.text, "排班复制\n可复制上周的排班表到本周");
+        assert_eq!((copy.customer_id, copy.requester.as_str()), (None, "护士长李娟"), "the note says who asked");
+        assert_eq!(store.list_customers(ws).await.unwrap().len(), 1, "a note creates no customer");
+    }
+
+    a_file_cut_inside_a_character_is_refused_with_its_line(db) {
+        let (store, _ws, dir) = setup(&db).await;
+        let before = row_counts(&store).await.unwrap();
+        let bytes = gbk(OWN_REQUESTS);
+        // Cut inside the last character (任, two bytes in GBK) of the last row, after its newline.
+        let cut = &bytes[..bytes.len() - 2];
+        let path = file(&dir, "cut.csv", cut);
+        for extra in [&[][..], &["--dry-run"][..]] {
+            let o = import(&db, "requests", &path, extra);
+            assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
+            let e = err(&o);
+            assert!(e.contains("line 3: has bytes that are not UTF-8, GBK or GB18030 text"), "{e}");
+            assert!(e.contains("第 3 行：含有无法识别的字节"), "{e}");
+            assert!(!e.contains("line 2"), "{e}");
+            assert_eq!(row_counts(&store).await.unwrap(), before, "nothing written");
+        }
+        // The same for UTF-8 cut inside its last character.
+        let utf8 = OWN_REQUESTS.trim_end().as_bytes();
+        let path = file(&dir, "cut-utf8.csv", &utf8[..utf8.len() - 1]);
+        let o = import(&db, "requests", &path, &[]);
+        assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+        assert!(err(&o).contains("line 3: has bytes"), "{}", err(&o));
+        assert_eq!(row_counts(&store).await.unwrap(), before);
+    }
+
+    request_decisions_in_a_file_follow_the_rules_of_deciding(db) {
+        let (store, ws, dir) = setup(&db).await;
+        let features = "product,menu_path,stage\nHIS,门诊/排班,designed\n";
+        assert!(import(&db, "features", &file(&dir, "f.csv", features.as_bytes()), &[]).status.success());
+        let before = row_counts(&store).await.unwrap();
+        let bad = "id,text,product,decision,reason,duplicate_of,feature_menu_path\n\
+            7,门诊排班,HIS,accepted,,,门诊/排班\n\
+            8,排班,HIS,duplicate,,7,\n\
+            9,排班导出,HIS,declined,,,\n\
+            10,排班打印,HIS,accepted,,,\n\
+            11,挂号,HIS,duplicate,,99,\n\
+            11,收费,HIS,,,,\n\
+            12,护理,HIS,accepted,,,住院/护理\n\
+            13,自己,HIS,duplicate,,13,\n\
+            14,发票,HIS,maybe,,,\n";
+        let o = import(&db, "requests", &file(&dir, "bad.csv", bad.as_bytes()), &[]);
+        assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+        let e = err(&o);
+        for (line, en, zh) in [
+            (4, "decision declined: declining a request needs a reason", "“不做”须写明理由"),
+            (5, "decision accepted: accepting a request needs a feature", "须关联功能"),
+            (6, "duplicate_of: no request with id 99 in the file", "文件中没有编号为 99 的需求"),
+            (7, "id 11 is also the id of line 6", "编号 11 与第 6 行重复"),
+            (8, "no feature '住院/护理' in the catalogue: import the features first", "请先导入功能"),
+            (9, "decision duplicate: a request cannot be a duplicate of itself", "不能重复于它自己"),
+            (10, "decision: 'maybe' is not one of", "“决定”无效"),
+        ] {
+            assert!(e.contains(&format!("line {line}: {en}")), "{en}: {e}");
+            assert!(e.contains(&format!("第 {line} 行：")) && e.contains(zh), "{zh}: {e}");
+        }
+        assert!(!e.contains("line 2:") && !e.contains("line 3:"), "{e}");
+        // A reference not found is said once, not again as a broken rule.
+        assert_eq!(e.matches("第 6 行：").count(), 1, "{e}");
+        assert_eq!(e.matches("第 8 行：").count(), 1, "{e}");
+        assert_eq!(row_counts(&store).await.unwrap(), before, "nothing written");
+        // The good rows alone: the duplicate's demand goes to its original's feature.
+        let good: String = bad.lines().take(3).map(|l| format!("{l}\n")).collect();
+        let o = import(&db, "requests", &file(&dir, "good.csv", good.as_bytes()), &[]);
+        assert!(o.status.success(), "{}", err(&o));
+        let all = store.list_requests(ws, &RequestFilter::default()).await.unwrap();
+        let original = all.iter().find(|r| r.text == "门诊排班").unwrap();
+        let dup = all.iter().find(|r| r.text == "排班").unwrap();
+        assert_eq!((original.decision.as_str(), dup.decision.as_str()), ("accepted", "duplicate"));
+        assert_eq!(dup.duplicate_of, Some(original.id));
+        assert!(original.feature_id.is_some());
+        assert_eq!((original.decided_by.as_deref(), dup.decided_by.as_deref()), (Some("import"), Some("import")));
+    }
+
+    a_whole_workspace_moves_to_a_fresh_database_with_nothing_lost(db) {
+        let (store, ws, dir) = setup(&db).await;
+        store.seed_demo(ws, chrono_date("2026-11-20").unwrap()).await.unwrap().expect("seeded");
+        let before = ledger_by_name(&store, ws).await;
+        // The sample has what an export used to lose: decisions of every kind, duplicates and
+        // feature links (the roadmap's demand), met criteria, customer weights.
+        let requests = before["requests"].as_array().unwrap();
+        for decision in ["accepted", "declined", "duplicate", "deferred"] {
+            assert!(requests.iter().any(|r| r[6] == decision), "the sample has {decision} requests");
+        }
+        assert!(requests.iter().any(|r| !r[9].is_null()), "linked requests");
+        assert!(before["roadmap"].as_array().unwrap().iter().any(|e| e[2].as_f64().unwrap() > 0.0), "demand");
+        let engine = if db.url.starts_with("postgres") { TestEngine::Postgres } else { TestEngine::Sqlite };
+        for ext in ["csv", "xlsx"] {
+            let other = TestDb::new(engine).await.unwrap();
+            let (s2, ws2, _) = setup(&other).await;
+            // Features first, then customers and their deals, then what refers to them.
+            for kind in ["features", "customers", "commitments", "requests"] {
+                let path = dir.path().join(format!("{kind}.{ext}"));
+                let o = cunjin(&db.url, &["export", kind, path.to_str().unwrap()]);
+                assert!(o.status.success(), "{}", err(&o));
+                let o = import(&other, kind, &path, &["--quiet"]);
+                assert!(o.status.success(), "{kind}.{ext}: {}{}", out(&o), err(&o));
+                assert!(!out(&o).contains("not imported"), "every column is read: {}", out(&o));
+            }
+            let after = ledger_by_name(&s2, ws2).await;
+            for part in ["features", "customers", "deals", "commitments", "requests", "gap", "roadmap"] {
+                assert_eq!(after[part], before[part], "{ext}: {part}");
+            }
+        }
+    }
+
     commitments_keep_the_status_rules(db) {
         let (store, ws, dir) = setup(&db).await;
         let features = "product,menu_path,stage\nHIS,门诊/挂号,built\nHIS,门诊/收费,idea\n";
@@ -432,6 +569,133 @@ on_both_engines! {
         assert_eq!(after["customers"], 50);
         assert_eq!(texts(&store, ws, "batch199999").await.len(), 1);
     }
+}
+
+/// Everything a workspace holds that its files carry, by names and texts instead of ids (which
+/// belong to each database), sorted: two workspaces are the same when these are equal.
+async fn ledger_by_name(store: &Store, ws: i64) -> serde_json::Value {
+    use serde_json::json;
+    let products: std::collections::HashMap<i64, String> = store
+        .list_products(ws)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let customers = store.list_customers(ws).await.unwrap();
+    let customer = |id: i64| customers.iter().find(|c| c.id == id).unwrap().name.clone();
+    let deals = store.list_deals(ws, None).await.unwrap();
+    let deal =
+        |id: Option<i64>| id.map(|id| deals.iter().find(|d| d.id == id).unwrap().name.clone());
+    let features = store.list_features(ws, &Default::default()).await.unwrap();
+    let path = |id: i64| {
+        let f = features.iter().find(|f| f.id == id).unwrap();
+        format!("{}:{}", products[&f.product_id], f.menu_path)
+    };
+    let mut f: Vec<_> = features
+        .iter()
+        .map(|f| {
+            json!([
+                path(f.id),
+                f.title,
+                f.stage.as_str(),
+                f.effort_days,
+                f.target_release,
+                f.slide_url,
+                f.recording_url
+            ])
+        })
+        .collect();
+    let mut c: Vec<_> = customers
+        .iter()
+        .map(|c| json!([c.name, c.weight]))
+        .collect();
+    let mut d: Vec<_> = deals
+        .iter()
+        .map(|d| {
+            json!([
+                customer(d.customer_id),
+                d.name,
+                d.stage.as_str(),
+                d.contract_value,
+                d.acceptance_date,
+                d.pilot
+            ])
+        })
+        .collect();
+    let mut k: Vec<_> = store
+        .all_commitments(ws)
+        .await
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let criteria: Vec<_> = k.criteria.iter().map(|x| json!([x.text, x.met])).collect();
+            json!([
+                customer(k.customer_id),
+                deal(k.deal_id),
+                path(k.feature_id),
+                k.feature_title,
+                k.shown_as.as_str(),
+                k.promised_by,
+                k.promised_at,
+                k.due_date,
+                k.critical,
+                k.status.as_str(),
+                criteria
+            ])
+        })
+        .collect();
+    let requests = store.all_requests(ws).await.unwrap();
+    // A duplicate's original by its words and filing time.
+    let original = |id: Option<i64>| {
+        id.map(|id| {
+            let o = requests.iter().find(|r| r.id == id).unwrap();
+            format!("{} @ {}", o.text, o.created_at)
+        })
+    };
+    let mut r: Vec<_> = requests
+        .iter()
+        .map(|r| {
+            json!([
+                r.text,
+                r.source_role.as_str(),
+                r.customer_name,
+                r.requester,
+                r.contact,
+                r.product_id.map(|p| products[&p].clone()),
+                r.decision.as_str(),
+                r.reason,
+                original(r.duplicate_of),
+                r.feature_id.map(path),
+                r.planned_release,
+                r.created_at,
+                r.decided_by,
+                r.decided_at
+            ])
+        })
+        .collect();
+    for list in [&mut f, &mut c, &mut d, &mut k, &mut r] {
+        list.sort_by_key(|v| v.to_string());
+    }
+    let gap = store.gap(ws, None).await.unwrap();
+    // The roadmap on a fixed day: every term, demand included, by feature.
+    let mut roadmap: Vec<_> = store
+        .roadmap(ws, chrono_date("2026-12-01").unwrap())
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| {
+            json!([
+                path(e.feature_id),
+                e.score,
+                e.terms.demand,
+                e.terms.value_urgency
+            ])
+        })
+        .collect();
+    roadmap.sort_by_key(|v| v.to_string());
+    json!({"features": f, "customers": c, "deals": d, "commitments": k, "requests": r,
+        "gap": [gap.chi, gap.cun], "roadmap": roadmap})
 }
 
 fn chrono_date(s: &str) -> Option<chrono::NaiveDate> {

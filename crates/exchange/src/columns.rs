@@ -15,6 +15,8 @@ pub enum Kind {
     Features,
     /// Commitments (承诺) to customers.
     Commitments,
+    /// Customers and their deals.
+    Customers,
 }
 
 impl Kind {
@@ -24,6 +26,7 @@ impl Kind {
             Kind::Requests => "requests",
             Kind::Features => "features",
             Kind::Commitments => "commitments",
+            Kind::Customers => "customers",
         }
     }
 }
@@ -143,6 +146,16 @@ pub enum Field {
     DecidedBy,
     /// When.
     DecidedAt,
+    /// A customer's weight in the roadmap's demand.
+    Weight,
+    /// A deal's stage in the pipeline.
+    DealStage,
+    /// A deal's contract value.
+    ContractValue,
+    /// A deal's acceptance date.
+    AcceptanceDate,
+    /// A pilot deal.
+    Pilot,
 }
 
 impl Field {
@@ -183,6 +196,11 @@ impl Field {
             Field::CreatedAt => ("created_at", "创建时间"),
             Field::DecidedBy => ("decided_by", "决定人"),
             Field::DecidedAt => ("decided_at", "决定时间"),
+            Field::Weight => ("weight", "权重"),
+            Field::DealStage => ("deal_stage", "商机阶段"),
+            Field::ContractValue => ("contract_value", "合同金额"),
+            Field::AcceptanceDate => ("acceptance_date", "验收日期"),
+            Field::Pilot => ("pilot", "试点"),
         }
     }
 }
@@ -228,6 +246,14 @@ const CUNJIN: Aliases = &[
     (Field::CreatedAt, &["created_at", "创建时间"]),
     (Field::DecidedBy, &["decided_by", "决定人"]),
     (Field::DecidedAt, &["decided_at", "决定时间"]),
+    (Field::Weight, &["weight", "权重", "customer_weight"]),
+    (Field::DealStage, &["deal_stage", "商机阶段"]),
+    (
+        Field::ContractValue,
+        &["contract_value", "合同金额", "合同额"],
+    ),
+    (Field::AcceptanceDate, &["acceptance_date", "验收日期"]),
+    (Field::Pilot, &["pilot", "试点"]),
 ];
 
 // ZenTao's story export, in its Chinese and English interface; its versions and editions (and

@@ -15,8 +15,9 @@ pub mod table;
 pub use columns::{Dialect, Kind};
 pub use decode::{decode_text, TextEncoding};
 pub use rows::{
-    parse_commitments, parse_features, parse_requests, unused_text_columns, CommitmentRow,
-    CriterionRow, FeatureRef, FeatureRow, Parsed, RequestRow, RowError, UnusedColumn, MET_MARK,
+    parse_commitments, parse_customers, parse_features, parse_requests, unused_text_columns,
+    CommitmentRow, CriterionRow, CustomerRow, DealRow, FeatureRef, FeatureRow, Parsed, RequestRow,
+    RowError, UnusedColumn, MET_MARK,
 };
 pub use table::{read_table, write_csv, write_xlsx, Container, Sheet, Table, TableRow};
 

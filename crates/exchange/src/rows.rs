@@ -2,7 +2,9 @@
 //! each bad row could not be.
 
 use chrono::NaiveDate;
-use cunjin_core::{Decision, MenuPath, Mode, ParseError, SourceRole, Stage, Status};
+use cunjin_core::{
+    DealStage, Decision, MenuPath, Mode, Money, ParseError, SourceRole, Stage, Status,
+};
 
 use crate::columns::{names_of, ColumnMap, Dialect, Field, Kind};
 use crate::table::Table;
@@ -175,6 +177,32 @@ pub struct CommitmentRow {
     pub status: Status,
     /// Acceptance criteria.
     pub criteria: Vec<CriterionRow>,
+}
+
+/// A customer read from a file, with one of its deals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerRow {
+    /// Its name.
+    pub customer: String,
+    /// Its weight in the roadmap's demand (1.0 when the file has none).
+    pub weight: Option<f64>,
+    /// A deal of it, when the row names one.
+    pub deal: Option<DealRow>,
+}
+
+/// A deal read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DealRow {
+    /// Its name.
+    pub name: String,
+    /// Its stage (`won` when the file has none: a deal with promises to keep was signed).
+    pub stage: DealStage,
+    /// Its contract value.
+    pub contract_value: Money,
+    /// Its acceptance date.
+    pub acceptance_date: Option<NaiveDate>,
+    /// A pilot (试点).
+    pub pilot: bool,
 }
 
 /// An acceptance criterion read from a file.
@@ -776,6 +804,98 @@ pub fn parse_commitments(
     ))
 }
 
+/// An amount as people write it in a sheet: `1200000`, `1,200,000.00`, `¥1,200,000`, `120万`
+/// or `120 万元`.
+fn money(row: &Row<'_>, field: Field) -> Result<Money, RowError> {
+    let Some(v) = row.get(field) else {
+        return Ok(Money::default());
+    };
+    let bad = || {
+        let (en, zh) = field.label();
+        RowError::new(
+            row.line,
+            format!("{en}: '{v}' is not an amount like 1200000 or 120万"),
+            format!("“{zh}”的值“{v}”不是金额（如 1200000 或 120万）"),
+        )
+    };
+    let plain: String = v
+        .chars()
+        .filter(|c| !matches!(c, ',' | '，' | '¥' | '￥' | ' ' | '元'))
+        .collect();
+    let (number, factor) = match plain.strip_suffix('万') {
+        Some(n) => (n, 10_000.0),
+        None => (plain.as_str(), 1.0),
+    };
+    let units = number.parse::<f64>().map_err(|_| bad())? * factor;
+    Money::from_units(units).map_err(|_| bad())
+}
+
+/// Reads customers and their deals, one deal a row (a row without a deal is the customer
+/// alone), in cunjin's own columns only.
+pub fn parse_customers(
+    table: &Table,
+    dialect: Dialect,
+) -> Result<Parsed<CustomerRow>, ExchangeError> {
+    if dialect != Dialect::Cunjin {
+        return Err(ExchangeError::Unsupported(format!(
+            "customers are imported from cunjin's own columns, not from a {} export / 客户只能用寸进自己的列导入",
+            dialect.as_str()
+        )));
+    }
+    let map = ColumnMap::new(&table.headers, dialect);
+    need_any(&map, &[Field::Customer])?;
+    Ok(parse_each(
+        table,
+        &map,
+        |row| -> Result<CustomerRow, RowError> {
+            let customer = row
+                .name(Field::Customer)?
+                .ok_or_else(|| RowError::new(row.line, "customer is empty", "“客户”为空"))?;
+            let weight = match row.get(Field::Weight) {
+                None => None,
+                Some(w) => match w.parse::<f64>() {
+                    Ok(n) if n.is_finite() && (0.0..=1000.0).contains(&n) => Some(n),
+                    _ => {
+                        return Err(RowError::new(
+                            row.line,
+                            format!("weight '{w}' is not a number between 0 and 1000"),
+                            format!("权重“{w}”不是 0 到 1000 之间的数"),
+                        ))
+                    }
+                },
+            };
+            let deal = match row.name(Field::Deal)? {
+                None => None,
+                Some(name) => Some(DealRow {
+                    name,
+                    stage: row
+                        .get(Field::DealStage)
+                        .map(|s| {
+                            DealStage::parse(&s.to_lowercase()).map_err(|e| {
+                                row.not_one_of(
+                                    e,
+                                    Field::DealStage,
+                                    s,
+                                    &DealStage::ALL.map(DealStage::as_str),
+                                )
+                            })
+                        })
+                        .transpose()?
+                        .unwrap_or(DealStage::Won),
+                    contract_value: money(row, Field::ContractValue)?,
+                    acceptance_date: row.date(Field::AcceptanceDate)?,
+                    pilot: flag(row, Field::Pilot)?,
+                }),
+            };
+            Ok(CustomerRow {
+                customer,
+                weight,
+                deal,
+            })
+        },
+    ))
+}
+
 /// A column of a file that the import does not read although it holds text: said in the report
 /// (and the dry run), so that words a person typed are not dropped without a warning.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -821,6 +941,16 @@ fn fields_read(kind: Kind) -> &'static [Field] {
             Field::TargetRelease,
             Field::SlideUrl,
             Field::RecordingUrl,
+        ],
+        Kind::Customers => &[
+            Field::Key,
+            Field::Customer,
+            Field::Weight,
+            Field::Deal,
+            Field::DealStage,
+            Field::ContractValue,
+            Field::AcceptanceDate,
+            Field::Pilot,
         ],
         Kind::Commitments => &[
             Field::Key,
@@ -887,6 +1017,7 @@ pub fn kind_label(kind: Kind) -> (&'static str, &'static str) {
         Kind::Requests => ("requests", "需求"),
         Kind::Features => ("features", "功能"),
         Kind::Commitments => ("commitments", "承诺"),
+        Kind::Customers => ("customers", "客户"),
     }
 }
 
@@ -1149,6 +1280,59 @@ mod tests {
             assert_eq!(p.rows[0].1.source_note.as_deref(), Some("华西医院"));
             assert!(unused_text_columns(&t, Dialect::Zentao, Kind::Requests).is_empty());
         }
+    }
+
+    #[test]
+    fn customers_with_their_deals_and_amounts_as_people_write_them() {
+        let t = table(
+            &[
+                "客户",
+                "权重",
+                "商机",
+                "商机阶段",
+                "合同金额",
+                "验收日期",
+                "试点",
+            ],
+            &[
+                &[
+                    "华西",
+                    "2",
+                    "电子病历四级",
+                    "won",
+                    "1,200,000.50",
+                    "2027-06-30",
+                    "是",
+                ],
+                &["华西", "", "互联网医院", "", "120万", "", ""],
+                &["协和", "", "", "", "", "", ""],
+                &["协和", "x", "", "", "", "", ""],
+                &["协和", "", "HIS", "signed", "¥3", "", ""],
+                &["协和", "", "HIS", "", "很多", "", ""],
+            ],
+        );
+        let p = parse_customers(&t, Dialect::Cunjin).unwrap();
+        let d = p.rows[0].1.deal.as_ref().unwrap();
+        assert_eq!(p.rows[0].1.weight, Some(2.0));
+        assert_eq!(
+            (d.stage, d.contract_value.cents(), d.pilot),
+            (DealStage::Won, 120_000_050, true)
+        );
+        assert_eq!(d.acceptance_date.unwrap().to_string(), "2027-06-30");
+        let d = p.rows[1].1.deal.as_ref().unwrap();
+        assert_eq!(
+            (d.stage, d.contract_value.units()),
+            (DealStage::Won, 1_200_000.0)
+        );
+        assert!(p.rows[2].1.deal.is_none());
+        let lines: Vec<u64> = p.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [5, 6, 7]);
+        assert!(
+            p.errors[2].reason_zh.contains("不是金额"),
+            "{}",
+            p.errors[2]
+        );
+        assert!(parse_customers(&t, Dialect::Jira).is_err());
     }
 
     #[test]

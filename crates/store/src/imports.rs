@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use cunjin_core::commitment::check_deliverable;
 use cunjin_core::{Decision, Health, MenuPath, Mode, Stage, Status};
-use cunjin_exchange::{CommitmentRow, FeatureRow, RequestRow, RowError};
+use cunjin_exchange::{CommitmentRow, CustomerRow, FeatureRow, RequestRow, RowError};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
@@ -43,6 +43,8 @@ pub struct Created {
     pub criteria: u64,
     /// Customers named in the file that did not exist.
     pub customers: u64,
+    /// Deals.
+    pub deals: u64,
     /// Products named in the file that did not exist.
     pub products: u64,
 }
@@ -54,7 +56,8 @@ pub struct ImportReport {
     pub committed: bool,
     /// What was (or would be) created.
     pub created: Created,
-    /// Features of the file already in the catalogue, left as they are.
+    /// Records of the file already there (features in the catalogue, customers, deals), left
+    /// as they are.
     pub existing: u64,
     /// Rows that cannot be imported, in the order of the rows given (by line for a file).
     pub errors: Vec<RowError>,
@@ -287,8 +290,19 @@ fn resolve_requests(
         };
         let mut product_id = r.product.as_deref().map(|p| products.id(p));
         let mut feature_id = None;
+        // A row whose feature or original is not found is reported for that alone: the
+        // decision's rules would only say again that it has none.
+        let mut unresolved = false;
         if let Some(f) = &r.feature {
-            match catalogue.find(product_id, f.menu_path.as_ref(), f.title.as_deref()) {
+            // The feature under the request's product, or, when a link crossed products, in any.
+            let found = catalogue
+                .find(product_id, f.menu_path.as_ref(), f.title.as_deref())
+                .or_else(|| {
+                    product_id.and_then(|_| {
+                        catalogue.find(None, f.menu_path.as_ref(), f.title.as_deref())
+                    })
+                });
+            match found {
                 Some(found) => {
                     feature_id = Some(found.id);
                     product_id = Some(found.product_id);
@@ -305,6 +319,7 @@ fn resolve_requests(
                         format!("no feature '{name}' in the catalogue: import the features first"),
                         format!("功能目录中没有“{name}”：请先导入功能"),
                     ));
+                    unresolved = true;
                 }
             }
         }
@@ -318,11 +333,13 @@ fn resolve_requests(
                         format!("duplicate_of: no request with id {key} in the file"),
                         format!("“重复于”：文件中没有编号为 {key} 的需求"),
                     ));
+                    unresolved = true;
                     None
                 }
             },
         };
         let root = match check_request_decision(rows, &keys, i, original, feature_id) {
+            _ if unresolved => None,
             Ok(root) => root,
             Err((en, zh)) => {
                 errors.push(RowError::new(*line, en, zh));
@@ -429,13 +446,10 @@ async fn restore_request_history(
         .zip(resolved)
         .zip(ids)
         .filter(|(((_, r), v), _)| {
-            // The bulk insert takes a request with a feature for accepted, others for new.
-            let inserted = if v.feature_id.is_some() {
-                Decision::Accepted
-            } else {
-                Decision::New
-            };
-            r.decision != inserted
+            // The bulk insert takes a request with a feature for accepted, others for new, and
+            // leaves who decided when empty.
+            r.decision != Decision::New
+                || v.feature_id.is_some()
                 || r.reason.is_some()
                 || r.planned_release.is_some()
                 || r.contact.is_some()
@@ -748,6 +762,107 @@ impl Store {
             "requests imported"
         );
         Ok(report)
+    }
+
+    /// Imports customers and their deals, all or none. A customer or deal (same customer, same
+    /// name) already there is counted and left as it is; a new customer gets the file's weight.
+    pub async fn import_customers(
+        &self,
+        workspace_id: i64,
+        actor: &str,
+        rows: &[(u64, CustomerRow)],
+        apply: Apply,
+        mut progress: impl FnMut(u64),
+    ) -> Result<ImportReport> {
+        let mut report = ImportReport::default();
+        let mut tx = self.writer().begin().await?;
+        lock_for_import(&mut tx, self.engine(), &["customers", "deals"]).await?;
+        let mut customers = Names::load(
+            &mut tx,
+            workspace_id,
+            "customers",
+            rows.iter().map(|(_, r)| r.customer.as_str()),
+        )
+        .await?;
+        let existing_deals: std::collections::HashSet<(i64, String)> =
+            sqlx::query("SELECT customer_id, name FROM deals WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_>>()?;
+        let mut in_file: HashMap<(i64, String), u64> = HashMap::new();
+        // The weight a new customer gets: the first the file gives it.
+        let mut weights: HashMap<i64, f64> = HashMap::new();
+        let mut new_deals = Vec::new();
+        for (line, r) in rows {
+            let customer_id = customers.id(&r.customer);
+            if let Some(w) = r.weight {
+                weights.entry(customer_id).or_insert(w);
+            }
+            let Some(deal) = &r.deal else {
+                if customer_id > 0 {
+                    report.existing += 1;
+                }
+                continue;
+            };
+            let key = (customer_id, deal.name.clone());
+            if existing_deals.contains(&key) {
+                report.existing += 1;
+                continue;
+            }
+            if let Some(first) = in_file.get(&key) {
+                report.errors.push(RowError::new(
+                    *line,
+                    format!("the same customer and deal as line {first}"),
+                    format!("客户和商机与第 {first} 行相同"),
+                ));
+                continue;
+            }
+            in_file.insert(key, *line);
+            new_deals.push((customer_id, deal));
+        }
+        report.created.customers = customers.created();
+        report.created.deals = new_deals.len() as u64;
+        if ends_before_writing(apply, &report) {
+            tx.rollback().await?;
+            return Ok(report);
+        }
+        customers.create(&mut tx, workspace_id).await?;
+        for (id, weight) in weights.into_iter().filter(|(id, _)| *id < 0) {
+            sqlx::query("UPDATE customers SET weight = $1 WHERE workspace_id = $2 AND id = $3")
+                .bind(weight)
+                .bind(workspace_id)
+                .bind(customers.real(id)?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let ts = now();
+        let mut done = report.existing;
+        for (customer_id, d) in &new_deals {
+            sqlx::query(
+                "INSERT INTO deals (workspace_id, customer_id, name, stage, contract_value, \
+                 acceptance_date, pilot, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(workspace_id)
+            .bind(customers.real(*customer_id)?)
+            .bind(d.name.as_str())
+            .bind(d.stage.as_str())
+            .bind(d.contract_value.cents())
+            .bind(d.acceptance_date.map(|a| a.to_string()))
+            .bind(i64::from(d.pilot))
+            .bind(&ts)
+            .execute(&mut *tx)
+            .await?;
+            done += 1;
+            if done % BATCH as u64 == 0 {
+                progress(done);
+            }
+        }
+        progress(done);
+        self.finish_import(tx, workspace_id, actor, "customers", report)
+            .await
     }
 
     /// Imports features, all or none; those already in the catalogue are counted and left. Their

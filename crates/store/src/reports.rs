@@ -301,7 +301,7 @@ impl Store {
                 json(&report.value.page(today, offset, limit).entries)
             })
             .await?;
-        Ok((report.value.features.len(), json))
+        Ok((report.value.listed(), json))
     }
 
     /// A rendering of `limit` features of the roadmap on `today` from `offset`, made by `make`

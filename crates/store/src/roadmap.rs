@@ -40,7 +40,7 @@ pub struct RoadmapEntry {
 /// A page of the roadmap.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoadmapPage {
-    /// How many features are ranked in all.
+    /// How many features are ranked in all (those whose score is not zero).
     pub total: usize,
     /// The weights the scores were computed with.
     #[serde(skip)]
@@ -71,6 +71,14 @@ pub(crate) struct Ranking {
     /// The features with a live commitment on each deal: those whose share of it changes when
     /// its count does.
     on_deal: HashMap<i64, Vec<i64>>,
+    /// How many features are listed: those whose score is not zero (a released feature with
+    /// nothing waiting on it, or one that nothing is worth yet, is not on the roadmap).
+    listed: usize,
+}
+
+/// Whether a ranked feature is listed on the roadmap.
+fn is_listed(f: &RankedFeature) -> bool {
+    f.score != 0.0
 }
 
 /// At most this many features changed since a kept ranking are read again; more, and the
@@ -98,9 +106,11 @@ impl Ranking {
                 Arc::new(f)
             })
             .collect();
+        let features = sorted(features);
         Ranking {
             weights,
-            features: sorted(features),
+            listed: features.iter().filter(|f| is_listed(f)).count(),
+            features,
             live_on_deal,
             on_deal,
         }
@@ -123,6 +133,7 @@ impl Ranking {
                 features: self.features.clone(),
                 live_on_deal: self.live_on_deal.clone(),
                 on_deal: self.on_deal.clone(),
+                listed: self.listed,
             };
         }
         let mut live_on_deal = self.live_on_deal.clone();
@@ -165,19 +176,27 @@ impl Ranking {
             f.score = score_with_counts(&mut f, &live_on_deal, &self.weights, today);
             kept.push(Arc::new(f));
         }
+        let features = sorted(kept);
         Ranking {
             weights: self.weights,
-            features: sorted(kept),
+            listed: features.iter().filter(|f| is_listed(f)).count(),
+            features,
             live_on_deal,
             on_deal,
         }
     }
 
-    /// `limit` features from `offset`, each with every term of the formula.
+    /// How many features are listed (`X-Total-Count`).
+    pub(crate) fn listed(&self) -> usize {
+        self.listed
+    }
+
+    /// `limit` listed features from `offset`, each with every term of the formula.
     pub(crate) fn page(&self, today: NaiveDate, offset: usize, limit: usize) -> RoadmapPage {
         let entries = self
             .features
             .iter()
+            .filter(|f| is_listed(f))
             .enumerate()
             .skip(offset)
             .take(limit)
@@ -196,7 +215,7 @@ impl Ranking {
             })
             .collect();
         RoadmapPage {
-            total: self.features.len(),
+            total: self.listed,
             weights: self.weights,
             entries,
         }
@@ -260,8 +279,8 @@ fn sorted(features: Vec<Arc<RankedFeature>>) -> Vec<Arc<RankedFeature>> {
 }
 
 impl Store {
-    /// Every feature with an open or delivered commitment or with demand from requests, ranked by
-    /// score on `today`, with every term of the formula.
+    /// Every feature with an open or delivered commitment or with demand from requests whose
+    /// score is not zero, ranked by score on `today`, with every term of the formula.
     pub async fn roadmap(&self, workspace_id: i64, today: NaiveDate) -> Result<Vec<RoadmapEntry>> {
         Ok(self
             .roadmap_page(workspace_id, today, 0, usize::MAX)

@@ -452,6 +452,42 @@ on_both_engines! {
         assert_eq!(r2[0]["feature_id"].as_i64(), Some(ids.feature));
     }
 
+    a_released_feature_stays_on_the_roadmap_until_its_promise_is_accepted(app) {
+        let ids = app.catalogue().await;
+        let (_, released) = app.post(&app.admin, "/api/v1/features", json!({"product_id": ids.product, "menu_path": "门诊/预约挂号", "stage": "released", "effort_days": 2})).await;
+        let (s, c) = app.post(&app.admin, "/api/v1/commitments", json!({"customer_id": ids.customer, "deal_id": ids.deal, "feature_id": released["id"], "critical": true, "criteria": ["当天可约"]})).await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        // Promised without a deal: nothing is worth anything on it yet, so it is not listed.
+        let (s, words) = app.post(&app.admin, "/api/v1/commitments", json!({"customer_id": ids.customer, "feature_title": "AI 病历质控"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{words}");
+        let roadmap = || async {
+            let res = app.admin.get(app.url("/api/v1/roadmap?as_of=2026-11-24")).send().await.unwrap();
+            let total = res.headers()["x-total-count"].to_str().unwrap().to_string();
+            let list: serde_json::Value = res.json().await.unwrap();
+            let ids: Vec<i64> = list.as_array().unwrap().iter().map(|e| e["feature_id"].as_i64().unwrap()).collect();
+            (total, ids, list)
+        };
+        let (total, listed, list) = roadmap().await;
+        assert_eq!((total.as_str(), listed.as_slice()), ("1", &[released["id"].as_i64().unwrap()][..]), "{list}");
+        assert!(!listed.contains(&words["feature_id"].as_i64().unwrap()));
+        let (s, d) = app.post(&app.admin, &format!("/api/v1/commitments/{}/transition", c["id"]), json!({"to": "delivered"})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        // Delivered, not accepted: the deal's money (3,800,000 × 1.0 / 1, due in 127 days) still
+        // waits on the feature.
+        let (total, listed, list) = roadmap().await;
+        assert_eq!((total.as_str(), listed.len()), ("1", 1), "{list}");
+        let u = 1.0 + 30.0 / 157.0;
+        assert!((list[0]["score"].as_f64().unwrap() - 3_800_000.0 * u / 2.0).abs() < 1e-6, "{list}");
+        assert_eq!(list[0]["terms"]["released_without_live"], false);
+        let criterion = c["criteria"][0]["id"].as_i64().unwrap();
+        let (s, m) = app.post(&app.admin, &format!("/api/v1/commitments/{}/criteria/{criterion}", c["id"]), json!({"met": true})).await;
+        assert_eq!(s, StatusCode::OK, "{m}");
+        let (s, a) = app.post(&app.admin, &format!("/api/v1/commitments/{}/transition", c["id"]), json!({"to": "accepted"})).await;
+        assert_eq!(s, StatusCode::OK, "{a}");
+        let (total, listed, list) = roadmap().await;
+        assert_eq!((total.as_str(), listed.len()), ("0", 0), "accepted: nothing waits on it: {list}");
+    }
+
     the_openapi_document_describes_the_contract(app) {
         let (s, doc) = app.get(&app.anonymous(), "/api/v1/openapi.json").await;
         assert_eq!(s, StatusCode::OK);

@@ -104,7 +104,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("roadmap.share", "权重", "share"),
     ("roadmap.more_promises", "项其余承诺，合计", "more promises, together"),
     ("roadmap.commitments_on_deal", "该合同未结承诺数", "live commitments on the deal"),
-    ("roadmap.released_zero", "已发布且无未交付承诺：得分为 0", "Released with nothing open: score 0"),
+    ("roadmap.released_zero", "已发布且没有待交付或待验收的承诺：得分为 0", "Released with nothing open or awaiting acceptance: score 0"),
     ("common.none", "无", "none"),
     ("common.back", "返回", "Back"),
     ("error.title", "出错了", "Something went wrong"),

@@ -725,7 +725,7 @@ async fn roadmap_table(
                 t.effort_days.map(amount).unwrap_or_else(|| "—".into()),
                 t.divisor
             ));
-            if t.released_without_open {
+            if t.released_without_live {
                 terms.push(l.t("roadmap.released_zero").to_string());
             }
             RoadmapView {
