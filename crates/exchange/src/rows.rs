@@ -674,10 +674,10 @@ pub fn parse_features(
                 menu_path,
                 title: title.map(str::to_string),
                 stage,
-                effort_days: effort(&row, dialect)?,
+                effort_days: effort(row, dialect)?,
                 target_release: row.name(Field::TargetRelease)?,
-                slide_url: link(&row, Field::SlideUrl)?,
-                recording_url: link(&row, Field::RecordingUrl)?,
+                slide_url: link(row, Field::SlideUrl)?,
+                recording_url: link(row, Field::RecordingUrl)?,
             })
         },
     ))
@@ -796,7 +796,7 @@ pub fn parse_commitments(
                 promised_by: row.name(Field::PromisedBy)?,
                 promised_at: row.date(Field::PromisedAt)?,
                 due_date: row.date(Field::DueDate)?,
-                critical: flag(&row, Field::Critical)?,
+                critical: flag(row, Field::Critical)?,
                 status,
                 criteria,
             })
