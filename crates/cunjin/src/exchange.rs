@@ -246,7 +246,10 @@ fn print_report(
     for u in unused {
         println!(
             "column {} is not imported, though {} rows have text in it / 列“{}”未导入，其中 {} 行有文字",
-            u.column, u.rows, u.column, u.rows
+            crate::printable(&u.column),
+            u.rows,
+            crate::printable(&u.column),
+            u.rows
         );
     }
     if report.existing > 0 {
@@ -256,7 +259,7 @@ fn print_report(
         );
     }
     for e in &report.errors {
-        eprintln!("{e}");
+        eprintln!("{}", crate::printable(&e.to_string()));
     }
     if dry_run {
         println!(

@@ -221,15 +221,35 @@ enum UserCommand {
     },
 }
 
+/// Logs to standard error, filtered by `CUNJIN_LOG`: as text, coloured only on a terminal (a
+/// file or a log shipper would get escape codes), or one JSON object a line with
+/// `CUNJIN_LOG_FORMAT=json`.
+fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUNJIN_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match std::env::var("CUNJIN_LOG_FORMAT").as_deref() {
+        Ok("json") => builder.json().init(),
+        format => {
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            builder.with_ansi(colour).init();
+            if let Ok(other) = format {
+                if other != "text" {
+                    tracing::warn!(
+                        "CUNJIN_LOG_FORMAT={other} is neither text nor json; logging as text / 日志格式应为 text 或 json"
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CUNJIN_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let cli = Cli::parse();
     match run(cli).await {
         Ok(code) => code,
@@ -362,8 +382,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup { file } => {
             let store = open(&config).await?;
             let tmp = file.with_extension("partial");
-            let out = std::fs::File::create(&tmp)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            // A backup holds password hashes and webhook secrets: readable by its owner only (a
+            // file left by a killed run may have other permissions, so it is made anew).
+            let _ = std::fs::remove_file(&tmp);
+            let out = {
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(&tmp)
+                    .with_context(|| format!("cannot write {}", tmp.display()))?
+            };
             let mut out = std::io::BufWriter::new(out);
             let moved = store
                 .backup(&mut out, |table, n| {
@@ -378,7 +409,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Err(e.into());
                 }
             };
-            drop(out);
+            // Flushed and synced before the rename: a disk that fills up at the end must not leave
+            // a cut backup under the final name (dropping the writer would swallow the error).
+            let written = out
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all());
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(
+                    anyhow::Error::from(e).context(format!("cannot write {}", tmp.display()))
+                );
+            }
             std::fs::rename(&tmp, &file)
                 .with_context(|| format!("cannot write {}", file.display()))?;
             println!(
@@ -516,6 +558,27 @@ async fn workspace_or_first(store: &Store, ws: Option<i64>) -> anyhow::Result<i6
     }
 }
 
+/// Text from the database or a file, made safe for a terminal: control characters (an escape
+/// sequence in a customer's name could recolour or rewrite the screen) and the marks that
+/// reorder text right to left are shown escaped, `\u{1b}`, instead of acting.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let acts =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(acts) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if acts(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 async fn gap(
     store: &Store,
     ws: i64,
@@ -533,7 +596,10 @@ async fn gap(
         } else {
             println!(
                 "{}: {} 尺 {} 寸 ({} open commitments / 未结承诺)",
-                g.name, g.chi, g.cun, g.open_commitments
+                printable(&g.name),
+                g.chi,
+                g.cun,
+                g.open_commitments
             );
         }
         return Ok(ExitCode::SUCCESS);
@@ -553,7 +619,7 @@ async fn gap(
                 c.chi,
                 c.cun,
                 c.open_commitments,
-                c.name,
+                printable(&c.name),
                 if c.pilot { " [pilot 试点]" } else { "" }
             );
         }

@@ -161,6 +161,10 @@ on_both_engines! {
         let o = cunjin(&db.url, &["backup", file.to_str().unwrap()]);
         assert!(o.status.success(), "{o:?}");
         assert!(stdout(&o).contains("backed up"));
+        // A backup holds password hashes and secrets: only its owner may read it.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
         assert!(!dir.path().join("cunjin-backup.partial").exists());
         let target = TestDb::new(TestEngine::Sqlite).await.unwrap();
         let o = cunjin(&target.url, &["restore", file.to_str().unwrap()]);
@@ -173,6 +177,37 @@ on_both_engines! {
         assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"));
         let o = cunjin(&target.url, &["restore", "/nonexistent/backup.jsonl"]);
         assert_eq!(o.status.code(), Some(2));
+    }
+
+    logs_are_plain_text_off_a_terminal_and_json_when_asked(db) {
+        assert!(cunjin(&db.url, &["workspace", "add", "日志"]).status.success());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("r.csv");
+        std::fs::write(&file, "text\n医保结算清单\n").unwrap();
+        let run = |format: Option<&str>| {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_cunjin"));
+            c.args(["import", "requests", file.to_str().unwrap(), "--dry-run", "--quiet"])
+                .env("CUNJIN_DB", &db.url)
+                .env("CUNJIN_LOG", "debug,sqlx=warn");
+            match format {
+                Some(f) => c.env("CUNJIN_LOG_FORMAT", f),
+                None => c.env_remove("CUNJIN_LOG_FORMAT"),
+            };
+            let o = c.output().unwrap();
+            assert!(o.status.success(), "{o:?}");
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        };
+        // Standard error is a pipe here, as under systemd or in a container: no colour codes.
+        let text = run(None);
+        assert!(text.contains("file read"), "{text}");
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        let json = run(Some("json"));
+        let lines: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+        let read = lines.iter().find(|l| l["fields"]["message"] == "file read").expect(&json);
+        assert_eq!(read["level"], "DEBUG");
+        assert_eq!(read["fields"]["rows"], 1);
+        let other = run(Some("yaml"));
+        assert!(other.contains("CUNJIN_LOG_FORMAT=yaml is neither text nor json"), "{other}");
     }
 
     gap_reports_the_portfolio_and_one_customer(db) {
@@ -194,6 +229,14 @@ on_both_engines! {
         assert_eq!(v["chi"].as_u64(), Some(first.chi));
         let o = cunjin(&db.url, &["gap", "--customer", "不存在的医院"]);
         assert_eq!(o.status.code(), Some(1));
+        // A name with a terminal escape sequence and a right-to-left override is shown, not run.
+        let name = "协和\u{1b}[2J\u{202e}医院";
+        store.create_customer(ws, name, None).await.unwrap();
+        for args in [&["gap"][..], &["gap", "--customer", name][..]] {
+            let text = stdout(&cunjin(&db.url, args));
+            assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{text:?}");
+            assert!(text.contains("协和\\u{1b}[2J\\u{202e}医院"), "{text}");
+        }
     }
 
     first_start_prints_a_generated_password_once(db) {

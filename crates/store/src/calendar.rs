@@ -18,12 +18,14 @@ const MAX_PER_KIND: i64 = 2000;
 const DEMO_MINUTES: i64 = 90;
 
 impl Store {
-    /// The workspace's calendar token, made on first use.
-    pub async fn calendar_token(&self, workspace_id: i64, actor: &str) -> Result<String> {
-        self.link_token(links::CALENDAR, workspace_id, actor).await
+    /// The workspace's calendar token, if one was made: a feed that nobody asked for does not
+    /// exist, so reading the link never makes one (creating it is
+    /// [`Store::rotate_calendar_token`], a POST).
+    pub async fn calendar_token(&self, workspace_id: i64) -> Result<Option<String>> {
+        self.current_link_token(links::CALENDAR, workspace_id).await
     }
 
-    /// Replaces the calendar token: the old link stops working at once.
+    /// Makes the calendar token, or replaces it: the old link stops working at once.
     pub async fn rotate_calendar_token(&self, workspace_id: i64, actor: &str) -> Result<String> {
         self.rotate_link_token(links::CALENDAR, workspace_id, actor)
             .await

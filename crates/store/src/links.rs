@@ -42,6 +42,18 @@ impl Store {
         workspace_id: i64,
         actor: &str,
     ) -> Result<String> {
+        match self.current_link_token(link, workspace_id).await? {
+            Some(token) => Ok(token),
+            None => self.rotate_link_token(link, workspace_id, actor).await,
+        }
+    }
+
+    /// The workspace's token of `link`, if one was made; reading never makes one.
+    pub(crate) async fn current_link_token(
+        &self,
+        link: WorkspaceLink,
+        workspace_id: i64,
+    ) -> Result<Option<String>> {
         let found = sqlx::query(&format!(
             "SELECT token FROM {} WHERE workspace_id = $1",
             link.table
@@ -49,10 +61,7 @@ impl Store {
         .bind(workspace_id)
         .fetch_optional(self.reader())
         .await?;
-        match found {
-            Some(r) => Ok(r.try_get(0)?),
-            None => self.rotate_link_token(link, workspace_id, actor).await,
-        }
+        found.map(|r| Ok(r.try_get(0)?)).transpose()
     }
 
     /// Replaces the workspace's token of `link`: the old link stops working at once.

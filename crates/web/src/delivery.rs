@@ -150,10 +150,11 @@ pub fn notes_markdown(l: Lang, customer: &str, shipped: &[ShippedRelease]) -> St
     out
 }
 
-/// One CSV field: quoted when needed; a leading `= + - @` is defused so that a spreadsheet does
-/// not run it as a formula.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+/// One CSV field: quoted when needed; a leading `= + - @`, tab or carriage return is defused
+/// with an apostrophe so that a spreadsheet does not run it as a formula. Every CSV the API
+/// writes goes through here (release notes, the hats report).
+pub(crate) fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
@@ -225,5 +226,10 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(csv_field("\t@x"), "'\t@x");
     }
 }

@@ -91,6 +91,12 @@ on_both_engines! {
         assert!(body.starts_with("\u{feff}person,week,hat,minutes,share\n"), "{body}");
         assert!(body.contains(&format!("\"王, 芳\",{},testing,45,1.0000", week_start(cunjin_store::today()))), "{body}");
         assert!(body.lines().any(|l| l.starts_with("team,")));
+        // A name that a spreadsheet would run as a formula is written as text.
+        let (s, e) = app.post(&app.admin, "/api/v1/time-entries", json!({"person": "=HYPERLINK(\"http://evil\",\"x\")", "hat": "relay", "minutes": 5})).await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        let body = app.admin.get(app.url("/api/v1/reports/hats?format=csv")).send().await.unwrap().text().await.unwrap();
+        assert!(body.to_lowercase().contains("\"'=hyperlink(\"\"http://evil\"\",\"\"x\"\")\","), "{body}");
+        assert!(!body.lines().any(|l| l.starts_with("=") || l.starts_with("\"=")), "{body}");
         let (s, _) = app.get(&app.admin, "/api/v1/reports/hats?format=pdf").await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     }

@@ -592,10 +592,19 @@ on_both_engines! {
             "customer_id": oc["id"], "name": "别家合同", "stage": "won", "acceptance_date": "2027-02-01"
         })).await;
         assert_eq!(s, StatusCode::CREATED, "{od}");
-        let (s, theirs) = app.get(&stranger, "/api/v1/calendar-link").await;
+        // Reading the link makes none: a GET changes nothing, creating it is a POST.
+        let (s, none) = app.get(&app.admin, "/api/v1/calendar-link").await;
+        assert_eq!((s, none["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{none}");
+        assert_eq!(app.get(&app.admin, "/api/v1/calendar-link").await.0, StatusCode::NOT_FOUND, "still none");
+        let page = app.admin.get(app.url("/webhooks")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("id=\"calendar-none\"") && !page.contains("/calendar/"), "{page}");
+        let (s, theirs) = app.post(&stranger, "/api/v1/calendar-link/rotate", json!({})).await;
         assert_eq!(s, StatusCode::OK);
+        let (s, made) = app.post(&app.admin, "/api/v1/calendar-link/rotate", json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{made}");
         let (s, link) = app.get(&app.admin, "/api/v1/calendar-link").await;
         assert_eq!(s, StatusCode::OK, "{link}");
+        assert_eq!(link, made);
         assert_ne!(theirs["token"], link["token"]);
         let url = link["url"].as_str().unwrap().to_string();
         assert_eq!(url, format!("/calendar/{}.ics", link["token"].as_str().unwrap()));

@@ -201,15 +201,6 @@ pub async fn build_report(
     })
 }
 
-/// Quotes a CSV field when it needs it.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// The report as CSV: one line per person, week and hat.
 pub fn report_csv(r: &HatsReport) -> String {
     let mut out = String::from("person,week,hat,minutes,share\n");
@@ -222,7 +213,7 @@ pub fn report_csv(r: &HatsReport) -> String {
             for (i, hat) in Hat::ALL.iter().enumerate() {
                 out.push_str(&format!(
                     "{},{},{},{},{:.4}\n",
-                    csv_field(&p.person),
+                    crate::delivery::csv_field(&p.person),
                     w.week,
                     hat,
                     w.minutes[i],

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 
@@ -197,24 +197,27 @@ impl CalendarLink {
     }
 }
 
-/// The workspace's calendar link (demos, acceptance dates, commitment due dates), made on first
-/// use (admin and pm).
+/// The workspace's calendar link (demos, acceptance dates, commitment due dates), once it was
+/// made with `POST /api/v1/calendar-link/rotate`; 404 before (admin and pm). Reading it never
+/// makes one: a GET changes nothing.
 #[utoipa::path(get, path = "/api/v1/calendar-link", tag = "notifications",
-    responses((status = 200, body = CalendarLink), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = CalendarLink), (status = 403, body = ErrorBody),
+        (status = 404, description = "No calendar link yet", body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn calendar_link(
     caller: Caller,
     State(state): State<AppState>,
 ) -> ApiResult<Json<CalendarLink>> {
     caller.require(Permission::ManageWebhooks, "see the calendar link")?;
-    let token = state
-        .store
-        .calendar_token(caller.ws(), caller.actor())
-        .await?;
-    Ok(Json(CalendarLink::new(token)))
+    match state.store.calendar_token(caller.ws()).await? {
+        Some(token) => Ok(Json(CalendarLink::new(token))),
+        None => Err(ApiError::not_found(
+            "no calendar link yet: POST /api/v1/calendar-link/rotate makes it",
+        )),
+    }
 }
 
-/// Replaces the calendar link; the old one stops working at once (admin and pm).
+/// Makes the calendar link, or replaces it: the old one stops working at once (admin and pm).
 #[utoipa::path(post, path = "/api/v1/calendar-link/rotate", tag = "notifications",
     responses((status = 200, body = CalendarLink), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]

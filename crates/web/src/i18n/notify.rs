@@ -38,4 +38,6 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("calendar.title", "日历订阅", "Calendar feed"),
     ("calendar.intro", "在 Outlook、Google 日历、苹果日历或钉钉/飞书日历中订阅此链接：演示、验收日期和承诺到期日。链接即权限，请勿外传。", "Subscribe to this link in Outlook, Google Calendar, Apple Calendar or DingTalk/Feishu: demos, acceptance dates and commitment due dates. Whoever has the link can read it; keep it inside the team."),
     ("calendar.rotate", "更换链接（旧链接立即失效）", "Replace the link (the old one stops working)"),
+    ("calendar.none", "还没有日历订阅链接。", "There is no calendar link yet."),
+    ("calendar.create", "生成日历订阅链接", "Make a calendar link"),
 ];

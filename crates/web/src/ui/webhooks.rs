@@ -115,11 +115,7 @@ pub async fn page(
             HookRow { hook, deliveries }
         })
         .collect();
-    let token = state
-        .store
-        .calendar_token(ws, p.caller.actor())
-        .await
-        .map_err(&fail)?;
+    let token = state.store.calendar_token(ws).await.map_err(&fail)?;
     Ok(render(&WebhooksPage {
         l: p.l,
         me: p.me(),
@@ -129,7 +125,9 @@ pub async fn page(
         hooks,
         kinds: WebhookKind::ALL.map(WebhookKind::as_str).to_vec(),
         events: Event::SUBSCRIBABLE.map(Event::as_str).to_vec(),
-        calendar_url: format!("/calendar/{token}.ics"),
+        calendar_url: token
+            .map(|t| format!("/calendar/{t}.ics"))
+            .unwrap_or_default(),
     }))
 }
 
