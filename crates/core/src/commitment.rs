@@ -2,6 +2,25 @@
 
 use crate::values::ParseError;
 
+/// Acceptance criteria one commitment may carry, on every path (API, form, import): a real
+/// acceptance checks a requirement against a handful of criteria, and the cap keeps one
+/// commitment from growing without bound.
+pub const MAX_CRITERIA: usize = 100;
+
+/// Refuses a commitment that would carry more than [`MAX_CRITERIA`] criteria.
+pub fn check_criteria_count(count: usize) -> Result<(), ParseError> {
+    if count > MAX_CRITERIA {
+        return Err(ParseError::new(
+            "criteria",
+            format!(
+                "a commitment carries at most {MAX_CRITERIA} acceptance criteria ({count} given) \
+                 / 一条承诺最多 {MAX_CRITERIA} 条验收标准（现有 {count} 条）"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Where a commitment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {

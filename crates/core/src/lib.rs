@@ -22,7 +22,7 @@ pub mod search;
 pub mod stage;
 pub mod values;
 
-pub use commitment::{Status, TransitionError};
+pub use commitment::{check_criteria_count, Status, TransitionError, MAX_CRITERIA};
 pub use gap::Gap;
 pub use hats::Hat;
 pub use mode::{Health, Mode};

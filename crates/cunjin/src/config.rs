@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
+use cunjin_web::outbound::{AllowList, OutboundConfig, ProbeRedirects};
 use cunjin_web::WebConfig;
 use serde::Deserialize;
 
@@ -28,6 +29,13 @@ pub struct FileConfig {
     pub probe_retention_days: Option<u32>,
     /// Probes running at once, across the server (default 64).
     pub probe_concurrency: Option<usize>,
+    /// Host names and networks that webhooks and probes may reach although the guard refuses
+    /// them by default (an internal IM gateway, `10.1.2.0/24`).
+    pub outbound_allow: Option<Vec<String>>,
+    /// Where probes follow redirects: `same-host` (default) or `none`.
+    pub probe_redirects: Option<String>,
+    /// Characters of an answer quoted in a probe or webhook failure, at most (default 64).
+    pub failure_excerpt_chars: Option<usize>,
 }
 
 impl FileConfig {
@@ -53,8 +61,14 @@ pub struct Config {
 }
 
 impl Config {
-    /// Flags and environment win over the file, the file over defaults.
-    pub fn resolve(db: Option<String>, listen: Option<String>, file: FileConfig) -> Config {
+    /// Flags and environment win over the file, the file over defaults; `Err` names a setting
+    /// whose value is not valid.
+    pub fn resolve(
+        db: Option<String>,
+        listen: Option<String>,
+        file: FileConfig,
+    ) -> anyhow::Result<Config> {
+        let outbound = outbound(&file)?;
         let defaults = WebConfig::default();
         let jobs = cunjin_web::scheduler::SchedulerConfig::default();
         let retention = std::env::var("CUNJIN_PROBE_RETENTION_DAYS")
@@ -65,7 +79,7 @@ impl Config {
             .ok()
             .and_then(|n| n.parse().ok())
             .or(file.max_concurrent_requests);
-        Config {
+        Ok(Config {
             scheduler: cunjin_web::scheduler::SchedulerConfig {
                 retention_days: retention.unwrap_or(jobs.retention_days).max(1),
                 concurrency: file.probe_concurrency.unwrap_or(jobs.concurrency).max(1),
@@ -85,8 +99,9 @@ impl Config {
                     .unwrap_or(defaults.max_concurrent_requests)
                     .max(1),
                 secure_cookies: file.secure_cookies.unwrap_or(defaults.secure_cookies),
+                outbound,
             },
-        }
+        })
     }
 
     /// The database for messages, without a password.
@@ -101,6 +116,33 @@ impl Config {
     }
 }
 
+/// The outbound guard's settings: `CUNJIN_OUTBOUND_ALLOW` (comma-separated),
+/// `CUNJIN_PROBE_REDIRECTS`, `CUNJIN_FAILURE_EXCERPT_CHARS`, then the file.
+fn outbound(file: &FileConfig) -> anyhow::Result<OutboundConfig> {
+    let defaults = OutboundConfig::default();
+    let allow: Vec<String> = match std::env::var("CUNJIN_OUTBOUND_ALLOW") {
+        Ok(v) => v.split(',').map(|e| e.trim().to_string()).collect(),
+        Err(_) => file.outbound_allow.clone().unwrap_or_default(),
+    };
+    let redirects = std::env::var("CUNJIN_PROBE_REDIRECTS")
+        .ok()
+        .or_else(|| file.probe_redirects.clone());
+    let excerpt = match std::env::var("CUNJIN_FAILURE_EXCERPT_CHARS") {
+        Ok(v) => Some(v.trim().parse::<usize>().map_err(|_| {
+            anyhow::anyhow!("CUNJIN_FAILURE_EXCERPT_CHARS: '{v}' is not a number / 不是数字")
+        })?),
+        Err(_) => file.failure_excerpt_chars,
+    };
+    Ok(OutboundConfig {
+        allow: std::sync::Arc::new(AllowList::parse(&allow).map_err(anyhow::Error::msg)?),
+        probe_redirects: match redirects {
+            Some(r) => ProbeRedirects::parse(&r).map_err(anyhow::Error::msg)?,
+            None => defaults.probe_redirects,
+        },
+        excerpt_chars: excerpt.unwrap_or(defaults.excerpt_chars).min(10_000),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,11 +152,11 @@ mod tests {
         let file: FileConfig =
             toml::from_str("db = \"file.db\"\nlisten = \"0.0.0.0:9000\"\nrequest_timeout_s = 5")
                 .unwrap();
-        let c = Config::resolve(Some("flag.db".into()), None, file);
+        let c = Config::resolve(Some("flag.db".into()), None, file).unwrap();
         assert_eq!(c.db, "flag.db");
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert_eq!(c.web.request_timeout, Duration::from_secs(5));
-        let c = Config::resolve(None, None, FileConfig::default());
+        let c = Config::resolve(None, None, FileConfig::default()).unwrap();
         assert_eq!(c.db, "cunjin.db");
         assert_eq!(c.listen, "127.0.0.1:8080");
         assert!(toml::from_str::<FileConfig>("dbb = \"x\"").is_err());
@@ -126,15 +168,38 @@ mod tests {
         let file: FileConfig = toml::from_str("max_concurrent_requests = 64").unwrap();
         assert_eq!(
             Config::resolve(None, None, file)
+                .unwrap()
                 .web
                 .max_concurrent_requests,
             64
         );
         let file: FileConfig = toml::from_str("probe_retention_days = 30").unwrap();
         assert_eq!(
-            Config::resolve(None, None, file).scheduler.retention_days,
+            Config::resolve(None, None, file)
+                .unwrap()
+                .scheduler
+                .retention_days,
             30
         );
+    }
+
+    #[test]
+    fn the_outbound_guard_is_configured_in_the_file_and_bad_values_are_refused() {
+        let file: FileConfig = toml::from_str(
+            "outbound_allow = [\"im.corp.example\", \"10.1.2.0/24\"]\nprobe_redirects = \"none\"\nfailure_excerpt_chars = 0",
+        )
+        .unwrap();
+        let c = Config::resolve(None, None, file).unwrap();
+        assert_eq!(c.web.outbound.probe_redirects, ProbeRedirects::None);
+        assert_eq!(c.web.outbound.excerpt("secret value"), "…");
+        let g = c.web.outbound.guard(cunjin_web::outbound::Purpose::Webhook);
+        assert!(g.check_ip("x", "10.1.2.9".parse().unwrap()).is_ok());
+        assert!(g.check_ip("x", "10.1.3.9".parse().unwrap()).is_err());
+        let bad: FileConfig = toml::from_str("outbound_allow = [\"10.0.0.0/33\"]").unwrap();
+        let err = Config::resolve(None, None, bad).unwrap_err().to_string();
+        assert!(err.contains("outbound_allow"), "{err}");
+        let bad: FileConfig = toml::from_str("probe_redirects = \"anywhere\"").unwrap();
+        assert!(Config::resolve(None, None, bad).is_err());
     }
 
     #[test]
@@ -143,7 +208,8 @@ mod tests {
             Some("postgres://u:secret@h/db".into()),
             None,
             FileConfig::default(),
-        );
+        )
+        .unwrap();
         assert!(!c.display_db().contains("secret"));
     }
 }

@@ -269,7 +269,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { listen, .. } => listen.clone(),
         _ => None,
     };
-    let config = Config::resolve(cli.db.clone(), listen, file);
+    let config = Config::resolve(cli.db.clone(), listen, file)?;
     match cli.command {
         Command::Serve { demo, .. } => serve(config, demo).await,
         Command::Migrate => {
@@ -662,12 +662,19 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     println!("cunjin is running at http://{addr}/ / 寸进已启动");
     let mut state = cunjin_web::AppState::new(store.clone(), config.web.clone());
     // One bound on probes running at once, shared by "run now", checks and the scheduler.
-    state.prober = cunjin_web::probing::Prober::new(config.scheduler.concurrency);
+    state.prober = cunjin_web::probing::Prober::with_outbound(
+        config.scheduler.concurrency,
+        &config.web.outbound,
+    );
     // Scheduled probe runs, the checks 24 h and 1 h before demos, and history retention; safe
     // with several instances on one database (each run is claimed once).
     let jobs = cunjin_web::scheduler::spawn(
         store.clone(),
         state.prober.clone(),
+        cunjin_web::notify::Dispatcher::with_outbound(
+            std::time::Duration::from_secs(10),
+            &config.web.outbound,
+        ),
         config.scheduler.clone(),
     );
     cunjin_web::serve(listener, state, shutdown_signal()).await?;

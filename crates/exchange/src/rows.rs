@@ -778,6 +778,14 @@ pub fn parse_commitments(
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default();
+            if criteria.len() > cunjin_core::MAX_CRITERIA {
+                let (n, max) = (criteria.len(), cunjin_core::MAX_CRITERIA);
+                return Err(RowError::new(
+                    row.line,
+                    format!("{n} acceptance criteria; a commitment carries at most {max}"),
+                    format!("验收标准 {n} 条，一条承诺最多 {max} 条"),
+                ));
+            }
             if let Some(long) = criteria.iter().find(|c| c.text.chars().count() > 2000) {
                 let start = cut(&long.text, 20);
                 return Err(RowError::new(
@@ -1081,6 +1089,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.rows[0].1.source_role.as_str(), "product");
+    }
+
+    #[test]
+    fn a_row_with_more_criteria_than_a_commitment_carries_is_refused_with_its_line() {
+        let many = (0..=cunjin_core::MAX_CRITERIA)
+            .map(|i| format!("标准{i}"))
+            .collect::<Vec<_>>()
+            .join("；");
+        let enough = many.rsplit_once('；').unwrap().0.to_string();
+        let t = table(
+            &["客户", "功能", "验收标准"],
+            &[&["协和", "排班", &many], &["协和", "排班", &enough]],
+        );
+        let p = parse_commitments(&t, Dialect::Cunjin).unwrap();
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.rows[0].1.criteria.len(), cunjin_core::MAX_CRITERIA);
+        assert_eq!(p.errors.len(), 1);
+        assert_eq!(p.errors[0].line, 2);
+        let text = p.errors[0].to_string();
+        assert!(text.contains("101") && text.contains("100"), "{text}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::audit::{Action, Entity};
 use crate::progress::{refresh_snapshots, Scope};
 use crate::{audit, conflict_on_unique, now, parse_stored, Result, Store, StoreError};
 
@@ -192,18 +193,10 @@ impl Store {
     ) -> Result<Feature> {
         let mut tx = self.writer().begin().await?;
         let f = insert_feature(&mut tx, workspace_id, new).await?;
-        audit::record(
-            &mut tx,
-            workspace_id,
-            "feature",
-            f.id,
-            "create",
-            actor,
-            None::<&()>,
-            Some(&f),
-            None,
-        )
-        .await?;
+        audit::Entry::new(workspace_id, Entity::Feature, f.id, Action::Create, actor)
+            .created(&f)
+            .write(&mut tx)
+            .await?;
         tx.commit().await?;
         Ok(f)
     }
@@ -298,18 +291,10 @@ impl Store {
             &crate::search::feature_text(&after.title, &after.menu_path),
         )
         .await?;
-        audit::record(
-            &mut tx,
-            workspace_id,
-            "feature",
-            id,
-            "update",
-            actor,
-            Some(&before),
-            Some(&after),
-            None,
-        )
-        .await?;
+        audit::Entry::new(workspace_id, Entity::Feature, id, Action::Update, actor)
+            .changed(&before, &after)
+            .write(&mut tx)
+            .await?;
         if after.stage != before.stage {
             refresh_snapshots(&mut tx, workspace_id, Scope::Feature(id)).await?;
         }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::audit::{Action, Entity};
 use crate::catalogue::{find_or_create_idea, get_feature_in};
 use crate::progress::{refresh_snapshots, Scope};
 use crate::{audit, now, parse_date, parse_stored, Result, Store, StoreError};
@@ -220,6 +221,8 @@ async fn insert_criterion(
     text: &str,
 ) -> Result<()> {
     let text = required_text("criteria", text, 2000)?;
+    // The position counts the criteria before this one.
+    cunjin_core::check_criteria_count(position as usize + 1)?;
     sqlx::query(
         "INSERT INTO criteria (workspace_id, commitment_id, position, text, met) VALUES ($1, $2, $3, $4, 0)",
     )
@@ -386,17 +389,16 @@ impl Store {
             .await?;
         let after = load_in(&mut tx, workspace_id, id).await?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        audit::record(
-            &mut tx,
+        audit::Entry::new(
             workspace_id,
-            "commitment",
+            Entity::Commitment,
             id,
-            "transition",
+            Action::Transition,
             actor,
-            Some(&before),
-            Some(&after),
-            reason,
         )
+        .changed(&before, &after)
+        .reason(reason)
+        .write(&mut tx)
         .await?;
         refresh_snapshots(&mut tx, workspace_id, Scope::Customer(after.customer_id)).await?;
         tx.commit().await?;
@@ -443,17 +445,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = load_in(&mut tx, workspace_id, commitment_id).await?;
-        audit::record(
-            &mut tx,
+        audit::Entry::new(
             workspace_id,
-            "commitment",
+            Entity::Commitment,
             commitment_id,
-            "criterion",
+            Action::Criterion,
             actor,
-            Some(&before),
-            Some(&after),
-            None,
         )
+        .changed(&before, &after)
+        .write(&mut tx)
         .await?;
         refresh_snapshots(&mut tx, workspace_id, Scope::Customer(after.customer_id)).await?;
         tx.commit().await?;
@@ -486,17 +486,15 @@ impl Store {
         )
         .await?;
         let after = load_in(&mut tx, workspace_id, commitment_id).await?;
-        audit::record(
-            &mut tx,
+        audit::Entry::new(
             workspace_id,
-            "commitment",
+            Entity::Commitment,
             commitment_id,
-            "criterion",
+            Action::Criterion,
             actor,
-            Some(&before),
-            Some(&after),
-            None,
         )
+        .changed(&before, &after)
+        .write(&mut tx)
         .await?;
         refresh_snapshots(&mut tx, workspace_id, Scope::Customer(after.customer_id)).await?;
         tx.commit().await?;
@@ -513,18 +511,10 @@ pub(crate) async fn record_promise_audited_in(
 ) -> Result<Commitment> {
     let id = record_promise_in(tx, workspace_id, actor, new).await?;
     let c = load_in(tx, workspace_id, id).await?;
-    audit::record(
-        tx,
-        workspace_id,
-        "commitment",
-        id,
-        "create",
-        actor,
-        None::<&()>,
-        Some(&c),
-        None,
-    )
-    .await?;
+    audit::Entry::new(workspace_id, Entity::Commitment, id, Action::Create, actor)
+        .created(&c)
+        .write(tx)
+        .await?;
     Ok(c)
 }
 
@@ -535,6 +525,10 @@ pub(crate) async fn record_promise_in(
     actor: &str,
     new: NewCommitment,
 ) -> Result<i64> {
+    // Checked before anything is written, so a refused promise creates no feature either.
+    cunjin_core::check_criteria_count(
+        new.criteria.iter().filter(|t| !t.trim().is_empty()).count(),
+    )?;
     sqlx::query("SELECT id FROM customers WHERE workspace_id = $1 AND id = $2")
         .bind(workspace_id)
         .bind(new.customer_id)
@@ -597,10 +591,8 @@ pub(crate) async fn record_promise_in(
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
-    for (i, text) in new.criteria.iter().enumerate() {
-        if text.trim().is_empty() {
-            continue;
-        }
+    let criteria = new.criteria.iter().filter(|t| !t.trim().is_empty());
+    for (i, text) in criteria.enumerate() {
         insert_criterion(tx, workspace_id, id, i as i64, text).await?;
     }
     refresh_snapshots(tx, workspace_id, Scope::Customer(new.customer_id)).await?;

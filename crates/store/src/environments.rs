@@ -59,7 +59,9 @@ pub struct NewEnvironment {
 }
 
 /// Changes to an environment; `None` keeps a field. Headers: a value replaces, `None` removes,
-/// a header not named is kept — so a form that shows masked values never loses a secret.
+/// a header not named is kept — so a form that shows masked values never loses a secret. A new
+/// `base_url` (different from the stored one) drops every stored header first: only the
+/// headers given in the same change are kept.
 #[derive(Debug, Clone, Default)]
 pub struct EnvironmentChange {
     /// New name.
@@ -403,7 +405,14 @@ impl Store {
             env.name = required_text("name", n, 200)?;
         }
         if let Some(u) = &change.base_url {
-            env.base_url = base_url(u)?;
+            let url = base_url(u)?;
+            if url != env.base_url {
+                // Stored headers may hold a demo login token meant for the old host: whoever
+                // may edit the address must not be able to send it elsewhere. They are entered
+                // again, in this change or a later one.
+                env.headers.clear();
+            }
+            env.base_url = url;
         }
         if let Some(i) = change.interval_s {
             env.interval_s = check_interval(i)?;

@@ -19,6 +19,7 @@ use cunjin_exchange::{CommitmentRow, CustomerRow, FeatureRow, RequestRow, RowErr
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
+use crate::audit::{Action, Entity, ImportKind};
 use crate::catalogue::{effort_param, UNSORTED_PRODUCT};
 use crate::progress::{refresh_snapshots, Scope};
 use crate::requests::{insert_requests_in, insert_terms_in, sync_id_sequence, BulkRequest, Terms};
@@ -635,20 +636,18 @@ impl Store {
         mut tx: Transaction<'_, Any>,
         workspace_id: i64,
         actor: &str,
-        kind: &str,
+        kind: ImportKind,
         mut report: ImportReport,
     ) -> Result<ImportReport> {
-        audit::record(
-            &mut tx,
+        audit::Entry::new(
             workspace_id,
-            "import",
+            Entity::Import,
             0,
-            kind,
+            Action::Imported(kind),
             actor,
-            None::<&()>,
-            Some(&report.created),
-            None,
         )
+        .created(&report.created)
+        .write(&mut tx)
         .await?;
         tx.commit().await?;
         report.committed = true;
@@ -747,7 +746,7 @@ impl Store {
         sync_id_sequence(&mut tx, self.engine(), "requests").await?;
         let written = started.elapsed();
         let report = self
-            .finish_import(tx, workspace_id, actor, "requests", report)
+            .finish_import(tx, workspace_id, actor, ImportKind::Requests, report)
             .await?;
         let committed = started.elapsed();
         if rows.len() >= ANALYZE_FROM {
@@ -861,7 +860,7 @@ impl Store {
             }
         }
         progress(done);
-        self.finish_import(tx, workspace_id, actor, "customers", report)
+        self.finish_import(tx, workspace_id, actor, ImportKind::Customers, report)
             .await
     }
 
@@ -943,7 +942,7 @@ impl Store {
         }
         sync_id_sequence(&mut tx, self.engine(), "features").await?;
         let report = self
-            .finish_import(tx, workspace_id, actor, "features", report)
+            .finish_import(tx, workspace_id, actor, ImportKind::Features, report)
             .await?;
         if new.len() >= ANALYZE_FROM {
             self.analyze(&["features", "search_terms"]).await?;
@@ -1202,7 +1201,7 @@ impl Store {
             refresh_snapshots(&mut tx, workspace_id, Scope::Customer(customer_id)).await?;
         }
         let report = self
-            .finish_import(tx, workspace_id, actor, "commitments", report)
+            .finish_import(tx, workspace_id, actor, ImportKind::Commitments, report)
             .await?;
         if rows.len() >= ANALYZE_FROM {
             self.analyze(&["commitments", "criteria", "features", "search_terms"])

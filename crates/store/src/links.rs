@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use crate::audit::{Action, Entity};
 use crate::auth::new_secret;
 use crate::{audit, now, Result, Store};
 
@@ -19,19 +20,19 @@ pub(crate) struct WorkspaceLink {
     /// Table with `workspace_id, token, created_by, created_at`.
     table: &'static str,
     /// Entity kind in the audit trail.
-    audit_kind: &'static str,
+    audit_entity: Entity,
 }
 
 /// The public intake form of a workspace.
 pub(crate) const INTAKE: WorkspaceLink = WorkspaceLink {
     table: "intake_links",
-    audit_kind: "intake_link",
+    audit_entity: Entity::IntakeLink,
 };
 
 /// The calendar feed of a workspace.
 pub(crate) const CALENDAR: WorkspaceLink = WorkspaceLink {
     table: "calendar_links",
-    audit_kind: "calendar_link",
+    audit_entity: Entity::CalendarLink,
 };
 
 impl Store {
@@ -91,17 +92,14 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         // The trail says that the link changed, never the token itself.
-        audit::record(
-            &mut tx,
+        audit::Entry::new(
             workspace_id,
-            link.audit_kind,
+            link.audit_entity,
             workspace_id,
-            "rotate",
+            Action::Rotate,
             actor,
-            None::<&()>,
-            None::<&()>,
-            None,
         )
+        .write(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(token)

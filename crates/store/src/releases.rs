@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::audit::{Action, Entity};
 use crate::catalogue::get_feature_in;
 use crate::commitments::{load_in, Commitment, CommitmentFilter};
 use crate::progress::{refresh_snapshots, Scope};
@@ -289,32 +290,23 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             let after = get_feature_in(&mut *tx, workspace_id, feature_id).await?;
-            audit::record(
-                &mut tx,
+            audit::Entry::new(
                 workspace_id,
-                "feature",
+                Entity::Feature,
                 feature_id,
-                "release",
+                Action::Release,
                 actor,
-                Some(&before),
-                Some(&after),
-                Some(&reason),
             )
+            .changed(&before, &after)
+            .reason(Some(reason.as_str()))
+            .write(&mut tx)
             .await?;
         }
         let release = get_release_in(&mut tx, workspace_id, id).await?;
-        audit::record(
-            &mut tx,
-            workspace_id,
-            "release",
-            id,
-            "create",
-            actor,
-            None::<&()>,
-            Some(&release),
-            None,
-        )
-        .await?;
+        audit::Entry::new(workspace_id, Entity::Release, id, Action::Create, actor)
+            .created(&release)
+            .write(&mut tx)
+            .await?;
         refresh_snapshots(&mut tx, workspace_id, Scope::Release(id)).await?;
         tx.commit().await?;
         Ok(release)
@@ -443,34 +435,31 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 let after = load_in(&mut tx, workspace_id, id).await?;
-                audit::record(
-                    &mut tx,
+                audit::Entry::new(
                     workspace_id,
-                    "commitment",
+                    Entity::Commitment,
                     id,
-                    "transition",
+                    Action::Transition,
                     actor,
-                    Some(&before),
-                    Some(&after),
-                    Some(&reason),
                 )
+                .changed(&before, &after)
+                .reason(Some(reason.as_str()))
+                .write(&mut tx)
                 .await?;
                 delivered_here.push(item(&after));
             }
-            audit::record(
-                &mut tx,
+            audit::Entry::new(
                 workspace_id,
-                "release",
+                Entity::Release,
                 release_id,
-                "deliver",
+                Action::Deliver,
                 actor,
-                None::<&()>,
-                Some(&serde_json::json!({
-                    "customer_id": customer_id,
-                    "delivered": delivered_here.iter().map(|d| d.commitment_id).collect::<Vec<_>>(),
-                })),
-                None,
             )
+            .created(&serde_json::json!({
+                "customer_id": customer_id,
+                "delivered": delivered_here.iter().map(|d| d.commitment_id).collect::<Vec<_>>(),
+            }))
+            .write(&mut tx)
             .await?;
             report.delivered.extend(delivered_here);
             refresh_snapshots(&mut tx, workspace_id, Scope::Customer(customer_id)).await?;

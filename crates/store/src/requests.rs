@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::audit::{Action, Entity};
 use crate::catalogue::{find_or_create_idea, get_feature_in};
 use crate::search::{index, match_sql, DocKind, QueryTerms};
 use crate::{audit, auth::new_ordered_secret, now, parse_stored, Result, Store, StoreError};
@@ -330,18 +331,10 @@ impl Store {
         .try_get(0)?;
         index(&mut tx, workspace_id, DocKind::Request, id, &text).await?;
         let created = load_in(&mut *tx, workspace_id, id).await?;
-        audit::record(
-            &mut tx,
-            workspace_id,
-            "request",
-            id,
-            "create",
-            actor,
-            None::<&()>,
-            Some(&created),
-            None,
-        )
-        .await?;
+        audit::Entry::new(workspace_id, Entity::Request, id, Action::Create, actor)
+            .created(&created)
+            .write(&mut tx)
+            .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -593,18 +586,11 @@ impl Store {
             .await?;
         }
         let after = load_in(&mut *tx, workspace_id, id).await?;
-        audit::record(
-            &mut tx,
-            workspace_id,
-            "request",
-            id,
-            "decision",
-            actor,
-            Some(&before),
-            Some(&after),
-            reason.as_deref(),
-        )
-        .await?;
+        audit::Entry::new(workspace_id, Entity::Request, id, Action::Decision, actor)
+            .changed(&before, &after)
+            .reason(reason.as_deref())
+            .write(&mut tx)
+            .await?;
         // The webhooks hear of the decision with it, or not at all.
         let notice = Notice::request_decided(&DecisionMade {
             request_id: id,
@@ -645,18 +631,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let after = load_in(&mut *tx, workspace_id, id).await?;
-        audit::record(
-            &mut tx,
-            workspace_id,
-            "request",
-            id,
-            "link",
-            actor,
-            Some(&before),
-            Some(&after),
-            None,
-        )
-        .await?;
+        audit::Entry::new(workspace_id, Entity::Request, id, Action::Link, actor)
+            .changed(&before, &after)
+            .write(&mut tx)
+            .await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -7,6 +7,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::audit::{Action, Entity};
 use crate::auth::new_secret;
 use crate::{audit, now, Result, Store, StoreError};
 
@@ -63,21 +64,18 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         // The trail says that the link changed, never the token itself.
-        audit::record(
-            &mut tx,
+        audit::Entry::new(
             workspace_id,
-            "customer",
+            Entity::Customer,
             customer_id,
             if existed {
-                "status_link_rotated"
+                Action::StatusLinkRotated
             } else {
-                "status_link_created"
+                Action::StatusLinkCreated
             },
             actor,
-            None::<&()>,
-            None::<&()>,
-            None,
         )
+        .write(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(link)

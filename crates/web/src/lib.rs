@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod intake;
 mod metrics;
 pub mod notify;
+pub mod outbound;
 pub mod probing;
 pub mod readiness;
 pub mod scheduler;
@@ -44,6 +45,8 @@ pub struct WebConfig {
     pub max_concurrent_requests: usize,
     /// Mark the session cookie `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
+    /// Requests the server makes on its own: webhooks and probes ([`outbound`]).
+    pub outbound: outbound::OutboundConfig,
 }
 
 impl Default for WebConfig {
@@ -53,6 +56,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             max_concurrent_requests: 512,
             secure_cookies: false,
+            outbound: outbound::OutboundConfig::default(),
         }
     }
 }
@@ -83,8 +87,11 @@ impl AppState {
             in_flight: Arc::new(tokio::sync::Semaphore::new(
                 config.max_concurrent_requests.max(1),
             )),
+            prober: probing::Prober::with_outbound(
+                scheduler::SchedulerConfig::default().concurrency,
+                &config.outbound,
+            ),
             config: Arc::new(config),
-            prober: probing::Prober::new(scheduler::SchedulerConfig::default().concurrency),
             metrics: Arc::default(),
             intake: Arc::new(intake::IntakeLimiter::new(Default::default())),
             logins: Arc::new(intake::IntakeLimiter::new(intake::IntakeLimits {
@@ -105,6 +112,27 @@ impl AppState {
 }
 
 impl AppState {
+    /// Refuses, at the moment it is written, a URL whose address the outbound guard would never
+    /// reach for `purpose` (a metadata or link-local address written in the URL); names are
+    /// checked again when they are resolved, at every send.
+    pub fn check_outbound(
+        &self,
+        purpose: outbound::Purpose,
+        field: &str,
+        url: &str,
+    ) -> Result<(), error::ApiError> {
+        let parsed = match reqwest::Url::parse(url.trim()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            // The store says what is wrong with a URL that is not an http(s) link.
+            _ => return Ok(()),
+        };
+        self.config
+            .outbound
+            .guard(purpose)
+            .check_url(&parsed)
+            .map_err(|e| error::ApiError::invalid(format!("{field}: {e}")))
+    }
+
     /// Takes one login attempt from the client's and the address's allowance; `Err` carries the
     /// seconds to wait.
     pub fn login_attempt(&self, ip: &str, email: &str) -> Result<(), u64> {

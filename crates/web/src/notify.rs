@@ -19,8 +19,13 @@ use cunjin_store::Store;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::outbound::{Guard, OutboundConfig, Purpose};
+
 /// Messages claimed by one pass at most.
 const BATCH: i64 = 100;
+
+/// Largest answer read from a webhook: a chat robot answers a few bytes of JSON.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,15 +45,28 @@ pub struct Dispatcher {
     instance: Arc<str>,
     lease: chrono::Duration,
     timeout: Duration,
+    guard: Guard,
+    outbound: OutboundConfig,
 }
 
 impl Dispatcher {
     /// A dispatcher with its own instance id and an HTTP timeout of `timeout`; claims are held
-    /// for six times the timeout, so a send always ends long before its claim does.
+    /// for six times the timeout, so a send always ends long before its claim does. The default
+    /// outbound settings apply: no loopback, private, link-local or metadata addresses.
     pub fn new(timeout: Duration) -> Self {
+        Dispatcher::with_outbound(timeout, &OutboundConfig::default())
+    }
+
+    /// A dispatcher under the given outbound settings (the allow-list lets internal IM gateways
+    /// through). Redirects are never followed and no proxy from the environment is used.
+    pub fn with_outbound(timeout: Duration, outbound: &OutboundConfig) -> Self {
+        let guard = outbound.guard(Purpose::Webhook);
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
+            .no_proxy()
+            .dns_resolver(guard.resolver())
             .user_agent(concat!("cunjin/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
@@ -62,6 +80,8 @@ impl Dispatcher {
             )),
             lease,
             timeout,
+            guard,
+            outbound: outbound.clone(),
         }
     }
 
@@ -119,8 +139,10 @@ impl Dispatcher {
     async fn send(&self, out: &Outgoing, now: DateTime<Utc>) -> Result<(), String> {
         let mut body: serde_json::Value =
             serde_json::from_str(&out.payload).map_err(|e| format!("stored message: {e}"))?;
+        let url = reqwest::Url::parse(&out.url).map_err(|e| format!("bad URL: {e}"))?;
+        self.guard.check_url(&url)?;
         // The timeout is set on each request too, so that it holds even with the fallback client.
-        let mut req = self.client.post(&out.url).timeout(self.timeout);
+        let mut req = self.client.post(url).timeout(self.timeout);
         if let Some(secret) = out.secret.as_deref() {
             match out.kind {
                 WebhookKind::Dingtalk => {
@@ -141,14 +163,11 @@ impl Dispatcher {
             .json(&body)
             .send()
             .await
-            .map_err(|e| format!("no answer: {e}"))?;
+            .map_err(|e| format!("no answer: {}", innermost(&e)))?;
         let status = res.status();
-        let text = res.text().await.unwrap_or_default();
+        let text = read_capped(res).await;
         if !status.is_success() {
-            return Err(format!(
-                "HTTP {status}: {}",
-                text.chars().take(200).collect::<String>()
-            ));
+            return Err(format!("HTTP {status}: {}", self.outbound.excerpt(&text)));
         }
         // The chat robots answer 200 with an error code in the body (a wrong signature, a
         // blocked keyword): that message did not arrive.
@@ -161,12 +180,35 @@ impl Dispatcher {
             if let Some(c) = code.and_then(serde_json::Value::as_i64).filter(|c| *c != 0) {
                 return Err(format!(
                     "refused with code {c}: {}",
-                    text.chars().take(200).collect::<String>()
+                    self.outbound.excerpt(&text)
                 ));
             }
         }
         Ok(())
     }
+}
+
+/// The answer's body, at most [`MAX_ANSWER_BYTES`] of it; a body that cannot be read is empty.
+async fn read_capped(mut res: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = res.chunk().await {
+        let room = MAX_ANSWER_BYTES.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_ANSWER_BYTES {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// The innermost cause of an error: "Connection refused", or the guard's refusal, rather than
+/// reqwest's "error sending request".
+fn innermost(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 fn hmac_base64(key: &[u8], message: &[u8]) -> String {

@@ -165,11 +165,15 @@ pub async fn index_backlog(store: &Store) {
 }
 
 /// Runs the scheduler until the task is aborted.
-pub fn spawn(store: Store, prober: Prober, config: SchedulerConfig) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    store: Store,
+    prober: Prober,
+    dispatcher: Dispatcher,
+    config: SchedulerConfig,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut last_retention: Option<Instant> = None;
         let mut last_scan: Option<Instant> = None;
-        let dispatcher = Dispatcher::new(Duration::from_secs(10));
         // One sending pass at a time on this instance; claims keep instances apart.
         let sending = std::sync::Arc::new(tokio::sync::Mutex::new(()));
         let indexing = std::sync::Arc::new(tokio::sync::Mutex::new(()));

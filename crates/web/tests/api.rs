@@ -61,6 +61,59 @@ on_both_engines! {
         assert!(trail[1]["at"].as_str().unwrap().starts_with("20"));
     }
 
+    criteria_are_capped_and_the_trail_keeps_only_the_change(app) {
+        let ids = app.catalogue().await;
+        let c = &app.admin;
+        let long = |i: usize| format!("{i}: {}", "验收时逐条核对：门诊处方流转、住院医嘱闭环、检验结果回传均可追溯。".repeat(40));
+        let too_many: Vec<String> = (0..=100).map(long).collect();
+        let before = app.footprint().await;
+        let (s, e) = app.post(c, "/api/v1/commitments", json!({
+            "customer_id": ids.customer, "feature_title": "一条带太多验收标准的承诺", "criteria": too_many
+        })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let m = e["error"]["message"].as_str().unwrap();
+        assert!(m.contains("at most 100") && m.contains("最多 100"), "{m}");
+        assert_eq!(app.footprint().await, before, "nothing written, not even the idea");
+
+        let (s, made) = app.post(c, "/api/v1/commitments", json!({
+            "customer_id": ids.customer, "feature_id": ids.feature, "criteria": (0..99).map(long).collect::<Vec<_>>()
+        })).await;
+        assert_eq!(s, StatusCode::CREATED, "99 criteria are accepted");
+        let id = made["id"].as_i64().unwrap();
+        let criteria_path = format!("/api/v1/commitments/{id}/criteria");
+        let add = |text: String| app.post(c, &criteria_path, json!({"text": text}));
+        let (s, full) = add(long(99)).await;
+        assert_eq!(s, StatusCode::CREATED, "the 100th criterion is added");
+        assert_eq!(full["criteria"].as_array().unwrap().len(), 100);
+        let (s, e) = add("再加一条".into()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("101"), "{e}");
+
+        // The addition's entry holds the one new criterion, not two copies of the commitment.
+        let (_, trail) = app.get(c, &format!("/api/v1/commitments/{id}/audit")).await;
+        let trail = trail.as_array().unwrap();
+        assert_eq!(trail.len(), 2, "create, one criterion; the refused one left no trace");
+        let entry = &trail[1];
+        assert_eq!(entry["action"], "criterion");
+        assert_eq!(entry["before"]["criteria"], json!([]));
+        let added = entry["after"]["criteria"].as_array().unwrap();
+        assert_eq!(added.len(), 1);
+        assert!(added[0]["text"].as_str().unwrap().starts_with("99: "));
+        let whole = serde_json::to_string(&full).unwrap().len();
+        let kept = serde_json::to_string(entry).unwrap().len();
+        assert!(kept * 50 < whole, "the commitment is {whole} bytes, its entry {kept} (one criterion)");
+        // Marking one met records that criterion alone, before and after.
+        let k = full["criteria"][5]["id"].as_i64().unwrap();
+        let (s, _) = app.post(c, &format!("/api/v1/commitments/{id}/criteria/{k}"), json!({"met": true})).await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, trail) = app.get(c, &format!("/api/v1/commitments/{id}/audit")).await;
+        let last = trail.as_array().unwrap().last().unwrap();
+        assert_eq!(last["before"]["criteria"].as_array().unwrap().len(), 1);
+        assert_eq!(last["before"]["criteria"][0]["met"], false);
+        assert_eq!(last["after"]["criteria"][0]["met"], true);
+        assert_eq!(last["after"]["criteria"][0]["id"], k);
+    }
+
     a_free_text_promise_becomes_an_idea(app) {
         let ids = app.catalogue().await;
         let (s, c) = app

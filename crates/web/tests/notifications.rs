@@ -140,7 +140,7 @@ async fn promise(app: &common::TestApp, ids: common::Ids, title: &str, due: Naiv
 }
 
 fn dispatcher() -> Dispatcher {
-    Dispatcher::new(Duration::from_secs(5))
+    Dispatcher::with_outbound(Duration::from_secs(5), &common::local_outbound())
 }
 
 async fn deliveries(app: &common::TestApp, hook: i64) -> Vec<Value> {
@@ -486,7 +486,7 @@ on_both_engines! {
         // A receiver that answers too late is a failed attempt too.
         let slow = hook(&app, json!({"kind": "generic", "url": rx.url("slow")})).await;
         app.post(&app.admin, &format!("/api/v1/webhooks/{slow}/test"), json!({})).await;
-        let impatient = Dispatcher::new(Duration::from_millis(300));
+        let impatient = Dispatcher::with_outbound(Duration::from_millis(300), &common::local_outbound());
         assert_eq!(impatient.dispatch_once(&app.store, Utc::now()).await.retried, 1);
         let row = &deliveries(&app, slow).await[0];
         assert_eq!(row["status"], "pending");

@@ -107,9 +107,7 @@ impl CreateCommitment {
                 ));
             }
         }
-        if self.criteria.len() > 100 {
-            return Err(ApiError::invalid("criteria: at most 100"));
-        }
+        cunjin_core::check_criteria_count(self.criteria.len())?;
         Ok(NewCommitment {
             customer_id: self.customer_id,
             deal_id: self.deal_id,

@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::outbound::Purpose;
 use crate::readiness::{check_environment, EnvironmentCheck};
 use crate::AppState;
 
@@ -55,6 +56,7 @@ pub async fn create_environment(
     ApiJson(body): ApiJson<CreateEnvironment>,
 ) -> ApiResult<(StatusCode, Json<Environment>)> {
     caller.require(Permission::EditEnvironments, "change demo environments")?;
+    state.check_outbound(Purpose::Probe, "base_url", &body.base_url)?;
     let e = state
         .store
         .create_environment(
@@ -85,7 +87,9 @@ pub async fn get_environment(
 }
 
 /// Changes to an environment. Headers: a value replaces, `null` removes, a header not named is
-/// kept as it is.
+/// kept as it is — except when `base_url` changes: then the stored headers are dropped (they
+/// may hold a demo login token meant for the old host) and only those given in the same change
+/// are kept.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateEnvironment {
@@ -112,6 +116,9 @@ pub async fn update_environment(
     ApiJson(body): ApiJson<UpdateEnvironment>,
 ) -> ApiResult<Json<Environment>> {
     caller.require(Permission::EditEnvironments, "change demo environments")?;
+    if let Some(url) = &body.base_url {
+        state.check_outbound(Purpose::Probe, "base_url", url)?;
+    }
     let change = EnvironmentChange {
         name: body.name,
         base_url: body.base_url,

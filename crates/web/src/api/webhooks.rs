@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::outbound::Purpose;
 use crate::AppState;
 
 /// A webhook to add.
@@ -58,6 +59,7 @@ pub async fn create_webhook(
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> ApiResult<(StatusCode, Json<Webhook>)> {
     caller.require(Permission::ManageWebhooks, "add webhooks")?;
+    state.check_outbound(Purpose::Webhook, "url", &body.url)?;
     let new = NewWebhook {
         kind: WebhookKind::parse(body.kind.trim())?,
         url: body.url,
@@ -110,6 +112,9 @@ pub async fn update_webhook(
     ApiJson(body): ApiJson<UpdateWebhook>,
 ) -> ApiResult<Json<Webhook>> {
     caller.require(Permission::ManageWebhooks, "change webhooks")?;
+    if let Some(url) = &body.url {
+        state.check_outbound(Purpose::Webhook, "url", url)?;
+    }
     let change = WebhookChange {
         url: body.url,
         events: parse_events(body.events.as_deref())?,

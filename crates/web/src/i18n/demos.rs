@@ -20,6 +20,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("env.header_name", "请求头名称（如演示登录令牌）", "Header name (e.g. a demo-login token)"),
     ("env.header_value", "请求头的值（保存后只显示长度）", "Header value (shown masked once saved)"),
     ("env.header_value_keep", "新值；留空则删除该请求头", "New value; empty removes the header"),
+    ("env.base_url_drops", "更换地址会删除已保存的请求头（如演示登录令牌），请在同一次保存中重新填写。", "A new address removes the stored headers (such as a demo login token): enter them again in the same save."),
     ("env.create", "创建", "Create"),
     ("env.headers", "请求头", "Headers"),
     ("env.save", "保存", "Save"),

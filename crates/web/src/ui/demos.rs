@@ -22,6 +22,7 @@ use crate::api::{parse_starts_at, CreateDemo, ScriptItemInput};
 use crate::error::ApiError;
 use crate::extract::ApiPath;
 use crate::i18n::Lang;
+use crate::outbound::Purpose;
 use crate::readiness::{check_demo, check_environment};
 use crate::AppState;
 
@@ -156,6 +157,7 @@ pub async fn create_environment(
         if let Some(name) = optional_text(&f.header_name) {
             headers.insert(name, f.header_value.trim().to_string());
         }
+        state.check_outbound(Purpose::Probe, "base_url", &f.base_url)?;
         let env = state
             .store
             .create_environment(
@@ -308,6 +310,9 @@ pub async fn update_environment(
         if let Some(name) = optional_text(&f.header_name) {
             // An empty value removes the header; a header not named keeps its secret.
             headers.insert(name, optional_text(&f.header_value));
+        }
+        if let Some(url) = optional_text(&f.base_url) {
+            state.check_outbound(Purpose::Probe, "base_url", &url)?;
         }
         let change = EnvironmentChange {
             name: optional_text(&f.name),

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use crate::outbound::Purpose;
 use crate::AppState;
 
 /// One webhook and its latest messages.
@@ -179,6 +180,7 @@ pub async fn create(
     let result = async {
         p.caller
             .require(Permission::ManageWebhooks, "add webhooks")?;
+        state.check_outbound(Purpose::Webhook, "url", &f.url)?;
         let new = NewWebhook {
             kind: WebhookKind::parse(f.kind.trim())?,
             url: f.url.clone(),

@@ -9,6 +9,7 @@ use cunjin_core::{Email, Role};
 use cunjin_store::auth::NewUser;
 use cunjin_store::testing::{TestDb, TestEngine};
 use cunjin_store::Store;
+use cunjin_web::outbound::{AllowList, OutboundConfig};
 use cunjin_web::{AppState, WebConfig};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
@@ -36,9 +37,27 @@ macro_rules! on_both_engines {
     };
 }
 
+/// Outbound settings of a deployment whose IM gateway and demo hosts are on this machine: the
+/// local receivers the tests start are on loopback, which the guard refuses for webhooks unless
+/// allowed.
+pub fn local_outbound() -> OutboundConfig {
+    OutboundConfig {
+        allow: Arc::new(AllowList::parse(&["127.0.0.1"]).unwrap()),
+        ..OutboundConfig::default()
+    }
+}
+
+/// The default settings with [`local_outbound`].
+pub fn local_config() -> WebConfig {
+    WebConfig {
+        outbound: local_outbound(),
+        ..WebConfig::default()
+    }
+}
+
 impl TestApp {
     pub async fn spawn(engine: TestEngine) -> TestApp {
-        Self::spawn_with(engine, WebConfig::default()).await
+        Self::spawn_with(engine, local_config()).await
     }
 
     pub async fn spawn_with(engine: TestEngine, config: WebConfig) -> TestApp {
@@ -157,7 +176,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(store.clone(), WebConfig::default());
+        let state = AppState::new(store.clone(), local_config());
         tokio::spawn(async move {
             cunjin_web::serve(listener, state, async {
                 let _ = rx.await;
