@@ -3,7 +3,7 @@
 //! and the dashboard's eight-week history and week progress over every customer's snapshots.
 //!
 //! `cargo run --release -p cunjin-store --example delivery_bench -- [sqlite|postgres] [CUSTOMERS]`
-//! Figures are written down in docs/benchmarks.md; nothing here asserts a time.
+//! Figures are written down in docs/benchmarks-delivery.md; nothing here asserts a time.
 
 use std::time::Instant;
 
