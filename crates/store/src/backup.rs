@@ -3,6 +3,9 @@
 //!
 //! Format: a header line `{"cunjin_backup": 1, "created_at": …, "tables": [...]}`, then one line
 //! per row, `{"t": "table", "r": {"column": value, …}}`, tables in dependency order.
+//!
+//! Secrets (probe headers, webhook signing secrets) are written as stored, encrypted: a backup
+//! gives none away, and restores only into a database with the same key (`secrets.rs`).
 
 use std::borrow::Cow;
 use std::io::{BufRead, Write};
