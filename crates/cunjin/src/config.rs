@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
+use cunjin_store::secrets::{SecretKey, SecretKeySource};
 use cunjin_web::outbound::{AllowList, OutboundConfig, ProbeRedirects};
 use cunjin_web::WebConfig;
 use serde::Deserialize;
@@ -36,6 +37,10 @@ pub struct FileConfig {
     pub probe_redirects: Option<String>,
     /// Characters of an answer quoted in a probe or webhook failure, at most (default 64).
     pub failure_excerpt_chars: Option<usize>,
+    /// The key of stored secrets: 32 bytes as 64 hex digits or base64.
+    pub secret_key: Option<String>,
+    /// A file holding that key (created, 0600, when missing on a new database).
+    pub secret_key_file: Option<std::path::PathBuf>,
 }
 
 impl FileConfig {
@@ -58,6 +63,38 @@ pub struct Config {
     pub web: WebConfig,
     /// Background jobs.
     pub scheduler: cunjin_web::scheduler::SchedulerConfig,
+    /// Where the key of stored secrets comes from (see [`secret_key_source`]).
+    pub secret_key: SecretKeySource,
+}
+
+/// Where the key of stored secrets comes from: `CUNJIN_SECRET_KEY` (`env_key`), then
+/// `--secret-key-file`/`CUNJIN_SECRET_KEY_FILE` (`flag_file`), then the file's `secret_key` or
+/// `secret_key_file`; else the default, a key file next to the SQLite database (`cunjin.key` in
+/// the working directory for PostgreSQL). A key is never put on a command line, where `ps`
+/// shows it to everybody.
+pub fn secret_key_source(
+    env_key: Option<String>,
+    flag_file: Option<std::path::PathBuf>,
+    file: &FileConfig,
+) -> anyhow::Result<SecretKeySource> {
+    if let Some(k) = env_key.filter(|k| !k.trim().is_empty()) {
+        return Ok(SecretKeySource::Key(
+            SecretKey::parse(&k).context("CUNJIN_SECRET_KEY")?,
+        ));
+    }
+    if let Some(f) = flag_file.filter(|f| !f.as_os_str().is_empty()) {
+        return Ok(SecretKeySource::File(f));
+    }
+    match (&file.secret_key, &file.secret_key_file) {
+        (Some(_), Some(_)) => bail!(
+            "the config file sets both secret_key and secret_key_file: keep one / 配置文件中 secret_key 与 secret_key_file 只能设置一个"
+        ),
+        (Some(k), None) => Ok(SecretKeySource::Key(
+            SecretKey::parse(k).context("secret_key in the config file")?,
+        )),
+        (None, Some(f)) => Ok(SecretKeySource::File(f.clone())),
+        (None, None) => Ok(SecretKeySource::Default),
+    }
 }
 
 impl Config {
@@ -80,6 +117,7 @@ impl Config {
             .and_then(|n| n.parse().ok())
             .or(file.max_concurrent_requests);
         Ok(Config {
+            secret_key: SecretKeySource::Default,
             scheduler: cunjin_web::scheduler::SchedulerConfig {
                 retention_days: retention.unwrap_or(jobs.retention_days).max(1),
                 concurrency: file.probe_concurrency.unwrap_or(jobs.concurrency).max(1),
@@ -200,6 +238,40 @@ mod tests {
         assert!(err.contains("outbound_allow"), "{err}");
         let bad: FileConfig = toml::from_str("probe_redirects = \"anywhere\"").unwrap();
         assert!(Config::resolve(None, None, bad).is_err());
+    }
+
+    #[test]
+    fn the_secret_key_comes_from_the_environment_then_the_flag_then_the_file() {
+        let key = SecretKey::generate();
+        let file: FileConfig =
+            toml::from_str(&format!("secret_key = \"{}\"", key.to_text())).unwrap();
+        assert!(matches!(
+            secret_key_source(None, None, &file).unwrap(),
+            SecretKeySource::Key(k) if k == key
+        ));
+        assert!(matches!(
+            secret_key_source(None, Some("/k".into()), &file).unwrap(),
+            SecretKeySource::File(f) if f == Path::new("/k")
+        ));
+        let other = SecretKey::generate();
+        assert!(matches!(
+            secret_key_source(Some(other.to_text()), Some("/k".into()), &file).unwrap(),
+            SecretKeySource::Key(k) if k == other
+        ));
+        let e = secret_key_source(Some("short".into()), None, &file).unwrap_err();
+        assert!(format!("{e:#}").contains("CUNJIN_SECRET_KEY"), "{e:#}");
+        let file: FileConfig = toml::from_str("secret_key_file = \"/etc/cunjin.key\"").unwrap();
+        assert!(matches!(
+            secret_key_source(None, None, &file).unwrap(),
+            SecretKeySource::File(_)
+        ));
+        let both: FileConfig =
+            toml::from_str("secret_key = \"x\"\nsecret_key_file = \"/k\"").unwrap();
+        assert!(secret_key_source(None, None, &both).is_err());
+        assert!(matches!(
+            secret_key_source(Some(String::new()), None, &FileConfig::default()).unwrap(),
+            SecretKeySource::Default
+        ));
     }
 
     #[test]

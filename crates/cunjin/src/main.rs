@@ -25,9 +25,15 @@ struct Cli {
     /// Database: a SQLite file path (default cunjin.db), sqlite://FILE or postgres://USER@HOST/DB.
     #[arg(long, env = "CUNJIN_DB", global = true)]
     db: Option<String>,
-    /// Optional TOML file with the same settings (db, listen, max_body_bytes, request_timeout_s, secure_cookies, probe_retention_days, probe_concurrency).
+    /// Optional TOML file with the same settings (db, listen, max_body_bytes, request_timeout_s, secure_cookies, probe_retention_days, probe_concurrency, secret_key, secret_key_file).
     #[arg(long, env = "CUNJIN_CONFIG", global = true)]
     config: Option<std::path::PathBuf>,
+    /// File with the key that encrypts stored secrets (probe headers, webhook signing secrets):
+    /// 32 bytes in base64 or hex, created (0600) on a new database. Default: DB.key next to the
+    /// SQLite file, cunjin.key in the working directory for PostgreSQL. CUNJIN_SECRET_KEY (the
+    /// key itself) wins over it.
+    #[arg(long, env = "CUNJIN_SECRET_KEY_FILE", global = true)]
+    secret_key_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -173,6 +179,26 @@ enum Command {
     },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
+    /// Manage the key that encrypts stored secrets (probe headers, webhook signing secrets).
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum SecretsCommand {
+    /// Re-encrypt every stored secret of every workspace with a new key, in one transaction.
+    ///
+    /// The key in use must be available (CUNJIN_SECRET_KEY, --secret-key-file, the config file
+    /// or the default key file) and must decrypt every secret, or nothing changes. The new key
+    /// comes from --new-key-file (read when the file exists, else generated into it, 0600);
+    /// without it a new key is generated into the key file in use, whose old key is kept
+    /// beside it as FILE.<old key id>.old for backups made before. Stop every `cunjin serve` on
+    /// the database first and start them with the new key. Secrets are never printed.
+    Rotate {
+        /// Where the new key is read from, or generated into.
+        #[arg(long)]
+        new_key_file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -269,7 +295,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { listen, .. } => listen.clone(),
         _ => None,
     };
-    let config = Config::resolve(cli.db.clone(), listen, file)?;
+    let secret_key = config::secret_key_source(
+        std::env::var("CUNJIN_SECRET_KEY").ok(),
+        cli.secret_key_file.clone(),
+        &file,
+    )?;
+    let mut config = Config::resolve(cli.db.clone(), listen, file)?;
+    config.secret_key = secret_key;
     match cli.command {
         Command::Serve { demo, .. } => serve(config, demo).await,
         Command::Migrate => {
@@ -539,13 +571,122 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&cunjin_web::openapi())?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Secrets(SecretsCommand::Rotate { new_key_file }) => {
+            let store = open(&config).await?;
+            let code = rotate_secret_key(&store, new_key_file).await;
+            store.close().await;
+            code
+        }
     }
 }
 
+/// `cunjin secrets rotate`: a new key, every secret re-encrypted with it in one transaction,
+/// then the key files put in place. A key file is only ever created new, never overwritten.
+async fn rotate_secret_key(
+    store: &Store,
+    new_key_file: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use cunjin_store::secrets::{read_key_file, write_new_key_file, KeyOrigin, SecretKey};
+    let old_id = store.secret_key_id().unwrap_or_default();
+    let origin = store.secret_key_origin();
+    // The new key, where it is, whether this run wrote that file, and the file in use that it
+    // replaces once the database is re-encrypted.
+    let (new, path, written, replaces) = match (new_key_file, &origin) {
+        (Some(path), _) if path.exists() => (read_key_file(&path)?, path, false, None),
+        (Some(path), _) => {
+            let key = SecretKey::generate();
+            if !write_new_key_file(&path, &key)? {
+                bail!("{} appeared while it was written; run again", path.display());
+            }
+            (key, path, true, None)
+        }
+        (None, Some(KeyOrigin::File { path, .. })) => {
+            let staged = std::path::PathBuf::from(format!("{}.new", path.display()));
+            let key = SecretKey::generate();
+            if !write_new_key_file(&staged, &key)? {
+                bail!(
+                    "{} exists (left by an earlier rotation?): remove it, or give it with --new-key-file / 文件已存在，请删除或用 --new-key-file 指定",
+                    staged.display()
+                );
+            }
+            (key, staged, true, Some(path.clone()))
+        }
+        (None, _) => bail!(
+            "the key in use comes from CUNJIN_SECRET_KEY or the config file's secret_key: give --new-key-file FILE for the new one / 当前密钥来自 CUNJIN_SECRET_KEY 或配置文件，请用 --new-key-file 指定新密钥文件"
+        ),
+    };
+    let n = match store.rotate_secret_key(&new).await {
+        Ok(n) => n,
+        Err(e) => {
+            if written {
+                let _ = std::fs::remove_file(&path);
+            }
+            return Err(
+                anyhow::Error::from(e).context("nothing was re-encrypted / 未重新加密任何机密")
+            );
+        }
+    };
+    println!(
+        "re-encrypted {n} secrets with the new key {} / 已用新密钥 {} 重新加密 {n} 个机密",
+        new.id(),
+        new.id()
+    );
+    match replaces {
+        Some(in_use) => {
+            let kept = std::path::PathBuf::from(format!("{}.{old_id}.old", in_use.display()));
+            std::fs::rename(&in_use, &kept)
+                .and_then(|()| std::fs::rename(&path, &in_use))
+                .with_context(|| {
+                    format!(
+                        "the database now needs the key in {}: move it to {} / 数据库现在需要 {} 中的新密钥",
+                        path.display(),
+                        in_use.display(),
+                        path.display()
+                    )
+                })?;
+            println!(
+                "the new key is in {} / 新密钥位于 {}",
+                in_use.display(),
+                in_use.display()
+            );
+            println!(
+                "the old key {old_id} is kept in {} for backups made before now / 旧密钥 {old_id} 保留在 {}，用于恢复此前的备份",
+                kept.display(),
+                kept.display()
+            );
+        }
+        None => {
+            println!(
+                "the new key is in {}: point secret_key_file or CUNJIN_SECRET_KEY_FILE at it before the next start / 新密钥位于 {}：下次启动前请把 secret_key_file 或 CUNJIN_SECRET_KEY_FILE 指向它",
+                path.display(),
+                path.display()
+            );
+            println!(
+                "backups made before now need the old key {old_id} / 此前的备份需要旧密钥 {old_id}"
+            );
+        }
+    }
+    println!("restart every cunjin serve on this database / 请重启所有连接此数据库的 cunjin serve");
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn open(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.db)
+    let store = Store::open_with(&config.db, config.secret_key.clone())
         .await
-        .with_context(|| format!("cannot open the database {}", config.display_db()))
+        .with_context(|| format!("cannot open the database {}", config.display_db()))?;
+    if let Some(cunjin_store::secrets::KeyOrigin::File {
+        path,
+        created: true,
+    }) = store.secret_key_origin()
+    {
+        // On standard error: some verbs print a result on standard output for scripts.
+        eprintln!(
+            "generated the key that encrypts stored secrets in {} (mode 0600): back it up apart from the database; every instance on this database needs it / 已生成加密机密的密钥文件 {}：请与数据库分开备份，每个实例都需要它",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(store)
 }
 
 async fn workspace_or_first(store: &Store, ws: Option<i64>) -> anyhow::Result<i64> {

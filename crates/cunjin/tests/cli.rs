@@ -37,6 +37,8 @@ fn help_names_every_verb() {
         "import",
         "export",
         "generate",
+        "secrets",
+        "--secret-key-file",
         "--db",
     ] {
         assert!(text.contains(verb), "{verb} in {text}");

@@ -3,7 +3,11 @@
 //!
 //! Format: a header line `{"cunjin_backup": 1, "created_at": …, "tables": [...]}`, then one line
 //! per row, `{"t": "table", "r": {"column": value, …}}`, tables in dependency order.
+//!
+//! Secrets (probe headers, webhook signing secrets) are written as stored, encrypted: a backup
+//! gives none away, and restores only into a database with the same key (`secrets.rs`).
 
+use std::borrow::Cow;
 use std::io::{BufRead, Write};
 
 use futures_util::TryStreamExt;
@@ -54,6 +58,10 @@ pub const TABLES: &[&str] = &[
 /// Tables of derived data, left out of backups: the triggers that fill them fill them again as a
 /// backup is restored.
 pub const DERIVED: &[&str] = &["gap_changes", "rank_changes"];
+
+/// Tables that belong to one database, not to its data, left out of backups: the check of the
+/// key that encrypts its secrets (a backup's secrets stay encrypted and name their key).
+pub const LOCAL: &[&str] = &["secret_key_check"];
 
 /// What a backup or restore moved.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -224,6 +232,15 @@ impl Store {
                     )));
                 }
                 cols.push(k.as_str());
+                // Secrets come encrypted and must open with this database's key; clear text
+                // from a backup of an older version is encrypted on the way in.
+                let val = match val {
+                    Value::String(v) => match self.restored_value(table, k, v)? {
+                        Some(sealed) => Cow::Owned(Value::String(sealed)),
+                        None => Cow::Borrowed(val),
+                    },
+                    _ => Cow::Borrowed(val),
+                };
                 if val.is_null() {
                     vals.push("NULL".to_string());
                 } else {
@@ -238,7 +255,7 @@ impl Store {
             );
             let mut q = sqlx::query(&sql);
             for a in args {
-                q = match a {
+                q = match &*a {
                     Value::Number(n) if n.is_i64() => q.bind(n.as_i64()),
                     Value::Number(n) => q.bind(n.as_f64()),
                     Value::Bool(b) => q.bind(i64::from(*b)),

@@ -253,14 +253,14 @@ fn after_seconds(interval_s: i64) -> String {
 
 const ENV_COLUMNS: &str = "id, name, base_url, headers, interval_s, next_run_at, last_run_at";
 
-fn env_from_row(r: &AnyRow) -> Result<Environment> {
+/// An environment as stored; its headers are decrypted (`secrets.rs`).
+fn env_from_row(store: &Store, r: &AnyRow) -> Result<Environment> {
     let headers: String = r.try_get("headers")?;
     Ok(Environment {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
         base_url: r.try_get("base_url")?,
-        headers: serde_json::from_str(&headers)
-            .map_err(|e| StoreError::Corrupt(format!("headers: {e}")))?,
+        headers: store.unseal_headers(&headers)?,
         interval_s: r.try_get("interval_s")?,
         next_run_at: r.try_get("next_run_at")?,
         last_run_at: r.try_get("last_run_at")?,
@@ -331,8 +331,7 @@ impl Store {
         check_headers(new.headers.iter())?;
         let interval = check_interval(new.interval_s.unwrap_or(300))?;
         let ts = now();
-        let headers =
-            serde_json::to_string(&new.headers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let headers = self.seal_headers(&new.headers)?;
         let id: i64 = sqlx::query(
             "INSERT INTO environments (workspace_id, name, base_url, headers, interval_s, next_run_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
@@ -359,7 +358,7 @@ impl Store {
         .fetch_all(self.reader())
         .await?
         .iter()
-        .map(env_from_row)
+        .map(|r| env_from_row(self, r))
         .collect()
     }
 
@@ -373,7 +372,7 @@ impl Store {
         .fetch_optional(self.reader())
         .await?
         .ok_or_else(|| StoreError::not_found("environment", id))?;
-        env_from_row(&r)
+        env_from_row(self, &r)
     }
 
     /// The environment with exactly this name.
@@ -389,7 +388,7 @@ impl Store {
         .bind(name.trim())
         .fetch_optional(self.reader())
         .await?
-        .map(|r| env_from_row(&r))
+        .map(|r| env_from_row(self, &r))
         .transpose()
     }
 
@@ -428,8 +427,7 @@ impl Store {
             }
         }
         check_headers(env.headers.iter())?;
-        let headers =
-            serde_json::to_string(&env.headers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let headers = self.seal_headers(&env.headers)?;
         let name = env.name.clone();
         sqlx::query("UPDATE environments SET name = $1, base_url = $2, headers = $3, interval_s = $4 WHERE workspace_id = $5 AND id = $6")
             .bind(&env.name)

@@ -28,6 +28,7 @@ mod reports;
 pub mod requests;
 pub mod roadmap;
 pub mod search;
+pub mod secrets;
 pub mod status_links;
 pub mod testing;
 pub mod workspaces;
@@ -116,6 +117,9 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The key of the stored secrets is missing or does not match.
+    #[error(transparent)]
+    SecretKey(#[from] secrets::SecretKeyError),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -157,6 +161,10 @@ pub struct Store {
     engine: Engine,
     /// The last portfolio gap and roadmap of each workspace (`reports.rs`).
     reports: std::sync::Arc<reports::Reports>,
+    /// The key of the stored secrets (`secrets.rs`).
+    keyring: std::sync::Arc<secrets::Keyring>,
+    /// The database URL as normalized, where the default key file is found from.
+    url: String,
 }
 
 /// Turns what a user typed into a database URL: a bare path means a SQLite file.
@@ -186,6 +194,7 @@ impl Store {
         sqlx::any::install_default_drivers();
         let (url, engine) = normalize_url(db)?;
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let keyring = std::sync::Arc::<secrets::Keyring>::default();
         let store = match engine {
             Engine::Sqlite => {
                 let pool = sqlite_pool(8, READER_PRAGMAS)
@@ -197,6 +206,8 @@ impl Store {
                     writer,
                     engine,
                     reports: Default::default(),
+                    keyring,
+                    url,
                 }
             }
             Engine::Postgres => {
@@ -209,17 +220,18 @@ impl Store {
                     pool,
                     engine,
                     reports: Default::default(),
+                    keyring,
+                    url,
                 }
             }
         };
         Ok(store)
     }
 
-    /// Connects and applies every pending migration.
+    /// Connects, applies every pending migration and loads the key of the stored secrets
+    /// from its default place (see [`secrets::SecretKeySource::Default`]).
     pub async fn open(db: &str) -> Result<Store> {
-        let store = Store::connect(db).await?;
-        store.migrate().await?;
-        Ok(store)
+        Store::open_with(db, secrets::SecretKeySource::Default).await
     }
 
     /// Applies pending migrations; safe to run on every start.

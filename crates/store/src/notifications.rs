@@ -22,6 +22,7 @@ use std::collections::HashSet;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::demos::stored_time;
+use crate::secrets::SecretColumn;
 use crate::{now, parse_stored, Result, Store, StoreError};
 
 /// A webhook, as answered: the signing secret is never echoed, only whether there is one.
@@ -323,7 +324,9 @@ impl Store {
     ) -> Result<Webhook> {
         let url = web_link("url", &new.url)?;
         check_events(&new.events)?;
-        let secret = check_secret(new.kind, new.secret.as_deref())?;
+        let secret = check_secret(new.kind, new.secret.as_deref())?
+            .map(|s| self.seal(SecretColumn::WebhookSecret, &s))
+            .transpose()?;
         let count: i64 = sqlx::query("SELECT COUNT(*) FROM webhooks WHERE workspace_id = $1")
             .bind(workspace_id)
             .fetch_one(self.reader())
@@ -395,6 +398,11 @@ impl Store {
             .secret
             .as_ref()
             .map(|s| check_secret(hook.kind, s.as_deref()))
+            .transpose()?
+            .map(|s| {
+                s.map(|s| self.seal(SecretColumn::WebhookSecret, &s))
+                    .transpose()
+            })
             .transpose()?;
         sqlx::query(
             "UPDATE webhooks SET url = COALESCE($1, url), events = COALESCE($2, events), \
@@ -568,7 +576,10 @@ impl Store {
             webhook_id: r.try_get(1)?,
             kind: parse_stored(&r.try_get::<String, _>(2)?, WebhookKind::parse)?,
             url: r.try_get(3)?,
-            secret: r.try_get(4)?,
+            secret: r
+                .try_get::<Option<String>, _>(4)?
+                .map(|s| self.unseal(SecretColumn::WebhookSecret, &s))
+                .transpose()?,
             payload: r.try_get(5)?,
             dedupe_key: r.try_get(6)?,
             attempts: r.try_get(7)?,

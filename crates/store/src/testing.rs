@@ -237,3 +237,43 @@ pub async fn ranking_brought_up(
             entries
         }))
 }
+
+/// Every stored value of the columns that hold secrets, as the database has it, to prove that
+/// no secret is stored in clear text.
+pub async fn raw_secret_values(store: &Store) -> Result<Vec<String>> {
+    use sqlx::Row;
+    let mut out = Vec::new();
+    for c in crate::secrets::SecretColumn::ALL {
+        for r in sqlx::query(&format!(
+            "SELECT {col} FROM {table} WHERE {col} IS NOT NULL ORDER BY id",
+            col = c.column(),
+            table = c.table()
+        ))
+        .fetch_all(store.reader())
+        .await?
+        {
+            out.push(r.try_get(0)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `value` into a secret column as it is, past encryption: a database written by a
+/// version before encryption, or changed outside cunjin.
+pub async fn write_raw_secret(
+    store: &Store,
+    column: crate::secrets::SecretColumn,
+    id: i64,
+    value: &str,
+) -> Result<()> {
+    sqlx::query(&format!(
+        "UPDATE {} SET {} = $1 WHERE id = $2",
+        column.table(),
+        column.column()
+    ))
+    .bind(value)
+    .bind(id)
+    .execute(store.writer())
+    .await?;
+    Ok(())
+}

@@ -85,6 +85,16 @@ impl From<StoreError> for ApiError {
                 "invalid_transition",
                 t.to_string(),
             ),
+            // The server's configuration, not the request: said as it is (the message names
+            // keys by id only, never a key or a secret) so that whoever runs it can act.
+            StoreError::SecretKey(k) => {
+                tracing::error!(error = %k, "stored secrets cannot be used");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "secret_key",
+                    k.to_string(),
+                )
+            }
             other => {
                 tracing::error!(error = %other, "storage failed");
                 ApiError::new(

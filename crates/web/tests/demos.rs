@@ -240,6 +240,9 @@ on_both_engines! {
         }
         let (_, env) = app.get(c, &format!("/api/v1/environments/{}", s.env)).await;
         assert_eq!(env["headers"]["X-Demo-Token"], "•••• (21 chars)");
+        // Stored encrypted: the column holds no header, the prober still sends it (above).
+        let raw = cunjin_store::testing::raw_secret_values(&app.store).await.unwrap();
+        assert!(raw.iter().all(|v| (v == "{}" || v.starts_with("enc:v1:")) && !v.contains(SECRET) && !v.contains("X-Demo-Token")), "{raw:?}");
 
         // Changing the name keeps the secret (the /ok probe still passes); null removes it.
         let (st, env) = app.patch(c, &format!("/api/v1/environments/{}", s.env), json!({"name": "演示环境-华东2", "headers": {"X-Trace": "1"}})).await;
@@ -251,6 +254,18 @@ on_both_engines! {
         assert_eq!(env["headers"], json!({"X-Trace": "•••• (1 chars)"}));
         let (_, run) = app.post(c, &format!("/api/v1/environments/{}/run", s.env), json!({})).await;
         assert_eq!(run["results"][0]["run"]["status"], 401);
+
+        // Headers encrypted with another key (a database put together by hand): a clear error
+        // in both languages, naming keys by id, never garbage sent to the demo.
+        let other = cunjin_store::secrets::SecretKey::generate();
+        let sealed = other.seal(cunjin_store::secrets::SecretColumn::EnvironmentHeaders, "{\"X-Demo-Token\": \"x\"}");
+        cunjin_store::testing::write_raw_secret(&app.store, cunjin_store::secrets::SecretColumn::EnvironmentHeaders, s.env, &sealed).await.unwrap();
+        let (st, e) = app.get(c, &format!("/api/v1/environments/{}", s.env)).await;
+        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("secret_key")), "{e}");
+        let m = e["error"]["message"].as_str().unwrap();
+        assert!(m.contains("does not match") && m.contains("密钥不匹配") && m.contains(other.id()), "{m}");
+        let (st, _) = app.post(c, &format!("/api/v1/environments/{}/run", s.env), json!({})).await;
+        assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     promises_are_recorded_from_the_demo_in_one_step(app) {

@@ -168,6 +168,9 @@ on_both_engines! {
         assert_eq!(h["events"], json!(["readiness_failed", "commitment_due", "request_decided", "weekly_digest"]));
         let (_, all) = app.get(&app.admin, "/api/v1/webhooks").await;
         assert!(!all.to_string().contains("SECding-0042"), "secrets are never answered: {all}");
+        let raw = cunjin_store::testing::raw_secret_values(&app.store).await.unwrap();
+        assert_eq!(raw.len(), 2, "{raw:?}");
+        assert!(raw.iter().all(|v| v.starts_with("enc:v1:") && !v.contains("SECding") && !v.contains("feishu-secret")), "stored encrypted: {raw:?}");
         assert_eq!(all.as_array().unwrap().len(), 6);
 
         let id = file_request(&app, ids.customer, "门诊医生站支持医保电子凭证扫码").await;
