@@ -28,6 +28,9 @@ pub struct FileConfig {
     pub probe_retention_days: Option<u32>,
     /// Probes running at once, across the server (default 64).
     pub probe_concurrency: Option<usize>,
+    /// Behind a reverse proxy: the header carrying the client's address (e.g.
+    /// `X-Forwarded-For`); unset, such headers are ignored.
+    pub trusted_proxy_header: Option<String>,
 }
 
 impl FileConfig {
@@ -65,6 +68,11 @@ impl Config {
             .ok()
             .and_then(|n| n.parse().ok())
             .or(file.max_concurrent_requests);
+        let proxy_header = std::env::var("CUNJIN_TRUSTED_PROXY_HEADER")
+            .ok()
+            .or(file.trusted_proxy_header)
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty());
         Config {
             scheduler: cunjin_web::scheduler::SchedulerConfig {
                 retention_days: retention.unwrap_or(jobs.retention_days).max(1),
@@ -85,6 +93,8 @@ impl Config {
                     .unwrap_or(defaults.max_concurrent_requests)
                     .max(1),
                 secure_cookies: file.secure_cookies.unwrap_or(defaults.secure_cookies),
+                trusted_proxy_header: proxy_header,
+                ..defaults
             },
         }
     }
@@ -129,6 +139,19 @@ mod tests {
                 .web
                 .max_concurrent_requests,
             64
+        );
+        assert_eq!(
+            c.web.trusted_proxy_header, None,
+            "no header is trusted by default"
+        );
+        let file: FileConfig =
+            toml::from_str("trusted_proxy_header = \"X-Forwarded-For\"").unwrap();
+        assert_eq!(
+            Config::resolve(None, None, file)
+                .web
+                .trusted_proxy_header
+                .as_deref(),
+            Some("x-forwarded-for")
         );
         let file: FileConfig = toml::from_str("probe_retention_days = 30").unwrap();
         assert_eq!(
