@@ -133,7 +133,7 @@ on_both_engines! {
         assert_eq!(o.status.code(), Some(2), "an empty password is refused");
         // Blank, one character repeated, or one of the most common passwords: refused with the
         // reason in both languages, and nobody is added.
-        for (password, says) in [("          ", "不能为空"), ("woaini1314", "most common"), ("88888888", "常见"),
+        for (password, says) in [("          ", "不能为空"), ("woaini1314", "most common"), ("88888888", "重复"), ("a1234567", "常见"),
                                  ("Qwertyui", "common"), ("zzzzzzzzzz", "repeated")] {
             let mut child = Command::new(env!("CARGO_BIN_EXE_cunjin"))
                 .args(["user", "add", "--email", "weak@y.cn", "--password-stdin"])
