@@ -41,6 +41,9 @@ pub struct FileConfig {
     pub secret_key: Option<String>,
     /// A file holding that key (created, 0600, when missing on a new database).
     pub secret_key_file: Option<std::path::PathBuf>,
+    /// Behind a reverse proxy: the header carrying the client's address (e.g.
+    /// `X-Forwarded-For`); unset, such headers are ignored.
+    pub trusted_proxy_header: Option<String>,
 }
 
 impl FileConfig {
@@ -116,6 +119,11 @@ impl Config {
             .ok()
             .and_then(|n| n.parse().ok())
             .or(file.max_concurrent_requests);
+        let proxy_header = std::env::var("CUNJIN_TRUSTED_PROXY_HEADER")
+            .ok()
+            .or(file.trusted_proxy_header)
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty());
         Ok(Config {
             secret_key: SecretKeySource::Default,
             scheduler: cunjin_web::scheduler::SchedulerConfig {
@@ -138,6 +146,8 @@ impl Config {
                     .max(1),
                 secure_cookies: file.secure_cookies.unwrap_or(defaults.secure_cookies),
                 outbound,
+                trusted_proxy_header: proxy_header,
+                ..defaults
             },
         })
     }
@@ -210,6 +220,20 @@ mod tests {
                 .web
                 .max_concurrent_requests,
             64
+        );
+        assert_eq!(
+            c.web.trusted_proxy_header, None,
+            "no header is trusted by default"
+        );
+        let file: FileConfig =
+            toml::from_str("trusted_proxy_header = \"X-Forwarded-For\"").unwrap();
+        assert_eq!(
+            Config::resolve(None, None, file)
+                .unwrap()
+                .web
+                .trusted_proxy_header
+                .as_deref(),
+            Some("x-forwarded-for")
         );
         let file: FileConfig = toml::from_str("probe_retention_days = 30").unwrap();
         assert_eq!(

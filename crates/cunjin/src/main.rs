@@ -25,7 +25,7 @@ struct Cli {
     /// Database: a SQLite file path (default cunjin.db), sqlite://FILE or postgres://USER@HOST/DB.
     #[arg(long, env = "CUNJIN_DB", global = true)]
     db: Option<String>,
-    /// Optional TOML file with the same settings (db, listen, max_body_bytes, request_timeout_s, secure_cookies, probe_retention_days, probe_concurrency, secret_key, secret_key_file).
+    /// Optional TOML file with the same settings (db, listen, max_body_bytes, request_timeout_s, secure_cookies, probe_retention_days, probe_concurrency, outbound_allow, probe_redirects, failure_excerpt_chars, secret_key, secret_key_file, trusted_proxy_header).
     #[arg(long, env = "CUNJIN_CONFIG", global = true)]
     config: Option<std::path::PathBuf>,
     /// File with the key that encrypts stored secrets (probe headers, webhook signing secrets):

@@ -133,6 +133,41 @@ on_both_engines! {
         assert!(store.verify_login("gen@y.cn", &generated).await.unwrap().is_some());
         let o = cunjin(&db.url, &["user", "add", "--email", "short@y.cn", "--password-stdin"]);
         assert_eq!(o.status.code(), Some(2), "an empty password is refused");
+        // Blank, one character repeated, or one of the most common passwords: refused with the
+        // reason in both languages, and nobody is added.
+        for (password, says) in [("          ", "不能为空"), ("woaini1314", "most common"), ("88888888", "重复"), ("a1234567", "常见"),
+                                 ("Qwertyui", "common"), ("zzzzzzzzzz", "repeated")] {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_cunjin"))
+                .args(["user", "add", "--email", "weak@y.cn", "--password-stdin"])
+                .env("CUNJIN_DB", &db.url)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+            let o = child.wait_with_output().unwrap();
+            assert_eq!(o.status.code(), Some(2), "{password:?}");
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains(says) && err.contains("密码"), "{password:?}: {err}");
+        }
+        assert!(store.verify_login("weak@y.cn", "woaini1314").await.unwrap().is_none());
+        assert!(store.list_users(u.workspace_id).await.unwrap().iter().all(|u| u.email != "weak@y.cn"));
+    }
+
+    a_common_first_admin_password_is_refused(db) {
+        let o = Command::new(env!("CARGO_BIN_EXE_cunjin"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("CUNJIN_DB", &db.url)
+            .env("CUNJIN_ADMIN_PASSWORD", "1qaz2wsx")
+            .env("CUNJIN_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "the server does not start with a guessable admin password");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("common") && err.contains("常见"), "{err}");
+        let store = db.store().await.unwrap();
+        assert_eq!(store.count_users().await.unwrap(), 0, "no administrator was created");
     }
 
     a_second_workspace_with_its_own_users(db) {

@@ -97,19 +97,61 @@ pub fn generate_password() -> String {
         .collect()
 }
 
+/// How long a browser stays a known device of an account (see [`Store::issue_device_token`]).
+pub const DEVICE_DAYS: i64 = 365;
+
+/// The mark of one account on one device: HMAC-SHA256 of the address and the device's nonce,
+/// keyed with the account's password hash.
+fn device_mac(password_hash: &str, email: &str, nonce: &str) -> String {
+    use hmac::Mac;
+    // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(password_hash.as_bytes())
+        .expect("HMAC accepts keys of any length");
+    mac.update(format!("cunjin-device:{}:{nonce}", email.to_lowercase()).as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// Secrets are stored hashed: a stolen database yields no usable cookie or token.
 fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Checks a password's length.
+/// Passwords too common to keep anybody out: the first ones any guesser tries.
+static COMMON_PASSWORDS: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        include_str!("common_passwords.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
+
+/// Checks that a password is long enough and not easy to guess: not blank, not one character
+/// repeated, not on the list of common passwords (in any letter case). The message says why
+/// in English and Chinese.
 pub fn check_password(password: &str) -> Result<()> {
+    let refuse = |why: &str| -> Result<()> { Err(ParseError::new("password", why).into()) };
+    if password.trim().is_empty() {
+        return refuse("may not be blank (密码不能为空)");
+    }
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ParseError::new(
-            "password",
-            format!("at least {MIN_PASSWORD_CHARS} characters"),
-        )
-        .into());
+        return refuse(&format!(
+            "at least {MIN_PASSWORD_CHARS} characters (密码至少 {MIN_PASSWORD_CHARS} 个字符)"
+        ));
+    }
+    let mut chars = password.chars();
+    let first = chars.next();
+    if chars.all(|c| Some(c) == first) {
+        return refuse(
+            "one character repeated is too easy to guess; choose another \
+             (密码不能是同一个字符重复，太容易被猜到，请换一个)",
+        );
+    }
+    if COMMON_PASSWORDS.contains(password.trim().to_lowercase().as_str()) {
+        return refuse(
+            "this is one of the most common passwords and is guessed first; choose another \
+             (这是最常见的密码之一，最先被猜到，请换一个)",
+        );
     }
     Ok(())
 }
@@ -291,6 +333,50 @@ impl Store {
         }
     }
 
+    /// A token for the browser a user just logged in from, which makes it a known device of
+    /// that account: `nonce.mac`, where the mac is keyed with the account's password hash. It is
+    /// checked without storing anything (so every instance, and the next start, knows it), and
+    /// it stops counting when the password changes. A leaked database gives no more than it gave
+    /// before: the hashes can be attacked offline anyway; a forged token only skips the
+    /// per-client login back-off, never the password.
+    pub async fn issue_device_token(&self, user: &User) -> Result<String> {
+        let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user.id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found("user", user.id))?
+            .try_get(0)?;
+        let nonce = new_secret();
+        let mac = device_mac(&hash, &user.email, &nonce);
+        Ok(format!("{nonce}.{mac}"))
+    }
+
+    /// Whether `token` was issued by [`Store::issue_device_token`] to the account `email` (as
+    /// typed at login) since its password last changed.
+    pub async fn is_known_device(&self, email: &str, token: &str) -> Result<bool> {
+        let Some((nonce, mac)) = token.split_once('.') else {
+            return Ok(false);
+        };
+        let Ok(email) = Email::parse(email) else {
+            return Ok(false);
+        };
+        let Some(row) = sqlx::query("SELECT email, password_hash FROM users WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(self.reader())
+            .await?
+        else {
+            return Ok(false);
+        };
+        let (stored, hash): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        let expected = device_mac(&hash, &stored, nonce);
+        Ok(expected.len() == mac.len()
+            && expected
+                .bytes()
+                .zip(mac.bytes())
+                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+                == 0)
+    }
+
     /// Starts a session for a user; returns the cookie value.
     pub async fn create_session(&self, user_id: i64) -> Result<String> {
         let token = new_secret();
@@ -370,6 +456,45 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong horse!", &h));
         assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn blank_repeated_and_common_passwords_are_refused() {
+        for bad in [
+            "        ",
+            "\t \t \t \t ",
+            "12345678",
+            "password",
+            "qwertyui",
+            "11111111",
+            "88888888",
+            "a1234567",
+            "iloveyou",
+            "woaini1314",
+            "1qaz2wsx",
+            "Password",
+            "PASSWORD",
+            "aaaaaaaaaaaa",
+            "密密密密密密密密",
+            "1QAZ2WSX",
+        ] {
+            let e = check_password(bad).unwrap_err().to_string();
+            assert!(e.contains("password"), "{bad:?}: {e}");
+            assert!(
+                e.contains("密码"),
+                "{bad:?}: the reason in Chinese too: {e}"
+            );
+        }
+        assert!(COMMON_PASSWORDS.len() >= 300, "{}", COMMON_PASSWORDS.len());
+        assert!(COMMON_PASSWORDS.iter().all(|p| *p == p.to_lowercase()));
+        for good in [
+            "correct horse",
+            "admin-pass-1",
+            "门诊医保结算2025",
+            "s3cret-pass",
+        ] {
+            assert!(check_password(good).is_ok(), "{good:?}");
+        }
     }
 
     #[test]

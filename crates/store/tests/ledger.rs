@@ -327,12 +327,12 @@ on_both_engines! {
         assert!(store.verify_login("ADMIN@localhost", "s3cret-pass").await.unwrap().is_some());
         assert!(store.verify_login("admin@localhost", "wrong-pass").await.unwrap().is_none());
         let u = store
-            .create_user(cunjin_store::auth::NewUser { workspace_id: ws, email: Email::parse("v@x.cn").unwrap(), name: "", role: Role::Viewer, password: "12345678" })
+            .create_user(cunjin_store::auth::NewUser { workspace_id: ws, email: Email::parse("v@x.cn").unwrap(), name: "", role: Role::Viewer, password: "viewer-pass-1" })
             .await
             .unwrap();
         assert_eq!(u.name, "v");
         let dup = store
-            .create_user(cunjin_store::auth::NewUser { workspace_id: ws, email: Email::parse("V@x.cn").unwrap(), name: "", role: Role::Viewer, password: "12345678" })
+            .create_user(cunjin_store::auth::NewUser { workspace_id: ws, email: Email::parse("V@x.cn").unwrap(), name: "", role: Role::Viewer, password: "viewer-pass-1" })
             .await;
         assert!(matches!(dup, Err(StoreError::Conflict(_))));
         let s = store.create_session(u.id).await.unwrap();

@@ -21,6 +21,16 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Name of the hidden form field that carries the anti-forgery token.
 pub const CSRF_FIELD: &str = "csrf";
 
+/// Name of the cookie that marks a browser as a known device of the account that last logged
+/// in from it (see [`crate::logins`]).
+pub const DEVICE_COOKIE: &str = "cunjin_device";
+
+/// Name of the cookie that carries the anti-forgery token of forms shown before anybody is
+/// logged in (the login form, the public intake form): the form's hidden field must repeat it
+/// (double submit). A page of another site can make a browser post, but can neither read nor
+/// set this site's cookies, so it cannot know the value.
+pub const FORM_COOKIE: &str = "cunjin_form";
+
 /// The anti-forgery token found in a posted form, put aside by [`crate::inspect`] so that
 /// [`authenticate`] can check it without consuming the body.
 #[derive(Debug, Clone)]
@@ -87,6 +97,40 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
         cunjin_store::auth::SESSION_DAYS * 86_400,
         if secure { "; Secure" } else { "" }
     )
+}
+
+/// A `Set-Cookie` value that makes this browser a known device of an account for a year.
+pub fn device_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{DEVICE_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        cunjin_store::auth::DEVICE_DAYS * 86_400,
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The pre-session form token of the request's [`FORM_COOKIE`] when it is one of ours (64 hex
+/// digits), else a new one with the `Set-Cookie` value that gives it to the browser.
+pub fn form_token(headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
+    if let Some(t) = cookie(headers, FORM_COOKIE).filter(|t| is_hex_token(t)) {
+        return (t.to_string(), None);
+    }
+    let t = cunjin_store::auth::new_secret();
+    let set = format!(
+        "{FORM_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    );
+    (t, Some(set))
+}
+
+/// Whether a form posted before any login repeats its browser's [`FORM_COOKIE`].
+pub fn form_token_sent(headers: &HeaderMap, field: &str) -> bool {
+    cookie(headers, FORM_COOKIE)
+        .filter(|t| is_hex_token(t))
+        .is_some_and(|t| constant_time_eq(t.as_bytes(), field.trim().as_bytes()))
+}
+
+fn is_hex_token(t: &str) -> bool {
+    t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A path on this site to send a person back to: starts with one `/`, printable ASCII only, no

@@ -119,6 +119,33 @@ impl IntakeLimiter {
         }
         Ok(())
     }
+
+    /// Takes one token from the client's bucket only (the per-client limit of public pages);
+    /// `Err` with the seconds to wait.
+    pub fn check_client(&self, ip: &str) -> Result<(), u64> {
+        let now = Instant::now();
+        let rate = self.limits.per_ip;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() > MAX_BUCKETS {
+            buckets.retain(|_, b| level(b, rate, now) < f64::from(rate.capacity));
+        }
+        let key = format!("ip:{ip}");
+        let l = buckets
+            .get(&key)
+            .map_or(f64::from(rate.capacity), |b| level(b, rate, now));
+        if l < 1.0 {
+            let secs = ((1.0 - l) * rate.refill.as_secs_f64()).ceil() as u64;
+            return Err(secs.max(1));
+        }
+        buckets.insert(
+            key,
+            Bucket {
+                tokens: l - 1.0,
+                at: now,
+            },
+        );
+        Ok(())
+    }
 }
 
 fn level(b: &Bucket, rate: Rate, now: Instant) -> f64 {
@@ -126,19 +153,45 @@ fn level(b: &Bucket, rate: Rate, now: Instant) -> f64 {
     (b.tokens + earned).min(f64::from(rate.capacity))
 }
 
-/// The address of the client, from the TCP connection (not from headers a client can forge).
+/// The address of the client: from the TCP connection, or — behind a reverse proxy, and only
+/// when [`crate::WebConfig::trusted_proxy_header`] names it — from the header the proxy sets.
+/// Without that setting every such header is ignored: a client could write anything in it.
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl ClientIp {
+    /// The client address of a request with these headers and extensions.
+    pub fn of(
+        headers: &axum::http::HeaderMap,
+        extensions: &axum::http::Extensions,
+        trusted_header: Option<&str>,
+    ) -> ClientIp {
+        let proxied = trusted_header
+            .and_then(|h| headers.get(h))
+            .and_then(|v| v.to_str().ok())
+            // A proxy appends the address it saw to what the client sent: the last entry is
+            // the one the trusted proxy wrote, the ones before it anybody could have.
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok());
+        let ip = proxied.or_else(|| {
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        });
+        ClientIp(ip.map_or_else(|| "unknown".into(), |ip| ip.to_string()))
+    }
+}
+
+impl FromRequestParts<crate::AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".into()),
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp::of(
+            &parts.headers,
+            &parts.extensions,
+            state.config.trusted_proxy_header.as_deref(),
         ))
     }
 }

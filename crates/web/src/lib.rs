@@ -11,12 +11,14 @@ pub mod extract;
 pub mod i18n;
 pub mod inspect;
 pub mod intake;
+pub mod logins;
 mod metrics;
 pub mod notify;
 pub mod outbound;
 pub mod probing;
 pub mod readiness;
 pub mod scheduler;
+pub mod status_cache;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -47,6 +49,13 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Requests the server makes on its own: webhooks and probes ([`outbound`]).
     pub outbound: outbound::OutboundConfig,
+    /// Behind a reverse proxy: the header (lower case, e.g. `x-forwarded-for`) in which the
+    /// proxy passes the client's address; its last entry is taken. `None`: the address of the
+    /// connection, and every such header is ignored (a client could write anything in it).
+    pub trusted_proxy_header: Option<String>,
+    /// Hits allowed per client address on the public pages (status links, intake form,
+    /// calendar feed), which anybody may request without an account.
+    pub public_pages_per_client: intake::Rate,
 }
 
 impl Default for WebConfig {
@@ -57,6 +66,12 @@ impl Default for WebConfig {
             max_concurrent_requests: 512,
             secure_cookies: false,
             outbound: outbound::OutboundConfig::default(),
+            trusted_proxy_header: None,
+            // 60 at once, then two a second: a person clicking never meets it, a loop does.
+            public_pages_per_client: intake::Rate {
+                capacity: 60,
+                refill: Duration::from_millis(500),
+            },
         }
     }
 }
@@ -73,8 +88,12 @@ pub struct AppState {
     metrics: Arc<metrics::Metrics>,
     /// Rate limits of the public intake link.
     pub intake: Arc<intake::IntakeLimiter>,
-    /// Rate limits of logging in, per client address and per e-mail address.
-    pub logins: Arc<intake::IntakeLimiter>,
+    /// Hits on public pages per client address (see [`WebConfig::public_pages_per_client`]).
+    pub public_pages: Arc<intake::IntakeLimiter>,
+    /// Rendered customer status pages (see [`status_cache`]).
+    pub status_pages: Arc<status_cache::StatusPageCache>,
+    /// Login attempts: per account and client together (see [`logins`]).
+    pub logins: Arc<logins::LoginGuard>,
     /// One permit per request being handled (see [`WebConfig::max_concurrent_requests`]).
     in_flight: Arc<tokio::sync::Semaphore>,
 }
@@ -91,22 +110,15 @@ impl AppState {
                 scheduler::SchedulerConfig::default().concurrency,
                 &config.outbound,
             ),
+            public_pages: Arc::new(intake::IntakeLimiter::new(intake::IntakeLimits {
+                per_ip: config.public_pages_per_client,
+                per_token: config.public_pages_per_client,
+            })),
             config: Arc::new(config),
             metrics: Arc::default(),
             intake: Arc::new(intake::IntakeLimiter::new(Default::default())),
-            logins: Arc::new(intake::IntakeLimiter::new(intake::IntakeLimits {
-                // Per client address: 30 attempts at once, then one every 2 seconds.
-                per_ip: intake::Rate {
-                    capacity: 30,
-                    refill: Duration::from_secs(2),
-                },
-                // Per e-mail address: 10 attempts at once, then one every 30 seconds, which
-                // makes guessing a password hopeless and never stops a person who mistypes.
-                per_token: intake::Rate {
-                    capacity: 10,
-                    refill: Duration::from_secs(30),
-                },
-            })),
+            status_pages: Arc::default(),
+            logins: Arc::default(),
         }
     }
 }
@@ -132,12 +144,6 @@ impl AppState {
             .check_url(&parsed)
             .map_err(|e| error::ApiError::invalid(format!("{field}: {e}")))
     }
-
-    /// Takes one login attempt from the client's and the address's allowance; `Err` carries the
-    /// seconds to wait.
-    pub fn login_attempt(&self, ip: &str, email: &str) -> Result<(), u64> {
-        self.logins.check(ip, &email.trim().to_lowercase())
-    }
 }
 
 /// The whole application as a router.
@@ -155,6 +161,10 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             inspect::inspect_request,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit_public_pages,
+        ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
@@ -170,12 +180,13 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            // Everything is served from here (no CDN); inline styles and the inbox's small
-            // inline script are the only exceptions.
+            // Everything is served from here (no CDN). Scripts only from files of this site
+            // (/static/app.js), never inline, so that text slipped into a page cannot run;
+            // inline styles are the one exception (a style cannot run code).
             HeaderValue::from_static(
                 "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-                 script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; \
-                 base-uri 'none'",
+                 script-src 'self'; object-src 'none'; frame-ancestors 'none'; \
+                 form-action 'self'; base-uri 'none'",
             ),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -213,6 +224,47 @@ async fn limit_in_flight(State(state): State<AppState>, req: Request, next: Next
             );
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            res
+        }
+    }
+}
+
+/// Pages anybody may request without an account: each client address has an allowance of
+/// them (a status page of a large customer is the most expensive answer the server gives).
+fn is_public_page(path: &str) -> bool {
+    [
+        "/status/",
+        "/intake/",
+        "/calendar/",
+        "/api/v1/status/",
+        "/api/v1/intake/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+}
+
+/// Answers 429 with `Retry-After` to a client that asks for public pages faster than allowed.
+async fn limit_public_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !is_public_page(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let ip = intake::ClientIp::of(
+        req.headers(),
+        req.extensions(),
+        state.config.trusted_proxy_header.as_deref(),
+    );
+    match state.public_pages.check_client(&ip.0) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => {
+            let mut res = refusal(
+                req.uri().path(),
+                req.headers(),
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                &format!("too many requests from this address; try again in {wait} s"),
+                "error.too_many_requests",
+            );
+            res.headers_mut().insert(header::RETRY_AFTER, wait.into());
             res
         }
     }

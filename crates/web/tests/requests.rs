@@ -309,15 +309,22 @@ on_both_engines! {
         let form_url = rotated["form_url"].as_str().unwrap();
         let elsewhere = reqwest::Client::builder()
             .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+            .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let res = elsewhere.post(app.url(form_url)).header("accept-language", "en").form(&[("text", "Print lab and exam request forms together"), ("requester", "Dr. Li"), ("website", "")]).send().await.unwrap();
+        // The form carries its pre-session token, as the login form does.
+        let csrf = common::field(&page(&elsewhere, app.url(form_url)).await.1, "csrf");
+        let res = elsewhere.post(app.url(form_url)).header("accept-language", "en").form(&[("text", "Print lab and exam request forms together"), ("requester", "Dr. Li"), ("website", ""), ("csrf", &csrf)]).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
         let receipt = res.text().await.unwrap();
         let link = receipt.split("href=\"/status/r/").nth(1).and_then(|r| r.split('"').next()).expect("a status link in the receipt");
         let (s, status) = page(&anon, app.url(&format!("/status/r/{link}"))).await;
         assert_eq!(s, StatusCode::OK);
         assert!(status.contains("Print lab and exam request forms together"));
-        let res = anon.post(app.url(form_url)).header("accept-language", "en").form(&[("text", "One more request from here")]).send().await.unwrap();
+        let res = elsewhere.post(app.url(form_url)).header("accept-language", "en").form(&[("text", "Without its token"), ("website", "")]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "a post without the form's token (another site's page)");
+        let here = common::browser();
+        let csrf = common::field(&page(&here, app.url(form_url)).await.1, "csrf");
+        let res = here.post(app.url(form_url)).header("accept-language", "en").form(&[("text", "One more request from here"), ("csrf", &csrf)]).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
         let body = res.text().await.unwrap();
         assert!(body.contains("Too many submissions") && body.contains("One more request from here"), "the text typed is kept");

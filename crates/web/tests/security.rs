@@ -333,3 +333,312 @@ on_both_engines! {
         }
     }
 }
+
+/// A login through the API from `client`; the status.
+async fn api_login(
+    app: &TestApp,
+    client: &reqwest::Client,
+    password: &str,
+    xff: Option<&str>,
+) -> StatusCode {
+    let mut req = client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "admin@localhost", "password": password}));
+    if let Some(x) = xff {
+        req = req.header("x-forwarded-for", x);
+    }
+    req.send().await.unwrap().status()
+}
+
+/// Every template file of the web crate, with its name.
+fn templates() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    assert!(out.len() >= 20, "{} templates", out.len());
+    out
+}
+
+/// Each `<form …>…</form>` of a text whose opening tag posts, lower-cased.
+fn post_forms(html: &str) -> Vec<String> {
+    let lower = html.to_lowercase();
+    let mut out = Vec::new();
+    let mut rest = lower.as_str();
+    while let Some(at) = rest.find("<form") {
+        let form = &rest[at..];
+        let end = form
+            .find("</form>")
+            .map_or(form.len(), |e| e + "</form>".len());
+        let open = &form[..form.find('>').unwrap_or(form.len())];
+        if open.contains("method=\"post\"")
+            || open.contains("method=post")
+            || open.contains("method='post'")
+        {
+            out.push(form[..end].to_string());
+        }
+        rest = &form[end..];
+    }
+    out
+}
+
+/// Logins, passwords, public pages, scripts and forms (issue 24).
+mod issue24 {
+    use super::*;
+
+    on_both_engines! {
+        nobody_can_lock_the_owner_out_by_guessing(app) {
+            // The owner's browser logged in before: it holds the device cookie.
+            let owner = common::browser();
+            assert_eq!(api_login(&app, &owner, ADMIN_PASSWORD, None).await, StatusCode::OK);
+            // An attacker from the same address (an office behind one NAT) tries 20 passwords.
+            let attacker = reqwest::Client::new();
+            let mut answers = Vec::new();
+            for i in 0..20 {
+                answers.push(api_login(&app, &attacker, &format!("guess-{i}-password"), None).await);
+            }
+            assert_eq!(answers.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count(), 5, "{answers:?}");
+            assert!(answers[5..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{answers:?}");
+            // The owner logs in at once, through the API and the form …
+            assert_eq!(api_login(&app, &owner, ADMIN_PASSWORD, None).await, StatusCode::OK);
+            let res = common::form_login(&owner, &app.base, "admin@localhost", ADMIN_PASSWORD, "/").await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            let cookies: Vec<_> = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+            assert!(cookies.iter().any(|c| c.starts_with("cunjin_device=") && c.contains("HttpOnly")), "{cookies:?}");
+            // … and even a wrong password from the owner's browser is its own count, not the attacker's.
+            assert_eq!(api_login(&app, &owner, "typo-password", None).await, StatusCode::UNAUTHORIZED);
+            assert_eq!(api_login(&app, &owner, ADMIN_PASSWORD, None).await, StatusCode::OK);
+            // The attacker is still refused, even with the right password.
+            assert_eq!(api_login(&app, &attacker, ADMIN_PASSWORD, None).await, StatusCode::TOO_MANY_REQUESTS);
+            // A forged device cookie counts for nothing.
+            let forged = reqwest::Client::new().post(app.url("/api/v1/auth/login"))
+                .header("cookie", format!("cunjin_device={}.{}", "a".repeat(64), "b".repeat(64)))
+                .json(&json!({"email": "admin@localhost", "password": ADMIN_PASSWORD})).send().await.unwrap();
+            assert_eq!(forged.status(), StatusCode::TOO_MANY_REQUESTS);
+        }
+
+        the_client_address_comes_from_a_trusted_header_only(app) {
+            // Not configured: X-Forwarded-For is ignored; a guesser cannot buy fresh attempts with it.
+            let attacker = reqwest::Client::new();
+            for i in 0..5 {
+                assert_eq!(api_login(&app, &attacker, "wrong-password", Some(&format!("10.0.0.{i}"))).await, StatusCode::UNAUTHORIZED);
+            }
+            assert_eq!(api_login(&app, &attacker, "wrong-password", Some("10.9.9.9")).await, StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(api_login(&app, &attacker, ADMIN_PASSWORD, Some("10.8.8.8")).await, StatusCode::TOO_MANY_REQUESTS);
+            // Configured: the proxy's header names the client; its last entry is the one the proxy wrote.
+            let proxied = TestApp::spawn_without_login(app.engine, WebConfig {
+                trusted_proxy_header: Some("x-forwarded-for".into()), ..WebConfig::default()
+            }).await;
+            for _ in 0..5 {
+                assert_eq!(api_login(&proxied, &attacker, "wrong-password", Some("10.0.0.9")).await, StatusCode::UNAUTHORIZED);
+            }
+            assert_eq!(api_login(&proxied, &attacker, ADMIN_PASSWORD, Some("10.0.0.9")).await, StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(api_login(&proxied, &attacker, ADMIN_PASSWORD, Some("10.0.0.1, 10.0.0.9")).await,
+                       StatusCode::TOO_MANY_REQUESTS, "what the client wrote before the proxy's entry is not believed");
+            assert_eq!(api_login(&proxied, &attacker, ADMIN_PASSWORD, Some("10.0.0.1")).await, StatusCode::OK, "another client");
+        }
+
+        blank_repeated_and_common_passwords_are_refused(app) {
+            for (password, says) in [("        ", "不能为空"), ("12345678", "most common"), ("Password", "常见"), ("woaini1314", "common"),
+                                     ("qwertyui", "common"), ("a1234567", "common"), ("88888888", "repeated"), ("1qaz2wsx", "common"), ("xxxxxxxxxxxx", "repeated")] {
+                let (s, e) = app.post(&app.admin, "/api/v1/users", json!({"email": "weak@x.cn", "role": "pm", "password": password})).await;
+                assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{password:?}: {e}");
+                let msg = e["error"]["message"].as_str().unwrap();
+                assert!(msg.contains(says) && msg.contains("密码"), "{password:?}: {msg}");
+            }
+            let (_, users) = app.get(&app.admin, "/api/v1/users").await;
+            assert_eq!(users.as_array().unwrap().len(), 1, "nobody was added: {users}");
+            let (s, _) = app.post(&app.admin, "/api/v1/users", json!({"email": "li@x.cn", "role": "pm", "password": "门诊排班2025"})).await;
+            assert_eq!(s, StatusCode::CREATED);
+            // The first administrator's password is checked the same way.
+            let db = cunjin_store::testing::TestDb::new(app.engine).await.unwrap();
+            let store = db.store().await.unwrap();
+            assert!(store.ensure_first_admin(Some("iloveyou")).await.is_err());
+            assert!(store.ensure_first_admin(Some("   \t    ")).await.is_err());
+            assert_eq!(store.count_users().await.unwrap(), 0);
+        }
+
+        scripts_come_only_from_files_of_the_site(app) {
+            let res = app.anonymous().get(app.url("/login")).send().await.unwrap();
+            let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+            let script_src = csp.split(';').map(str::trim).find(|d| d.starts_with("script-src")).unwrap_or_else(|| panic!("{csp}"));
+            assert_eq!(script_src, "script-src 'self'", "{csp}");
+            // The pages that need the script load it from the file; the others have none.
+            let html = app.admin.get(app.url("/requests")).send().await.unwrap().text().await.unwrap();
+            assert!(html.contains("<script src=\"/static/app.js\" defer></script>"), "{html}");
+            assert!(!res.text().await.unwrap().contains("<script"), "the login page runs nothing");
+            let js = app.anonymous().get(app.url("/static/app.js")).send().await.unwrap();
+            assert_eq!(js.status(), StatusCode::OK);
+            assert!(js.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+            let js = js.text().await.unwrap();
+            assert!(js.contains("keydown") && js.contains("window.print()"));
+            // No template runs code inline: no <script> with a body, no on…= handler, no javascript: link.
+            for (name, t) in templates() {
+                let lower = t.to_lowercase();
+                assert!(!lower.contains("javascript:"), "{name}");
+                let inline = lower.match_indices("<script").any(|(i, _)| !lower[i..].starts_with("<script src="));
+                assert!(!inline, "{name}: scripts belong in static/app.js");
+                let handler = lower.match_indices(" on").find(|(i, _)| {
+                    let rest = &lower[i + 3..];
+                    let name_len = rest.bytes().take_while(u8::is_ascii_lowercase).count();
+                    name_len > 0 && rest[name_len..].trim_start().starts_with('=')
+                });
+                assert!(handler.is_none(), "{name}: inline event handler at {handler:?}");
+            }
+        }
+
+        every_post_form_carries_the_csrf_field(app) {
+            // In every template, through the one macro …
+            for (name, t) in templates() {
+                for form in post_forms(&t) {
+                    assert!(form.contains("{% call forms::csrf(me) %}"), "{name}: a post form without the csrf field: {form}");
+                }
+            }
+            // … and in every page as rendered, for the signed-in admin and for the public pages.
+            let ids = app.catalogue().await;
+            let (_, k) = app.post(&app.admin, "/api/v1/commitments", json!({"customer_id": ids.customer, "feature_id": ids.feature, "criteria": ["三级质控"]})).await;
+            let (_, env) = app.post(&app.admin, "/api/v1/environments", json!({"name": "演示环境", "base_url": "http://127.0.0.1:9"})).await;
+            let (_, demo) = app.post(&app.admin, "/api/v1/demos", json!({"customer_id": ids.customer, "environment_id": env["id"], "starts_at": "2030-01-01T09:00:00+08:00"})).await;
+            let (_, r) = app.post(&app.admin, "/api/v1/requests", json!({"text": "门诊医保结算清单上传", "source_role": "sales"})).await;
+            let (_, intake) = app.get(&app.admin, "/api/v1/intake-link").await;
+            assert!(k["id"].is_i64() && demo["id"].is_i64() && r["id"].is_i64(), "{k} {demo} {r}");
+            let browser = TestApp::cookie_only(&app.base, "admin@localhost", ADMIN_PASSWORD).await;
+            let mut seen = 0;
+            for path in ["/", "/features", "/customers", &format!("/customers/{}", ids.customer), "/promises/new", "/roadmap",
+                         "/releases", "/requests", &format!("/requests?id={}", r["id"]), "/requests/new", "/environments",
+                         &format!("/environments/{}", env["id"]), "/demos", "/demos/new", &format!("/demos/{}", demo["id"]),
+                         &format!("/demos/{}/edit", demo["id"]), &format!("/demos/{}/talk-track", demo["id"]), "/hats", "/webhooks"] {
+                let (s, html) = text(browser.get(app.url(path)).send().await.unwrap()).await;
+                assert_eq!(s, StatusCode::OK, "{path}");
+                let token = form_token(&html);
+                for form in post_forms(&html) {
+                    assert!(form.contains(&format!("name=\"csrf\" value=\"{token}\"")), "{path}: {form}");
+                    seen += 1;
+                }
+            }
+            assert!(seen >= 15, "{seen} forms seen");
+            let anon = common::browser();
+            let intake_path = intake["form_url"].as_str().map(|u| u[u.find("/intake/").unwrap()..].to_string()).unwrap_or_else(|| panic!("{intake}"));
+            for path in ["/login", intake_path.as_str()] {
+                let (s, html) = text(anon.get(app.url(path)).send().await.unwrap()).await;
+                assert_eq!(s, StatusCode::OK, "{path}");
+                let forms = post_forms(&html);
+                assert_eq!(forms.len(), 1, "{path}");
+                assert!(form_token(&html).len() == 64 && forms[0].contains("name=\"csrf\""), "{path}: {html}");
+            }
+        }
+
+        the_login_form_needs_its_pre_session_token(app) {
+            let browser = common::browser();
+            let res = browser.get(app.url("/login")).send().await.unwrap();
+            let set = res.headers()["set-cookie"].to_str().unwrap().to_string();
+            assert!(set.starts_with("cunjin_form=") && set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+            let token = form_token(&res.text().await.unwrap());
+            assert!(set.contains(&token), "the field repeats the cookie");
+            let again = form_token(&browser.get(app.url("/login")).send().await.unwrap().text().await.unwrap());
+            assert_eq!(again, token, "one token per browser, so two open tabs both work");
+            let login = |csrf: Option<&str>, client: &reqwest::Client| {
+                let mut f = vec![("email", "admin@localhost"), ("password", ADMIN_PASSWORD)];
+                if let Some(c) = csrf { f.push(("csrf", c)); }
+                client.post(app.url("/login")).header("accept-language", "en").form(&f).send()
+            };
+            // A page of another site that strips Origin (or a browser that sends none) and cannot
+            // read the cookie: refused, no session.
+            let wrong = "0".repeat(64);
+            for csrf in [None, Some(""), Some(wrong.as_str())] {
+                let res = login(csrf, &browser).await.unwrap();
+                assert_eq!(res.status(), StatusCode::FORBIDDEN, "{csrf:?}");
+                assert!(res.headers().get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("cunjin_session")));
+                assert!(res.text().await.unwrap().contains("security token"));
+            }
+            // The token without its cookie does not do either.
+            let res = login(Some(&token), &reqwest::Client::new()).await.unwrap();
+            assert_eq!(res.status(), StatusCode::FORBIDDEN);
+            let res = login(Some(&token), &browser).await.unwrap();
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            // The Origin check stays.
+            let res = browser.post(app.url("/login")).header("origin", "https://evil.example")
+                .form(&[("email", "admin@localhost"), ("password", ADMIN_PASSWORD), ("csrf", &token)]).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        }
+
+        status_pages_are_kept_until_the_ledger_changes(app) {
+            let ids = app.catalogue().await;
+            let (s, _) = app.post(&app.admin, "/api/v1/commitments", json!({"customer_id": ids.customer, "feature_id": ids.feature, "criteria": ["三级质控提示"]})).await;
+            assert_eq!(s, StatusCode::CREATED);
+            let (_, link) = app.post(&app.admin, &format!("/api/v1/customers/{}/status-link", ids.customer), json!({})).await;
+            let path = link["status_url"].as_str().unwrap_or_else(|| panic!("{link}")).to_string();
+            let hit = |lang: &'static str| app.anonymous().get(app.url(&path)).header("accept-language", lang).send();
+            let first = hit("zh-CN").await.unwrap();
+            assert_eq!(first.status(), StatusCode::OK);
+            assert_eq!(first.headers()["x-cache"], "miss");
+            let etag = first.headers()["etag"].to_str().unwrap().to_string();
+            let body = first.text().await.unwrap();
+            let second = hit("zh-CN").await.unwrap();
+            assert_eq!(second.headers()["x-cache"], "hit", "the second hit is served from the cache");
+            assert_eq!(second.headers()["etag"], etag.as_str());
+            assert_eq!(second.headers()["cache-control"], "no-store");
+            assert_eq!(second.text().await.unwrap(), body);
+            let en = hit("en").await.unwrap();
+            assert_eq!(en.headers()["x-cache"], "miss", "each language has its own page");
+            let res = app.anonymous().get(app.url(&path)).header("accept-language", "zh-CN").header("if-none-match", &etag).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+            // A write to the ledger shows at once.
+            let (s, f) = app.post(&app.admin, "/api/v1/features", json!({"product_id": ids.product, "menu_path": "门诊/医保/结算清单上传", "stage": "idea"})).await;
+            assert_eq!(s, StatusCode::CREATED, "{f}");
+            let feature_id = f["id"].clone();
+            let (s, _) = app.post(&app.admin, "/api/v1/commitments", json!({"customer_id": ids.customer, "feature_id": feature_id})).await;
+            assert_eq!(s, StatusCode::CREATED);
+            let after = hit("zh-CN").await.unwrap();
+            assert_eq!(after.headers()["x-cache"], "miss");
+            assert_ne!(after.headers()["etag"], etag.as_str());
+            assert!(after.text().await.unwrap().contains("结算清单上传"), "the new promise is on the page");
+            // A rotated link is gone at once, cached page or not.
+            let (_, _) = app.post(&app.admin, &format!("/api/v1/customers/{}/status-link", ids.customer), json!({})).await;
+            assert_eq!(hit("zh-CN").await.unwrap().status(), StatusCode::NOT_FOUND);
+        }
+
+        public_pages_are_limited_per_client_address(app) {
+            let app = TestApp::spawn_with(app.engine, WebConfig {
+                trusted_proxy_header: Some("x-forwarded-for".into()),
+                public_pages_per_client: cunjin_web::intake::Rate { capacity: 5, refill: Duration::from_secs(60) },
+                ..WebConfig::default()
+            }).await;
+            let ids = app.catalogue().await;
+            let (_, link) = app.post(&app.admin, &format!("/api/v1/customers/{}/status-link", ids.customer), json!({})).await;
+            let path = link["status_url"].as_str().unwrap().to_string();
+            let from = |ip: &'static str, path: String, lang: &'static str| {
+                app.anonymous().get(app.url(&path)).header("x-forwarded-for", ip).header("accept-language", lang).send()
+            };
+            for _ in 0..5 {
+                assert_eq!(from("10.0.0.9", path.clone(), "zh-CN").await.unwrap().status(), StatusCode::OK);
+            }
+            let res = from("10.0.0.9", path.clone(), "zh-CN").await.unwrap();
+            assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+            let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=60).contains(&wait), "{wait}");
+            assert!(res.text().await.unwrap().contains("请求太频繁"));
+            let res = from("10.0.0.9", path.clone(), "en").await.unwrap();
+            assert!(res.text().await.unwrap().contains("Too many requests"));
+            // The other public pages share the allowance; the JSON answers in the error shape.
+            for p in ["/status/r/x", "/intake/x", "/calendar/x.ics"] {
+                assert_eq!(from("10.0.0.9", p.to_string(), "en").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS, "{p}");
+            }
+            let res = from("10.0.0.9", link["status_json_url"].as_str().unwrap().to_string(), "en").await.unwrap();
+            assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(res.json::<serde_json::Value>().await.unwrap()["error"]["code"], "too_many_requests");
+            // Another address is served; signed-in pages are not counted.
+            assert_eq!(from("10.0.0.1", path.clone(), "zh-CN").await.unwrap().status(), StatusCode::OK);
+            assert_eq!(app.admin.get(app.url("/customers")).header("x-forwarded-for", "10.0.0.9").send().await.unwrap().status(), StatusCode::OK);
+        }
+    }
+}

@@ -31,16 +31,16 @@ on_both_engines! {
         let client = reqwest::Client::builder()
             .cookie_provider(std::sync::Arc::new(reqwest::cookie::Jar::default()))
             .redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let res = client.post(app.url("/login")).form(&[("email", "admin@localhost"), ("password", "nope-nope"), ("next", "/roadmap")]).send().await.unwrap();
+        let res = common::form_login(&client, &app.base, "admin@localhost", "nope-nope", "/roadmap").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
         let body = res.text().await.unwrap();
         assert!(body.contains("admin@localhost"), "the typed address is kept");
         for next in ["https://evil.example/", "//evil.example", "/\t/evil.example", "/\\evil.example", "/a\nb"] {
-            let res = client.post(app.url("/login")).form(&[("email", "admin@localhost"), ("password", common::ADMIN_PASSWORD), ("next", next)]).send().await.unwrap();
+            let res = common::form_login(&client, &app.base, "admin@localhost", common::ADMIN_PASSWORD, next).await;
             assert_eq!(res.status(), StatusCode::SEE_OTHER, "{next:?}");
             assert_eq!(res.headers()["location"], "/", "no redirect to another site from {next:?}");
         }
-        let res = client.post(app.url("/login")).form(&[("email", "admin@localhost"), ("password", common::ADMIN_PASSWORD), ("next", "/roadmap?x=1")]).send().await.unwrap();
+        let res = common::form_login(&client, &app.base, "admin@localhost", common::ADMIN_PASSWORD, "/roadmap?x=1").await;
         assert_eq!(res.headers()["location"], "/roadmap?x=1");
         // Another site's page cannot log a browser in (login CSRF).
         let res = app.anonymous().post(app.url("/login")).header("origin", "https://evil.example")

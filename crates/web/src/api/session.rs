@@ -10,9 +10,12 @@ use cunjin_store::auth::{NewUser, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{clear_session_cookie, session_cookie, session_with_csrf, Caller, CSRF_HEADER};
+use crate::auth::{
+    clear_session_cookie, device_cookie, session_cookie, session_with_csrf, Caller, CSRF_HEADER,
+};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::logins::Refused;
 use crate::AppState;
 
 /// Credentials.
@@ -33,44 +36,43 @@ pub struct Login {
 pub async fn login(
     State(state): State<AppState>,
     ip: crate::intake::ClientIp,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<Login>,
 ) -> ApiResult<axum::response::Response> {
-    if let Err(wait) = state.login_attempt(&ip.0, &body.email) {
-        let mut res = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!("too many login attempts; try again in {wait} s"),
-        )
-        .into_response();
-        if let Ok(v) = wait.to_string().parse() {
-            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-        }
-        return Ok(res);
-    }
-    let user = state
-        .store
-        .verify_login(&body.email, &body.password)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credentials",
-                "wrong e-mail or password",
-            )
-        })?;
-    let token = state.store.create_session(user.id).await?;
+    let done =
+        match crate::logins::log_in(&state, &ip.0, &headers, &body.email, &body.password).await {
+            Ok(done) => done,
+            Err(Refused::TooMany(wait)) => {
+                let mut res = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    format!("too many login attempts from this client; try again in {wait} s"),
+                )
+                .into_response();
+                res.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, wait.into());
+                return Ok(res);
+            }
+            Err(Refused::BadCredentials) => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "bad_credentials",
+                    "wrong e-mail or password",
+                ))
+            }
+            Err(Refused::Store(e)) => return Err(e.into()),
+        };
+    let secure = state.config.secure_cookies;
     Ok((
         AppendHeaders([
-            (
-                SET_COOKIE,
-                session_cookie(&token, state.config.secure_cookies),
-            ),
+            (SET_COOKIE, session_cookie(&done.session, secure)),
+            (SET_COOKIE, device_cookie(&done.device, secure)),
             (
                 HeaderName::from_static(CSRF_HEADER),
-                cunjin_store::auth::csrf_token(&token),
+                cunjin_store::auth::csrf_token(&done.session),
             ),
         ]),
-        Json(user),
+        Json(done.user),
     )
         .into_response())
 }

@@ -29,6 +29,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "The request took too long; please try again.",
     ),
     (
+        "error.too_many_requests",
+        "这个地址的请求太频繁了，请稍等片刻再打开。",
+        "Too many requests from this address; please wait a moment and try again.",
+    ),
+    (
         "error.too_large",
         "提交的内容太大，服务器无法接收。",
         "What was sent is larger than the server accepts.",

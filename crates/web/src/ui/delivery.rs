@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::header::CACHE_CONTROL;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
@@ -21,6 +21,7 @@ use super::{fail, PageResult};
 use crate::error::ApiError;
 use crate::extract::{parse_date, ApiPath};
 use crate::i18n::Lang;
+use crate::status_cache::PageKey;
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -240,23 +241,63 @@ pub async fn public_status(
         Ok(None) => return not_found(),
         Err(e) => return api_error_page(l, &Me::default(), e.into()),
     };
-    let mut s = match crate::delivery::customer_status(&state.store, found.0, found.1).await {
-        Ok(s) => s,
+    // The version is read before the page's data, so a page is never labelled newer than
+    // what it shows.
+    let version = match state.store.report_version(found.0).await {
+        Ok(v) => v,
         Err(e) => return api_error_page(l, &Me::default(), e.into()),
     };
-    let page = StatusPage {
-        l,
-        me: Me::default(),
-        active: "",
-        shipped: std::mem::take(&mut s.shipped),
-        s,
+    let key = PageKey {
+        token,
+        version,
+        lang: l.short(),
+        day: cunjin_store::today(),
     };
+    let (page, cache) = match state.status_pages.get(&key) {
+        Some(page) => (page, "hit"),
+        None => {
+            let mut s = match crate::delivery::customer_status(&state.store, found.0, found.1).await
+            {
+                Ok(s) => s,
+                Err(e) => return api_error_page(l, &Me::default(), e.into()),
+            };
+            let page = StatusPage {
+                l,
+                me: Me::default(),
+                active: "",
+                shipped: std::mem::take(&mut s.shipped),
+                s,
+            };
+            let html = match askama::Template::render(&page) {
+                Ok(html) => html,
+                Err(e) => {
+                    tracing::error!(error = %e, "template failed");
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+            };
+            (state.status_pages.put(key, html.into()), "miss")
+        }
+    };
+    let head = [
+        (CACHE_CONTROL, "no-store".to_string()),
+        (
+            HeaderName::from_static("x-robots-tag"),
+            "noindex, nofollow".to_string(),
+        ),
+        (ETAG, page.etag.clone()),
+        (HeaderName::from_static("x-cache"), cache.to_string()),
+    ];
+    let unchanged = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == page.etag));
+    if unchanged {
+        return (StatusCode::NOT_MODIFIED, head).into_response();
+    }
     (
-        [
-            (CACHE_CONTROL, "no-store"),
-            (HeaderName::from_static("x-robots-tag"), "noindex, nofollow"),
-        ],
-        render(&page),
+        head,
+        [(CONTENT_TYPE, "text/html; charset=utf-8")],
+        page.body,
     )
         .into_response()
 }

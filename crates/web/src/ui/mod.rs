@@ -106,6 +106,7 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks/{id}/delete", post(webhooks::delete))
         .route("/webhooks/calendar/rotate", post(webhooks::rotate_calendar))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(clear_shown_flash))
 }
@@ -152,6 +153,15 @@ pub struct Me {
 }
 
 impl Me {
+    /// Nobody is signed in yet; the forms of the page carry the pre-session token `csrf` (see
+    /// [`crate::auth::FORM_COOKIE`]).
+    pub fn before_login(csrf: String) -> Me {
+        Me {
+            email: String::new(),
+            csrf,
+        }
+    }
+
     /// Nobody is signed in.
     pub fn is_empty(&self) -> bool {
         self.email.is_empty()
@@ -360,6 +370,19 @@ async fn stylesheet() -> Response {
             (CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// The UI's one script (the inbox's keys, the talk track's print button): a file of its own, so
+/// that the Content-Security-Policy can refuse every inline script.
+async fn script() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
     )
         .into_response()
 }

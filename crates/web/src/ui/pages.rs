@@ -19,9 +19,13 @@ use super::PagePath;
 use super::{api_error_page, redirect, render, Page};
 use super::{fail, optional_id, PageResult};
 use crate::api::CreateCommitment;
-use crate::auth::{clear_session_cookie, same_origin, session_cookie, session_with_csrf};
+use crate::auth::{
+    clear_session_cookie, device_cookie, form_token, form_token_sent, same_origin, session_cookie,
+    session_with_csrf,
+};
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use crate::logins::Refused;
 use crate::AppState;
 use axum::http::{Method, StatusCode};
 
@@ -37,19 +41,22 @@ fn safe_next(next: &str) -> String {
 }
 
 pub async fn login_form(
+    State(state): State<AppState>,
     headers: HeaderMap,
     q: Result<Query<LoginQuery>, QueryRejection>,
 ) -> Response {
     let next = q.map(|q| q.0.next).unwrap_or_default();
-    render(&LoginPage {
+    let (token, set) = form_token(&headers, state.config.secure_cookies);
+    let page = LoginPage {
         l: Lang::from_headers(&headers),
-        me: Me::default(),
+        me: Me::before_login(token),
         active: "login",
         next: safe_next(&next),
         email: String::new(),
         failed: false,
         too_many: false,
-    })
+    };
+    with_cookie(render(&page), set)
 }
 
 #[derive(Deserialize, Default)]
@@ -58,6 +65,15 @@ pub struct LoginForm {
     email: String,
     password: String,
     next: String,
+    csrf: String,
+}
+
+/// Adds a `Set-Cookie` header when there is one to add.
+fn with_cookie(mut res: Response, set: Option<String>) -> Response {
+    if let Some(v) = set.and_then(|v| v.parse().ok()) {
+        res.headers_mut().append(SET_COOKIE, v);
+    }
+    res
 }
 
 pub async fn login(
@@ -78,43 +94,46 @@ pub async fn login(
         );
     }
     let form = form.map(|f| f.0).unwrap_or_default();
-    if state.login_attempt(&ip.0, &form.email).is_err() {
-        let page = LoginPage {
+    // Double submit: the form's token must repeat the cookie the login page set. A browser
+    // that sends no `Origin` (older ones, some privacy settings) is still covered.
+    if !form_token_sent(&headers, &form.csrf) {
+        let (token, set) = form_token(&headers, state.config.secure_cookies);
+        let res = super::error_page(
             l,
-            me: Me::default(),
-            active: "login",
-            next: safe_next(&form.next),
-            email: form.email,
-            failed: false,
-            too_many: true,
-        };
-        return (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();
+            &Me::before_login(token),
+            StatusCode::FORBIDDEN,
+            "error.csrf",
+            "",
+        );
+        return with_cookie(res, set);
     }
-    let user = match state.store.verify_login(&form.email, &form.password).await {
-        Ok(u) => u,
-        Err(e) => return api_error_page(l, &Me::default(), e.into()),
-    };
-    let Some(user) = user else {
+    let refused = |status: StatusCode, failed: bool, too_many: bool| {
         let page = LoginPage {
             l,
-            me: Me::default(),
+            me: Me::before_login(form.csrf.clone()),
             active: "login",
             next: safe_next(&form.next),
-            email: form.email,
-            failed: true,
-            too_many: false,
+            email: form.email.clone(),
+            failed,
+            too_many,
         };
-        return (axum::http::StatusCode::UNAUTHORIZED, render(&page)).into_response();
+        (status, render(&page)).into_response()
     };
-    match state.store.create_session(user.id).await {
-        Ok(token) => {
-            let mut res = redirect(&safe_next(&form.next));
-            if let Ok(v) = session_cookie(&token, state.config.secure_cookies).parse() {
-                res.headers_mut().insert(SET_COOKIE, v);
-            }
+    match crate::logins::log_in(&state, &ip.0, &headers, &form.email, &form.password).await {
+        Ok(done) => {
+            let secure = state.config.secure_cookies;
+            let res = redirect(&safe_next(&form.next));
+            let res = with_cookie(res, Some(session_cookie(&done.session, secure)));
+            with_cookie(res, Some(device_cookie(&done.device, secure)))
+        }
+        Err(Refused::TooMany(wait)) => {
+            let mut res = refused(StatusCode::TOO_MANY_REQUESTS, false, true);
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, wait.into());
             res
         }
-        Err(e) => api_error_page(l, &Me::default(), e.into()),
+        Err(Refused::BadCredentials) => refused(StatusCode::UNAUTHORIZED, true, false),
+        Err(Refused::Store(e)) => api_error_page(l, &Me::default(), e.into()),
     }
 }
 

@@ -497,6 +497,8 @@ pub struct IntakeForm {
     pub contact: String,
     pub source_role: String,
     pub website: String,
+    /// The pre-session form token (see [`crate::auth::FORM_COOKIE`]).
+    pub csrf: String,
 }
 
 pub async fn intake_form(
@@ -505,16 +507,23 @@ pub async fn intake_form(
     ApiPath(token): ApiPath<String>,
 ) -> Response {
     let l = Lang::from_headers(&headers);
+    let (csrf, set) = crate::auth::form_token(&headers, state.config.secure_cookies);
     match state.store.workspace_for_intake(&token).await {
-        Ok(Some(_)) => render(&IntakePage {
-            l,
-            me: Me::default(),
-            active: "",
-            token,
-            form: IntakeForm::default(),
-            receipt: None,
-            error: String::new(),
-        }),
+        Ok(Some(_)) => {
+            let mut res = render(&IntakePage {
+                l,
+                me: Me::before_login(csrf),
+                active: "",
+                token,
+                form: IntakeForm::default(),
+                receipt: None,
+                error: String::new(),
+            });
+            if let Some(v) = set.and_then(|v| v.parse().ok()) {
+                res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+            }
+            res
+        }
         Ok(None) => error_page(
             l,
             &Me::default(),
@@ -535,6 +544,12 @@ pub async fn intake_post(
 ) -> Response {
     let l = Lang::from_headers(&headers);
     let form = form.map(|f| f.0).unwrap_or_default();
+    // Double submit, as on the login form: a page of another site cannot file requests in a
+    // visitor's name (and use up their address's allowance). The JSON intake needs no token:
+    // a browser cannot send JSON to another site without its consent (CORS).
+    if !crate::auth::form_token_sent(&headers, &form.csrf) {
+        return error_page(l, &Me::default(), StatusCode::FORBIDDEN, "error.csrf", "");
+    }
     let body = IntakeRequest {
         text: form.text.clone(),
         requester: Some(form.requester.clone()),
@@ -567,7 +582,7 @@ pub async fn intake_post(
         status,
         render(&IntakePage {
             l,
-            me: Me::default(),
+            me: Me::before_login(form.csrf.clone()),
             active: "",
             token,
             form,

@@ -16,6 +16,55 @@ use serde_json::Value;
 
 pub const ADMIN_PASSWORD: &str = "admin-pass-1";
 
+/// The value of the first hidden field `name` of a page.
+pub fn field(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let at = html
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no field {name} in {html}"));
+    let rest = &html[at + needle.len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// A browser: keeps cookies, follows no redirect.
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Logs `client` in through the login form, as a person does (the form's token first);
+/// the answer to the post.
+pub async fn form_login(
+    client: &Client,
+    base: &str,
+    email: &str,
+    password: &str,
+    next: &str,
+) -> reqwest::Response {
+    let form = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("next", next),
+            ("csrf", &field(&form, "csrf")),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 pub struct TestApp {
     pub base: String,
     /// Logged in as admin@localhost through the session cookie.
