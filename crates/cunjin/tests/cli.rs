@@ -16,6 +16,18 @@ fn cunjin(db: &str, args: &[&str]) -> Output {
         .expect("cunjin runs")
 }
 
+/// `cunjin` with the key of stored secrets in `key` (created there when the database is new).
+fn with_key(db: &str, key: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cunjin"))
+        .args(args)
+        .env("CUNJIN_DB", db)
+        .env("CUNJIN_SECRET_KEY_FILE", key)
+        .env_remove("CUNJIN_SECRET_KEY")
+        .env("CUNJIN_LOG", "warn")
+        .output()
+        .expect("cunjin runs")
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -203,16 +215,26 @@ on_both_engines! {
         let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{mode:o}");
         assert!(!dir.path().join("cunjin-backup.partial").exists());
+        // The backup's secrets are encrypted with the source's key: a database with another
+        // key takes nothing, the same key restores everything.
         let target = TestDb::new(TestEngine::Sqlite).await.unwrap();
-        let o = cunjin(&target.url, &["restore", file.to_str().unwrap()]);
+        let other_key = dir.path().join("other.key");
+        let o = with_key(&target.url, &other_key, &["restore", file.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{o:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("nothing was restored"), "{o:?}");
+        let Some(cunjin_store::secrets::KeyOrigin::File { path: key, .. }) = store.secret_key_origin() else {
+            panic!("the store keeps its key in a file")
+        };
+        let target = TestDb::new(TestEngine::Sqlite).await.unwrap();
+        let o = with_key(&target.url, &key, &["restore", file.to_str().unwrap()]);
         assert!(o.status.success(), "{o:?}");
         let expected = store.gap(ws, None).await.unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&cunjin(&target.url, &["gap", "--json"]).stdout).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&with_key(&target.url, &key, &["gap", "--json"]).stdout).unwrap();
         assert_eq!((v["chi"].as_u64(), v["cun"].as_u64()), (Some(expected.chi), Some(expected.cun)));
-        let o = cunjin(&target.url, &["restore", file.to_str().unwrap()]);
+        let o = with_key(&target.url, &key, &["restore", file.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "a second restore is refused");
         assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"));
-        let o = cunjin(&target.url, &["restore", "/nonexistent/backup.jsonl"]);
+        let o = with_key(&target.url, &key, &["restore", "/nonexistent/backup.jsonl"]);
         assert_eq!(o.status.code(), Some(2));
     }
 
