@@ -190,7 +190,7 @@ impl Store {
         actor: &str,
         new: NewFeature,
     ) -> Result<Feature> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let f = insert_feature(&mut tx, workspace_id, new).await?;
         audit::record(
             &mut tx,
@@ -248,7 +248,7 @@ impl Store {
         id: i64,
         change: FeatureChange,
     ) -> Result<Feature> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let before = get_feature_in(&mut *tx, workspace_id, id).await?;
         let mut after = before.clone();
         if let Some(p) = change.menu_path {

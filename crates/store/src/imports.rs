@@ -672,7 +672,7 @@ impl Store {
     ) -> Result<ImportReport> {
         let started = std::time::Instant::now();
         let mut report = ImportReport::default();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         lock_for_import(&mut tx, self.engine(), &["requests"]).await?;
         let mut customers = Names::load(
             &mut tx,
@@ -775,7 +775,7 @@ impl Store {
         mut progress: impl FnMut(u64),
     ) -> Result<ImportReport> {
         let mut report = ImportReport::default();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         lock_for_import(&mut tx, self.engine(), &["customers", "deals"]).await?;
         let mut customers = Names::load(
             &mut tx,
@@ -876,7 +876,7 @@ impl Store {
         mut progress: impl FnMut(u64),
     ) -> Result<ImportReport> {
         let mut report = ImportReport::default();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         lock_for_import(&mut tx, self.engine(), &["features"]).await?;
         let mut products = Names::load(
             &mut tx,
@@ -964,7 +964,7 @@ impl Store {
         mut progress: impl FnMut(u64),
     ) -> Result<ImportReport> {
         let mut report = ImportReport::default();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         lock_for_import(&mut tx, self.engine(), &["features", "commitments"]).await?;
         let mut customers = Names::load(
             &mut tx,

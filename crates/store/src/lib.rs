@@ -225,11 +225,7 @@ impl Store {
     /// Applies pending migrations; safe to run on every start.
     pub async fn migrate(&self) -> Result<()> {
         match self.engine {
-            Engine::Sqlite => {
-                sqlx::migrate!("migrations/sqlite")
-                    .run(&self.writer)
-                    .await?
-            }
+            Engine::Sqlite => self.migrate_sqlite().await?,
             Engine::Postgres => {
                 sqlx::migrate!("migrations/postgres")
                     .run(&self.writer)
@@ -239,6 +235,39 @@ impl Store {
         // Features written before the search index existed get their terms once.
         self.index_unindexed_features().await?;
         Ok(())
+    }
+
+    /// Applies SQLite's pending migrations. sqlx takes no lock around them on SQLite (it does
+    /// on PostgreSQL): instances starting together on a new file each read that a migration is
+    /// pending, and all but the first then fail to apply it ("table … already exists"). Each
+    /// migration is one transaction, so the failed attempt left nothing: when the migration it
+    /// failed on is now recorded as applied, another instance applied it and the run goes on.
+    async fn migrate_sqlite(&self) -> Result<()> {
+        let migrator = sqlx::migrate!("migrations/sqlite");
+        // One retry per migration is the most that instances racing could need.
+        for _ in 0..=migrator.iter().count() {
+            match migrator.run(&self.writer).await {
+                Ok(()) => return Ok(()),
+                Err(sqlx::migrate::MigrateError::ExecuteMigration(e, version)) => {
+                    let applied: Option<i64> = sqlx::query_scalar(
+                        "SELECT version FROM _sqlx_migrations WHERE version = $1 AND success = 1",
+                    )
+                    .bind(version)
+                    .fetch_optional(&self.writer)
+                    .await?;
+                    if applied.is_none() {
+                        return Err(
+                            sqlx::migrate::MigrateError::ExecuteMigration(e, version).into()
+                        );
+                    }
+                    tracing::debug!(version, "migration applied by another instance meanwhile");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Corrupt(
+            "migrations kept failing while other instances applied them".into(),
+        ))
     }
 
     /// The engine in use.
@@ -256,6 +285,57 @@ impl Store {
         &self.writer
     }
 
+    /// A write transaction on the ledger of `workspace_id`: commitments, criteria, features,
+    /// customers, deals or requests linked to a feature, whose every write moves the
+    /// workspace's report version (triggers of migrations 0008 and 0010 update its row in
+    /// `workspaces`). On PostgreSQL that row is locked here, first: the triggers would otherwise
+    /// lock it after the rows a statement changes, and two transactions that each changed a
+    /// row the other then wanted (a release moving features 1 and 2 while feature 2 is edited)
+    /// deadlocked, one of them failing. Taken first, the row orders every ledger write of a
+    /// workspace, as the triggers did from their first write on anyway. On SQLite, `BEGIN
+    /// IMMEDIATE` takes the write lock at once, so that a transaction that read first cannot
+    /// fail when another process wrote meanwhile.
+    pub(crate) async fn begin_ledger(
+        &self,
+        workspace_id: i64,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.engine {
+            Engine::Sqlite => Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?),
+            Engine::Postgres => {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR NO KEY UPDATE")
+                    .bind(workspace_id)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// A write transaction that runs alone among every instance on the database: `BEGIN
+    /// IMMEDIATE` on SQLite (the write lock is taken at once, so two instances cannot both read
+    /// "nothing there" and then both write), a transaction-scoped advisory lock on PostgreSQL
+    /// (held until commit or rollback). For the rare writes that decide from what is absent,
+    /// such as the first start on an empty database.
+    pub(crate) async fn begin_alone(
+        &self,
+        lock: AloneLock,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.engine {
+            Engine::Sqlite => Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?),
+            Engine::Postgres => {
+                let mut tx = self.writer.begin().await?;
+                // Wrapped in a query that returns a value: the function itself returns `void`,
+                // which the `Any` driver cannot describe.
+                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) l")
+                    .bind(lock as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
     /// Checks that the database answers, for `/healthz`.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -267,6 +347,16 @@ impl Store {
         self.pool.close().await;
         self.writer.close().await;
     }
+}
+
+/// The keys of PostgreSQL advisory locks taken by [`Store::begin_alone`]; one per kind of
+/// decision, so that unrelated ones do not wait for each other. The values are arbitrary but
+/// fixed: every instance must use the same.
+#[derive(Debug, Clone, Copy)]
+#[repr(i64)]
+pub(crate) enum AloneLock {
+    /// Making the default workspace and the first administrator of an empty database.
+    FirstStart = 0x6375_6e6a_0001,
 }
 
 /// Connection settings of the SQLite readers beyond the common ones (none).
