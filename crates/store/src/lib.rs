@@ -110,6 +110,17 @@ pub enum StoreError {
     /// A stored value could not be read back; the database was changed outside cunjin.
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// The database cannot be reached or dropped the connection (restarting, down, out of
+    /// connections): nothing was written, and the same request may succeed in a few seconds.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    /// The transaction lost a race with another one (a deadlock or serialization failure on
+    /// PostgreSQL, a lock held too long on SQLite) and was rolled back whole; it may be retried.
+    #[error("the database is busy: {0}")]
+    Busy(sqlx::Error),
+    /// The disk under the database is full: nothing was written; reads still work.
+    #[error("the database's disk is full: {0}")]
+    Full(sqlx::Error),
     /// The database failed.
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -130,7 +141,56 @@ impl From<sqlx::Error> for StoreError {
                 ));
             }
         }
-        StoreError::Database(e)
+        match failure_kind(&e) {
+            Failure::Unavailable => StoreError::Unavailable(e),
+            Failure::Busy => StoreError::Busy(e),
+            Failure::Full => StoreError::Full(e),
+            Failure::Other => StoreError::Database(e),
+        }
+    }
+}
+
+/// What kind of failure a database error is, for the answer a client gets.
+#[derive(Debug, PartialEq, Eq)]
+enum Failure {
+    Unavailable,
+    Busy,
+    Full,
+    Other,
+}
+
+fn failure_kind(e: &sqlx::Error) -> Failure {
+    match e {
+        // The connection broke or none could be made in time (the pool waits for a server that
+        // refuses connections while it restarts, then gives up).
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => Failure::Unavailable,
+        sqlx::Error::Database(d) => {
+            let code = d.code().unwrap_or_default();
+            match code.as_ref() {
+                // PostgreSQL: disk full; out of memory or connections; shutting down,
+                // restarting or starting up; class 08, connection exceptions.
+                "53100" => Failure::Full,
+                "53200" | "53300" | "57P01" | "57P02" | "57P03" => Failure::Unavailable,
+                c if c.starts_with("08") => Failure::Unavailable,
+                // PostgreSQL: deadlock, serialization failure, lock not available.
+                "40P01" | "40001" | "55P03" => Failure::Busy,
+                // SQLite primary result codes (the low byte of extended ones): SQLITE_FULL;
+                // SQLITE_BUSY and SQLITE_LOCKED.
+                c => match c.parse::<i32>().map(|n| n & 0xff) {
+                    Ok(13) => Failure::Full,
+                    Ok(5) | Ok(6) => Failure::Busy,
+                    // SQLITE_IOERR with a message about space: some writes that find the disk
+                    // full (the write-ahead log growing) report an I/O error instead.
+                    Ok(10) if d.message().contains("full") => Failure::Full,
+                    _ => Failure::Other,
+                },
+            }
+        }
+        _ => Failure::Other,
     }
 }
 
@@ -202,6 +262,10 @@ impl Store {
             Engine::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
+                    // While the server restarts it refuses connections, and the pool keeps
+                    // trying until this deadline (30 s by default): a request then fails with
+                    // 503 in seconds instead of hanging until the request timeout.
+                    .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await?;
                 Store {
@@ -359,6 +423,10 @@ pub(crate) enum AloneLock {
     FirstStart = 0x6375_6e6a_0001,
 }
 
+/// How long a PostgreSQL query waits for a connection (a free one, or a new one made to a
+/// server that refuses them) before it fails as [`StoreError::Unavailable`].
+const POSTGRES_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Connection settings of the SQLite readers beyond the common ones (none).
 const READER_PRAGMAS: &[&str] = &[];
 /// Of the one SQLite writer. Inside a transaction each statement keeps the pages it changes in
@@ -423,7 +491,7 @@ pub(crate) fn parse_stored<T>(
 pub(crate) fn conflict_on_unique(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(message()),
-        _ => StoreError::Database(e),
+        _ => e.into(),
     }
 }
 
