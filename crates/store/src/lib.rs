@@ -439,6 +439,26 @@ const WRITER_PRAGMAS: &[&str] = &["PRAGMA temp_store = MEMORY", "PRAGMA cache_si
 fn sqlite_pool(max: u32, extra: &'static [&'static str]) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
+        // A connection goes back to the pool only outside any transaction. When a COMMIT fails
+        // (SQLITE_FULL on a full disk), SQLite rolls the transaction back by itself, sqlx's
+        // ROLLBACK on drop then fails, and sqlx goes on counting one transaction open: its next
+        // `begin` became a SAVEPOINT, a failure of that one left a real transaction open under
+        // sqlx's count, and every later write was "committed" into it, acknowledged but never
+        // written (measured: thousands of 201s with the file not growing by a byte). Such a
+        // connection is closed, which rolls back whatever it held, and a new one is made.
+        .after_release(|conn, _meta| {
+            Box::pin(async move {
+                // The rollback of a dropped transaction is queued: the ping waits for it.
+                sqlx::Connection::ping(&mut *conn).await?;
+                if sqlx::Connection::is_in_transaction(conn) {
+                    tracing::warn!(
+                        "a database connection was left inside a transaction; it is closed"
+                    );
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+        })
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 for pragma in extra {
