@@ -303,35 +303,34 @@ impl Store {
 
     /// Applies SQLite's pending migrations. sqlx takes no lock around them on SQLite (it does
     /// on PostgreSQL): instances starting together on a new file each read that a migration is
-    /// pending, and all but the first then fail to apply it ("table … already exists"). Each
-    /// migration is one transaction, so the failed attempt left nothing: when the migration it
-    /// failed on is now recorded as applied, another instance applied it and the run goes on.
+    /// pending, and all but the first then fail to apply it ("table … already exists", or the
+    /// row recording it is a duplicate). Each migration is one transaction, so a failed attempt
+    /// left nothing: while other instances are making progress (more migrations are recorded
+    /// as applied than before the attempt), the run is tried again; a migration that fails with
+    /// nobody else applying it is an error.
     async fn migrate_sqlite(&self) -> Result<()> {
         let migrator = sqlx::migrate!("migrations/sqlite");
-        // One retry per migration is the most that instances racing could need.
-        for _ in 0..=migrator.iter().count() {
-            match migrator.run(&self.writer).await {
+        let mut applied = self.sqlite_migrations_applied().await;
+        loop {
+            let failed = match migrator.run(&self.writer).await {
                 Ok(()) => return Ok(()),
-                Err(sqlx::migrate::MigrateError::ExecuteMigration(e, version)) => {
-                    let applied: Option<i64> = sqlx::query_scalar(
-                        "SELECT version FROM _sqlx_migrations WHERE version = $1 AND success = 1",
-                    )
-                    .bind(version)
-                    .fetch_optional(&self.writer)
-                    .await?;
-                    if applied.is_none() {
-                        return Err(
-                            sqlx::migrate::MigrateError::ExecuteMigration(e, version).into()
-                        );
-                    }
-                    tracing::debug!(version, "migration applied by another instance meanwhile");
-                }
-                Err(e) => return Err(e.into()),
+                Err(e) => e,
+            };
+            let now = self.sqlite_migrations_applied().await;
+            if now <= applied {
+                return Err(failed.into());
             }
+            tracing::debug!(error = %failed, "migrations applied by another instance meanwhile");
+            applied = now;
         }
-        Err(StoreError::Corrupt(
-            "migrations kept failing while other instances applied them".into(),
-        ))
+    }
+
+    /// How many migrations the SQLite file records as applied (0 before the first).
+    async fn sqlite_migrations_applied(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+            .fetch_one(&self.writer)
+            .await
+            .unwrap_or(0)
     }
 
     /// The engine in use.
