@@ -332,15 +332,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&config).await?;
             let ws = match workspace {
                 Some(w) => w,
-                None => match store.first_workspace().await? {
-                    Some(w) => w.id,
-                    None => {
-                        store
-                            .create_workspace("默认工作区 Default workspace")
-                            .await?
-                            .id
-                    }
-                },
+                None => {
+                    store
+                        .first_or_new_workspace("默认工作区 Default workspace")
+                        .await?
+                        .id
+                }
             };
             let user = store
                 .create_user(NewUser {
@@ -535,15 +532,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&config).await?;
             let ws = match workspace {
                 Some(w) => w,
-                None => match store.first_workspace().await? {
-                    Some(w) => w.id,
-                    None => {
-                        store
-                            .create_workspace("生成数据 Generated vendor")
-                            .await?
-                            .id
-                    }
-                },
+                None => {
+                    store
+                        .first_or_new_workspace("生成数据 Generated vendor")
+                        .await?
+                        .id
+                }
             };
             let options = cunjin_store::generate::GenerateOptions {
                 scale,

@@ -195,11 +195,18 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
     })
 }
 
-const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.name, u.role";
+/// A new user whose password is hashed, ready to insert.
+struct HashedUser {
+    workspace_id: i64,
+    email: Email,
+    name: String,
+    role: Role,
+    hash: String,
+}
 
-impl Store {
-    /// Adds a user with an argon2id-hashed password.
-    pub async fn create_user(&self, new: NewUser<'_>) -> Result<User> {
+impl HashedUser {
+    /// Checks the password and name and hashes the password.
+    async fn new(new: NewUser<'_>) -> Result<HashedUser> {
         check_password(new.password)?;
         let password = new.password.to_string();
         // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
@@ -216,28 +223,51 @@ impl Store {
                 .to_string(),
             n => cunjin_core::required_text("name", n, 200)?,
         };
+        Ok(HashedUser {
+            workspace_id: new.workspace_id,
+            email: new.email,
+            name,
+            role: new.role,
+            hash,
+        })
+    }
+
+    async fn insert(self, conn: &mut sqlx::AnyConnection) -> Result<User> {
         let id: i64 = sqlx::query(
             "INSERT INTO users (workspace_id, email, name, role, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
-        .bind(new.workspace_id)
-        .bind(new.email.as_str())
-        .bind(&name)
-        .bind(new.role.as_str())
-        .bind(hash)
+        .bind(self.workspace_id)
+        .bind(self.email.as_str())
+        .bind(&self.name)
+        .bind(self.role.as_str())
+        .bind(&self.hash)
         .bind(now())
-        .fetch_one(self.writer())
+        .fetch_one(&mut *conn)
         .await
         // Addresses are unique across workspaces; the message does not say where the other one is.
-        .map_err(|e| conflict_on_unique(e, || format!("the address {} cannot be used", new.email)))?
+        .map_err(|e| {
+            conflict_on_unique(e, || format!("the address {} cannot be used", self.email))
+        })?
         .try_get(0)?;
         Ok(User {
             id,
-            workspace_id: new.workspace_id,
-            email: new.email.as_str().to_string(),
-            name,
-            role: new.role,
+            workspace_id: self.workspace_id,
+            email: self.email.as_str().to_string(),
+            name: self.name,
+            role: self.role,
         })
+    }
+}
+
+const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.name, u.role";
+
+impl Store {
+    /// Adds a user with an argon2id-hashed password.
+    pub async fn create_user(&self, new: NewUser<'_>) -> Result<User> {
+        let hashed = HashedUser::new(new).await?;
+        let mut conn = self.writer().acquire().await?;
+        hashed.insert(&mut conn).await
     }
 
     /// Number of users in the whole database.
@@ -267,34 +297,38 @@ impl Store {
         if self.count_users().await? > 0 {
             return Ok(None);
         }
-        if let Some(p) = password {
-            // Refuse a bad password before the workspace is written.
-            check_password(p)?;
-        }
-        let workspace = match self.first_workspace().await? {
-            Some(w) => w,
-            None => {
-                self.create_workspace("默认工作区 Default workspace")
-                    .await?
-            }
-        };
         let generated = password.is_none().then(generate_password);
         let password = password.or(generated.as_deref()).unwrap_or_default();
-        let user = match self
-            .create_user(NewUser {
-                workspace_id: workspace.id,
-                email: Email::parse("admin@localhost")?,
-                name: "Administrator",
-                role: Role::Admin,
-                password,
-            })
-            .await
-        {
-            Ok(user) => user,
+        // Hashed before the transaction, which instances starting together wait for in turn.
+        let admin = HashedUser::new(NewUser {
+            workspace_id: 0,
+            email: Email::parse("admin@localhost")?,
+            name: "Administrator",
+            role: Role::Admin,
+            password,
+        })
+        .await?;
+        // Run alone: two instances starting on an empty database would otherwise both see no
+        // workspace and make one each.
+        let mut tx = self.begin_alone(crate::AloneLock::FirstStart).await?;
+        let users: i64 = sqlx::query("SELECT COUNT(*) FROM users")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if users > 0 {
             // Another instance starting on the same empty database created it first.
-            Err(StoreError::Conflict(_)) if self.count_users().await? > 0 => return Ok(None),
-            Err(e) => return Err(e),
-        };
+            return Ok(None);
+        }
+        let workspace =
+            crate::workspaces::first_or_new_workspace_in(&mut tx, "默认工作区 Default workspace")
+                .await?;
+        let user = HashedUser {
+            workspace_id: workspace.id,
+            ..admin
+        }
+        .insert(&mut tx)
+        .await?;
+        tx.commit().await?;
         Ok(Some(FirstAdmin {
             user,
             generated_password: generated,

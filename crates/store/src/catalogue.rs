@@ -191,7 +191,7 @@ impl Store {
         actor: &str,
         new: NewFeature,
     ) -> Result<Feature> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let f = insert_feature(&mut tx, workspace_id, new).await?;
         audit::Entry::new(workspace_id, Entity::Feature, f.id, Action::Create, actor)
             .created(&f)
@@ -241,7 +241,7 @@ impl Store {
         id: i64,
         change: FeatureChange,
     ) -> Result<Feature> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let before = get_feature_in(&mut *tx, workspace_id, id).await?;
         let mut after = before.clone();
         if let Some(p) = change.menu_path {

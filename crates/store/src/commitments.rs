@@ -244,7 +244,7 @@ impl Store {
         actor: &str,
         new: NewCommitment,
     ) -> Result<Commitment> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let c = record_promise_audited_in(&mut tx, workspace_id, actor, new).await?;
         tx.commit().await?;
         Ok(c)
@@ -373,7 +373,7 @@ impl Store {
         to: Status,
         reason: Option<&str>,
     ) -> Result<Commitment> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         lock_in(&mut tx, workspace_id, id).await?;
         let before = load_in(&mut tx, workspace_id, id).await?;
         if to == Status::Delivered && before.status != Status::Delivered {
@@ -414,7 +414,7 @@ impl Store {
         criterion_id: i64,
         met: bool,
     ) -> Result<Commitment> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         lock_in(&mut tx, workspace_id, commitment_id).await?;
         let before = load_in(&mut tx, workspace_id, commitment_id).await?;
         if !before.criteria.iter().any(|k| k.id == criterion_id) {
@@ -468,7 +468,7 @@ impl Store {
         commitment_id: i64,
         text: &str,
     ) -> Result<Commitment> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         lock_in(&mut tx, workspace_id, commitment_id).await?;
         let before = load_in(&mut tx, workspace_id, commitment_id).await?;
         if !before.status.is_live() {

@@ -92,6 +92,10 @@ impl Store {
     ) -> Result<Customer> {
         let name = required_text("name", name, 200)?;
         let weight = check_weight(weight.unwrap_or(1.0))?;
+        // In a ledger transaction although it is one statement: a name being inserted holds
+        // its place in the unique index, which another ledger write inserting the same name
+        // (an import) waits for, and the trigger of this one would then wait for that write.
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO customers (workspace_id, name, weight, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -99,10 +103,11 @@ impl Store {
         .bind(&name)
         .bind(weight)
         .bind(now())
-        .fetch_one(self.writer())
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, || format!("a customer named '{name}' exists")))?
         .try_get(0)?;
+        tx.commit().await?;
         Ok(Customer { id, name, weight })
     }
 
@@ -189,6 +194,7 @@ impl Store {
     pub async fn create_deal(&self, workspace_id: i64, new: NewDeal) -> Result<Deal> {
         self.get_customer(workspace_id, new.customer_id).await?;
         let name = required_text("name", &new.name, 200)?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO deals (workspace_id, customer_id, name, stage, contract_value, acceptance_date, pilot, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -201,9 +207,10 @@ impl Store {
         .bind(new.acceptance_date.map(|d| d.to_string()))
         .bind(i64::from(new.pilot))
         .bind(now())
-        .fetch_one(self.writer())
+        .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        tx.commit().await?;
         Ok(Deal {
             id,
             customer_id: new.customer_id,

@@ -587,7 +587,7 @@ impl Store {
             )
             .into());
         }
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let mut recorded = Vec::with_capacity(picks.len());
         for pick in picks {
             let item = demo

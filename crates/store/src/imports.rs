@@ -671,7 +671,7 @@ impl Store {
     ) -> Result<ImportReport> {
         let started = std::time::Instant::now();
         let mut report = ImportReport::default();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         lock_for_import(&mut tx, self.engine(), &["requests"]).await?;
         let mut customers = Names::load(
             &mut tx,
@@ -774,7 +774,7 @@ impl Store {
         mut progress: impl FnMut(u64),
     ) -> Result<ImportReport> {
         let mut report = ImportReport::default();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         lock_for_import(&mut tx, self.engine(), &["customers", "deals"]).await?;
         let mut customers = Names::load(
             &mut tx,
@@ -875,7 +875,7 @@ impl Store {
         mut progress: impl FnMut(u64),
     ) -> Result<ImportReport> {
         let mut report = ImportReport::default();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         lock_for_import(&mut tx, self.engine(), &["features"]).await?;
         let mut products = Names::load(
             &mut tx,
@@ -963,7 +963,7 @@ impl Store {
         mut progress: impl FnMut(u64),
     ) -> Result<ImportReport> {
         let mut report = ImportReport::default();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         lock_for_import(&mut tx, self.engine(), &["features", "commitments"]).await?;
         let mut customers = Names::load(
             &mut tx,

@@ -111,6 +111,17 @@ pub enum StoreError {
     /// A stored value could not be read back; the database was changed outside cunjin.
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// The database cannot be reached or dropped the connection (restarting, down, out of
+    /// connections): nothing was written, and the same request may succeed in a few seconds.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    /// The transaction lost a race with another one (a deadlock or serialization failure on
+    /// PostgreSQL, a lock held too long on SQLite) and was rolled back whole; it may be retried.
+    #[error("the database is busy: {0}")]
+    Busy(sqlx::Error),
+    /// The disk under the database is full: nothing was written; reads still work.
+    #[error("the database's disk is full: {0}")]
+    Full(sqlx::Error),
     /// The database failed.
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -134,7 +145,56 @@ impl From<sqlx::Error> for StoreError {
                 ));
             }
         }
-        StoreError::Database(e)
+        match failure_kind(&e) {
+            Failure::Unavailable => StoreError::Unavailable(e),
+            Failure::Busy => StoreError::Busy(e),
+            Failure::Full => StoreError::Full(e),
+            Failure::Other => StoreError::Database(e),
+        }
+    }
+}
+
+/// What kind of failure a database error is, for the answer a client gets.
+#[derive(Debug, PartialEq, Eq)]
+enum Failure {
+    Unavailable,
+    Busy,
+    Full,
+    Other,
+}
+
+fn failure_kind(e: &sqlx::Error) -> Failure {
+    match e {
+        // The connection broke or none could be made in time (the pool waits for a server that
+        // refuses connections while it restarts, then gives up).
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => Failure::Unavailable,
+        sqlx::Error::Database(d) => {
+            let code = d.code().unwrap_or_default();
+            match code.as_ref() {
+                // PostgreSQL: disk full; out of memory or connections; shutting down,
+                // restarting or starting up; class 08, connection exceptions.
+                "53100" => Failure::Full,
+                "53200" | "53300" | "57P01" | "57P02" | "57P03" => Failure::Unavailable,
+                c if c.starts_with("08") => Failure::Unavailable,
+                // PostgreSQL: deadlock, serialization failure, lock not available.
+                "40P01" | "40001" | "55P03" => Failure::Busy,
+                // SQLite primary result codes (the low byte of extended ones): SQLITE_FULL;
+                // SQLITE_BUSY and SQLITE_LOCKED.
+                c => match c.parse::<i32>().map(|n| n & 0xff) {
+                    Ok(13) => Failure::Full,
+                    Ok(5) | Ok(6) => Failure::Busy,
+                    // SQLITE_IOERR with a message about space: some writes that find the disk
+                    // full (the write-ahead log growing) report an I/O error instead.
+                    Ok(10) if d.message().contains("full") => Failure::Full,
+                    _ => Failure::Other,
+                },
+            }
+        }
+        _ => Failure::Other,
     }
 }
 
@@ -213,6 +273,10 @@ impl Store {
             Engine::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
+                    // While the server restarts it refuses connections, and the pool keeps
+                    // trying until this deadline (30 s by default): a request then fails with
+                    // 503 in seconds instead of hanging until the request timeout.
+                    .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await?;
                 Store {
@@ -237,11 +301,7 @@ impl Store {
     /// Applies pending migrations; safe to run on every start.
     pub async fn migrate(&self) -> Result<()> {
         match self.engine {
-            Engine::Sqlite => {
-                sqlx::migrate!("migrations/sqlite")
-                    .run(&self.writer)
-                    .await?
-            }
+            Engine::Sqlite => self.migrate_sqlite().await?,
             Engine::Postgres => {
                 sqlx::migrate!("migrations/postgres")
                     .run(&self.writer)
@@ -251,6 +311,38 @@ impl Store {
         // Features written before the search index existed get their terms once.
         self.index_unindexed_features().await?;
         Ok(())
+    }
+
+    /// Applies SQLite's pending migrations. sqlx takes no lock around them on SQLite (it does
+    /// on PostgreSQL): instances starting together on a new file each read that a migration is
+    /// pending, and all but the first then fail to apply it ("table … already exists", or the
+    /// row recording it is a duplicate). Each migration is one transaction, so a failed attempt
+    /// left nothing: while other instances are making progress (more migrations are recorded
+    /// as applied than before the attempt), the run is tried again; a migration that fails with
+    /// nobody else applying it is an error.
+    async fn migrate_sqlite(&self) -> Result<()> {
+        let migrator = sqlx::migrate!("migrations/sqlite");
+        let mut applied = self.sqlite_migrations_applied().await;
+        loop {
+            let failed = match migrator.run(&self.writer).await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            let now = self.sqlite_migrations_applied().await;
+            if now <= applied {
+                return Err(failed.into());
+            }
+            tracing::debug!(error = %failed, "migrations applied by another instance meanwhile");
+            applied = now;
+        }
+    }
+
+    /// How many migrations the SQLite file records as applied (0 before the first).
+    async fn sqlite_migrations_applied(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+            .fetch_one(&self.writer)
+            .await
+            .unwrap_or(0)
     }
 
     /// The engine in use.
@@ -268,6 +360,57 @@ impl Store {
         &self.writer
     }
 
+    /// A write transaction on the ledger of `workspace_id`: commitments, criteria, features,
+    /// customers, deals or requests linked to a feature, whose every write moves the
+    /// workspace's report version (triggers of migrations 0008 and 0010 update its row in
+    /// `workspaces`). On PostgreSQL that row is locked here, first: the triggers would otherwise
+    /// lock it after the rows a statement changes, and two transactions that each changed a
+    /// row the other then wanted (a release moving features 1 and 2 while feature 2 is edited)
+    /// deadlocked, one of them failing. Taken first, the row orders every ledger write of a
+    /// workspace, as the triggers did from their first write on anyway. On SQLite, `BEGIN
+    /// IMMEDIATE` takes the write lock at once, so that a transaction that read first cannot
+    /// fail when another process wrote meanwhile.
+    pub(crate) async fn begin_ledger(
+        &self,
+        workspace_id: i64,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.engine {
+            Engine::Sqlite => Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?),
+            Engine::Postgres => {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR NO KEY UPDATE")
+                    .bind(workspace_id)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// A write transaction that runs alone among every instance on the database: `BEGIN
+    /// IMMEDIATE` on SQLite (the write lock is taken at once, so two instances cannot both read
+    /// "nothing there" and then both write), a transaction-scoped advisory lock on PostgreSQL
+    /// (held until commit or rollback). For the rare writes that decide from what is absent,
+    /// such as the first start on an empty database.
+    pub(crate) async fn begin_alone(
+        &self,
+        lock: AloneLock,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.engine {
+            Engine::Sqlite => Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?),
+            Engine::Postgres => {
+                let mut tx = self.writer.begin().await?;
+                // Wrapped in a query that returns a value: the function itself returns `void`,
+                // which the `Any` driver cannot describe.
+                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) l")
+                    .bind(lock as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
     /// Checks that the database answers, for `/healthz`.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -281,6 +424,20 @@ impl Store {
     }
 }
 
+/// The keys of PostgreSQL advisory locks taken by [`Store::begin_alone`]; one per kind of
+/// decision, so that unrelated ones do not wait for each other. The values are arbitrary but
+/// fixed: every instance must use the same.
+#[derive(Debug, Clone, Copy)]
+#[repr(i64)]
+pub(crate) enum AloneLock {
+    /// Making the default workspace and the first administrator of an empty database.
+    FirstStart = 0x6375_6e6a_0001,
+}
+
+/// How long a PostgreSQL query waits for a connection (a free one, or a new one made to a
+/// server that refuses them) before it fails as [`StoreError::Unavailable`].
+const POSTGRES_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Connection settings of the SQLite readers beyond the common ones (none).
 const READER_PRAGMAS: &[&str] = &[];
 /// Of the one SQLite writer. Inside a transaction each statement keeps the pages it changes in
@@ -293,6 +450,26 @@ const WRITER_PRAGMAS: &[&str] = &["PRAGMA temp_store = MEMORY", "PRAGMA cache_si
 fn sqlite_pool(max: u32, extra: &'static [&'static str]) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
+        // A connection goes back to the pool only outside any transaction. When a COMMIT fails
+        // (SQLITE_FULL on a full disk), SQLite rolls the transaction back by itself, sqlx's
+        // ROLLBACK on drop then fails, and sqlx goes on counting one transaction open: its next
+        // `begin` became a SAVEPOINT, a failure of that one left a real transaction open under
+        // sqlx's count, and every later write was "committed" into it, acknowledged but never
+        // written (measured: thousands of 201s with the file not growing by a byte). Such a
+        // connection is closed, which rolls back whatever it held, and a new one is made.
+        .after_release(|conn, _meta| {
+            Box::pin(async move {
+                // The rollback of a dropped transaction is queued: the ping waits for it.
+                sqlx::Connection::ping(&mut *conn).await?;
+                if sqlx::Connection::is_in_transaction(conn) {
+                    tracing::warn!(
+                        "a database connection was left inside a transaction; it is closed"
+                    );
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+        })
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 for pragma in extra {
@@ -345,7 +522,7 @@ pub(crate) fn parse_stored<T>(
 pub(crate) fn conflict_on_unique(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(message()),
-        _ => StoreError::Database(e),
+        _ => e.into(),
     }
 }
 

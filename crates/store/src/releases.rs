@@ -253,7 +253,7 @@ impl Store {
         if feature_ids.is_empty() {
             return Err(ParseError::new("feature_ids", "choose at least one feature").into());
         }
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO releases (workspace_id, version, date, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -369,7 +369,7 @@ impl Store {
         if customers.is_empty() {
             return Err(ParseError::new("customer_ids", "choose at least one customer").into());
         }
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let release = get_release_in(&mut tx, workspace_id, release_id).await?;
         let reason = format!("release {} delivered", release.version);
         let mut report = DeliveryReport {

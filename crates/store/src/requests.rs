@@ -294,7 +294,12 @@ impl Store {
         let text = required_text("text", &new.text, MAX_TEXT_CHARS)?;
         let requester = optional_text("requester", &new.requester, 200)?;
         let contact = optional_text("contact", &new.contact, 200)?;
-        let mut tx = self.writer().begin().await?;
+        // A request that asks for a feature moves the report version: a ledger write.
+        let mut tx = if new.feature_id.is_some() {
+            self.begin_ledger(workspace_id).await?
+        } else {
+            self.writer().begin().await?
+        };
         check_in_workspace(
             &mut tx,
             "customers",
@@ -521,7 +526,7 @@ impl Store {
             .map(|r| optional_text("planned_release", r, 100))
             .transpose()?
             .filter(|r| !r.is_empty());
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let before = load_in(&mut *tx, workspace_id, id).await?;
         let (feature_id, product_id) = match d.feature {
             None => (before.feature_id, before.product_id),
@@ -618,7 +623,7 @@ impl Store {
         id: i64,
         feature_id: i64,
     ) -> Result<Request> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let before = load_in(&mut *tx, workspace_id, id).await?;
         let f = get_feature_in(&mut *tx, workspace_id, feature_id).await?;
         sqlx::query(
@@ -705,7 +710,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_ledger(workspace_id).await?;
         let ids = insert_requests_in(&mut tx, workspace_id, actor, batch, Terms::Now).await?;
         sync_id_sequence(&mut tx, self.engine(), "requests").await?;
         tx.commit().await?;

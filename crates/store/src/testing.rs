@@ -277,3 +277,20 @@ pub async fn write_raw_secret(
     .await?;
     Ok(())
 }
+
+/// SQLite's `PRAGMA integrity_check`: `Some("ok")` when the file is sound, the problems found
+/// otherwise; `None` on PostgreSQL, which has no such check.
+pub async fn integrity_check(store: &Store) -> Result<Option<String>> {
+    use sqlx::Row;
+    if store.engine() != crate::Engine::Sqlite {
+        return Ok(None);
+    }
+    let rows = sqlx::query("PRAGMA integrity_check")
+        .fetch_all(store.reader())
+        .await?;
+    let lines = rows
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(lines.join("\n")))
+}

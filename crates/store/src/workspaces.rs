@@ -4,7 +4,7 @@ use cunjin_core::RoadmapWeights;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::{now, Result, Store, StoreError};
+use crate::{now, AloneLock, Result, Store, StoreError};
 
 /// A vendor's workspace.
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +37,17 @@ impl Store {
         .await?
         .try_get(0)?;
         Ok(Workspace { id, name })
+    }
+
+    /// The first workspace, made with `name` when the database has none. Instances (or verbs
+    /// such as `cunjin user add`) starting together on an empty database all get the same one:
+    /// the look and the insert run alone among them ([`Store::begin_alone`]).
+    pub async fn first_or_new_workspace(&self, name: &str) -> Result<Workspace> {
+        let name = cunjin_core::required_text("name", name, 200)?;
+        let mut tx = self.begin_alone(AloneLock::FirstStart).await?;
+        let ws = first_or_new_workspace_in(&mut tx, &name).await?;
+        tx.commit().await?;
+        Ok(ws)
     }
 
     /// The first workspace, the one a single-vendor deployment uses.
@@ -93,4 +104,33 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// The first workspace, or a new one named `name` (already checked) when there is none, inside a
+/// transaction begun with [`Store::begin_alone`].
+pub(crate) async fn first_or_new_workspace_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    name: &str,
+) -> Result<Workspace> {
+    let first = sqlx::query("SELECT id, name FROM workspaces ORDER BY id LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let Some(r) = first {
+        return Ok(Workspace {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+        });
+    }
+    let id: i64 = sqlx::query(
+        "INSERT INTO workspaces (name, settings, created_at) VALUES ($1, '{}', $2) RETURNING id",
+    )
+    .bind(name)
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    Ok(Workspace {
+        id,
+        name: name.to_string(),
+    })
 }

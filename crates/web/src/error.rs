@@ -7,6 +7,10 @@ use axum::Json;
 use cunjin_store::StoreError;
 use serde::Serialize;
 
+/// Seconds a client is told to wait when the database is unavailable: about what a
+/// PostgreSQL restart takes (docs/reliability.md).
+pub const UNAVAILABLE_RETRY_S: u32 = 5;
+
 /// An error answered to a client.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{code}: {message}")]
@@ -17,6 +21,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// What went wrong, in words a person can act on.
     pub message: String,
+    /// Seconds after which the same request may succeed, sent as `Retry-After`.
+    pub retry_after: Option<u32>,
 }
 
 /// The body of every error.
@@ -42,7 +48,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the client to try again after `seconds`.
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// 401: no valid session or token.
@@ -95,6 +108,34 @@ impl From<StoreError> for ApiError {
                     k.to_string(),
                 )
             }
+            // Failures of the database rather than of cunjin: the client is told that nothing
+            // was saved, what to do and, when it passes by itself, when to try again.
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "the database is unavailable (restarting or unreachable); nothing was saved, try again in a few seconds / 数据库暂时不可用（正在重启或无法连接），没有保存任何内容，请几秒后重试",
+                )
+                .retry_after(UNAVAILABLE_RETRY_S)
+            }
+            StoreError::Busy(_) => {
+                tracing::warn!(error = %e, "database busy");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_busy",
+                    "the database is busy with other writes; nothing was saved, try again / 数据库正忙，没有保存任何内容，请重试",
+                )
+                .retry_after(1)
+            }
+            StoreError::Full(_) => {
+                tracing::error!(error = %e, "database disk full");
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "storage_full",
+                    "the database's disk is full; nothing was saved. Reading still works; an administrator must free disk space / 数据库所在磁盘已满，没有保存任何内容。仍可查看数据；请管理员释放磁盘空间",
+                )
+            }
             other => {
                 tracing::error!(error = %other, "storage failed");
                 ApiError::new(
@@ -121,7 +162,12 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        res
     }
 }
 

@@ -1,5 +1,5 @@
 //! Messages of refusals made for safety: forged or cross-site posts, an overloaded server, a
-//! request too slow or too large.
+//! request too slow or too large, a database that is unavailable or out of disk space.
 
 /// (key, 中文, English).
 pub const MESSAGES: &[(&str, &str, &str)] = &[
@@ -22,6 +22,16 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "error.busy",
         "服务器正忙，请稍后再试。",
         "The server is busy; please try again in a moment.",
+    ),
+    (
+        "error.database_unavailable",
+        "数据库暂时不可用（正在重启或无法连接），没有保存任何内容。请几秒后重试。",
+        "The database is unavailable (restarting or unreachable); nothing was saved. Please try again in a few seconds.",
+    ),
+    (
+        "error.storage_full",
+        "数据库所在磁盘已满，没有保存任何内容。仍可查看数据；请管理员释放磁盘空间。",
+        "The database's disk is full; nothing was saved. Reading still works; an administrator must free disk space.",
     ),
     (
         "error.timeout",

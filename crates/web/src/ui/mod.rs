@@ -328,12 +328,20 @@ pub fn error_page(
 
 /// An error page for a failed storage call.
 pub fn api_error_page(l: Lang, me: &Me, e: ApiError) -> Response {
-    let key = match e.status {
-        StatusCode::NOT_FOUND => "error.not_found",
-        StatusCode::FORBIDDEN => "error.forbidden",
+    let key = match (e.status, e.code) {
+        (StatusCode::NOT_FOUND, _) => "error.not_found",
+        (StatusCode::FORBIDDEN, _) => "error.forbidden",
+        (_, "database_unavailable") => "error.database_unavailable",
+        (_, "database_busy") => "error.busy",
+        (_, "storage_full") => "error.storage_full",
         _ => "error.title",
     };
-    error_page(l, me, e.status, key, &e.message)
+    let mut res = error_page(l, me, e.status, key, &e.message);
+    if let Some(s) = e.retry_after {
+        res.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, s.into());
+    }
+    res
 }
 
 async fn switch_lang(PagePath(code): PagePath<String>, headers: axum::http::HeaderMap) -> Response {
