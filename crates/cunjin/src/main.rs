@@ -8,12 +8,12 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cunjin_core::{Email, Role};
 use cunjin_store::auth::NewUser;
 use cunjin_store::Store;
 
-use crate::config::{Config, FileConfig};
+use crate::config::Config;
 
 /// cunjin (寸进): see and close the gap between what was sold and what was shipped.
 ///
@@ -22,18 +22,12 @@ use crate::config::{Config, FileConfig};
 #[derive(Parser, Debug)]
 #[command(name = "cunjin", version, about, long_about)]
 struct Cli {
-    /// Database: a SQLite file path (default cunjin.db), sqlite://FILE or postgres://USER@HOST/DB.
-    #[arg(long, env = "CUNJIN_DB", global = true)]
-    db: Option<String>,
-    /// Optional TOML file with the same settings (db, listen, max_body_bytes, request_timeout_s, secure_cookies, probe_retention_days, probe_concurrency, outbound_allow, probe_redirects, failure_excerpt_chars, secret_key, secret_key_file, trusted_proxy_header).
+    /// TOML file with any of the settings that `cunjin --help` lists, by their keys.
     #[arg(long, env = "CUNJIN_CONFIG", global = true)]
     config: Option<std::path::PathBuf>,
-    /// File with the key that encrypts stored secrets (probe headers, webhook signing secrets):
-    /// 32 bytes in base64 or hex, created (0600) on a new database. Default: DB.key next to the
-    /// SQLite file, cunjin.key in the working directory for PostgreSQL. CUNJIN_SECRET_KEY (the
-    /// key itself) wins over it.
-    #[arg(long, env = "CUNJIN_SECRET_KEY_FILE", global = true)]
-    secret_key_file: Option<std::path::PathBuf>,
+    /// Every setting, as a flag (and a variable): see `config::SETTINGS`.
+    #[command(flatten)]
+    settings: config::SettingArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,9 +39,6 @@ enum Command {
     /// On an empty database this creates the administrator admin@localhost, with the password in
     /// CUNJIN_ADMIN_PASSWORD or a generated one printed once.
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "CUNJIN_LISTEN")]
-        listen: Option<String>,
         /// Fill an empty workspace with a sample medical-IT vendor (EMR, HIS, DRG/DIP…) and a dozen hospitals.
         #[arg(long)]
         demo: bool,
@@ -276,7 +267,14 @@ fn init_logging() {
 #[tokio::main]
 async fn main() -> ExitCode {
     init_logging();
-    let cli = Cli::parse();
+    let cli = match Cli::command()
+        .after_help(config::settings_help())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
@@ -287,21 +285,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let file = match &cli.config {
-        Some(path) => FileConfig::load(path)?,
-        None => FileConfig::default(),
-    };
-    let listen = match &cli.command {
-        Command::Serve { listen, .. } => listen.clone(),
-        _ => None,
-    };
-    let secret_key = config::secret_key_source(
-        std::env::var("CUNJIN_SECRET_KEY").ok(),
-        cli.secret_key_file.clone(),
-        &file,
-    )?;
-    let mut config = Config::resolve(cli.db.clone(), listen, file)?;
-    config.secret_key = secret_key;
+    let sources = config::Sources::new(&cli.settings, cli.config.as_deref())?;
+    let config = Config::resolve(&sources)?;
     match cli.command {
         Command::Serve { demo, .. } => serve(config, demo).await,
         Command::Migrate => {
