@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cunjin_core::{Email, Role};
 use cunjin_store::auth::NewUser;
+use cunjin_store::workspaces::DEFAULT_WORKSPACE;
 use cunjin_store::Store;
 
 use crate::config::Config;
@@ -301,45 +302,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             role,
             password_stdin,
             workspace,
-        }) => {
-            let email = Email::parse(&email)?;
-            let role = Role::parse(&role)?;
-            let (password, generated) = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line)?;
-                (line.trim_end_matches(['\r', '\n']).to_string(), false)
-            } else if let Ok(p) = std::env::var("CUNJIN_USER_PASSWORD") {
-                (p, false)
-            } else {
-                (cunjin_store::auth::generate_password(), true)
-            };
-            cunjin_store::auth::check_password(&password)?;
-            let store = open(&config).await?;
-            let ws = match workspace {
-                Some(w) => w,
-                None => {
-                    store
-                        .first_or_new_workspace("默认工作区 Default workspace")
-                        .await?
-                        .id
-                }
-            };
-            let user = store
-                .create_user(NewUser {
-                    workspace_id: ws,
-                    email,
-                    name: &name,
-                    role,
-                    password: &password,
-                })
-                .await?;
-            println!("added {} ({}) / 已添加用户", user.email, user.role);
-            if generated {
-                println!("password / 密码: {password}");
-                println!("(shown once; 仅显示这一次)");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        }) => add_user(&config, &email, &name, &role, password_stdin, workspace).await,
         Command::Workspace(WorkspaceCommand::Add { name }) => {
             let store = open(&config).await?;
             let w = store.create_workspace(&name).await?;
@@ -393,77 +356,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             code
         }
-        Command::Backup { file } => {
-            let store = open(&config).await?;
-            let tmp = file.with_extension("partial");
-            // A backup holds password hashes and webhook secrets: readable by its owner only (a
-            // file left by a killed run may have other permissions, so it is made anew).
-            let _ = std::fs::remove_file(&tmp);
-            let out = {
-                use std::os::unix::fs::OpenOptionsExt;
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .mode(0o600)
-                    .open(&tmp)
-                    .with_context(|| format!("cannot write {}", tmp.display()))?
-            };
-            let mut out = std::io::BufWriter::new(out);
-            let moved = store
-                .backup(&mut out, |table, n| {
-                    eprint!("\r{table}: {n} rows / 行          ")
-                })
-                .await;
-            eprintln!();
-            let moved = match moved {
-                Ok(m) => m,
-                Err(e) => {
-                    let _ = std::fs::remove_file(&tmp);
-                    return Err(e.into());
-                }
-            };
-            // Flushed and synced before the rename: a disk that fills up at the end must not leave
-            // a cut backup under the final name (dropping the writer would swallow the error).
-            let written = out
-                .into_inner()
-                .map_err(|e| e.into_error())
-                .and_then(|f| f.sync_all());
-            if let Err(e) = written {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(
-                    anyhow::Error::from(e).context(format!("cannot write {}", tmp.display()))
-                );
-            }
-            std::fs::rename(&tmp, &file)
-                .with_context(|| format!("cannot write {}", file.display()))?;
-            println!(
-                "backed up {} rows of {} tables to {} / 备份完成",
-                moved.rows(),
-                moved.tables.len(),
-                file.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Restore { file } => {
-            let input = std::fs::File::open(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let store = open(&config).await?;
-            let moved = store
-                .restore(std::io::BufReader::new(input), |table, n| {
-                    eprint!("\r{table}: {n} rows / 行          ")
-                })
-                .await;
-            eprintln!();
-            let moved = moved.context("nothing was restored / 未恢复任何数据")?;
-            println!(
-                "restored {} rows of {} tables into {} / 恢复完成",
-                moved.rows(),
-                moved.tables.len(),
-                config.display_db()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Backup { file } => backup(&config, &file).await,
+        Command::Restore { file } => restore(&config, &file).await,
         Command::Import {
             kind,
             file,
@@ -474,7 +368,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             workspace,
         } => {
             let store = open(&config).await?;
-            let ws = workspace_or_first(&store, workspace).await?;
+            // A database that was only migrated gets its default workspace, as `serve` makes it.
+            let ws = match workspace {
+                Some(w) => w,
+                None => store.first_or_new_workspace(DEFAULT_WORKSPACE).await?.id,
+            };
             let code = exchange::import(
                 &store,
                 ws,
@@ -509,43 +407,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             requests,
             probe_interval,
             workspace,
-        } => {
-            let mut scale = cunjin_core::scale::Scale::parse(&scale)?;
-            if let Some(n) = requests {
-                scale.requests = n;
-            }
-            let store = open(&config).await?;
-            let ws = match workspace {
-                Some(w) => w,
-                None => {
-                    store
-                        .first_or_new_workspace("生成数据 Generated vendor")
-                        .await?
-                        .id
-                }
-            };
-            let options = cunjin_store::generate::GenerateOptions {
-                scale,
-                seed,
-                today: cunjin_store::today(),
-                probe_interval_s: probe_interval.max(1),
-            };
-            let mut last_report = std::time::Instant::now();
-            let s = store
-                .generate(ws, &options, &mut |table, done, total| {
-                    if done == total || last_report.elapsed().as_secs() >= 5 {
-                        eprintln!("  {table}: {done} / {total}");
-                        last_report = std::time::Instant::now();
-                    }
-                })
-                .await?;
-            println!(
-                "generated / 已生成 in {:.1} s: {} products, {} features, {} customers, {} deals, {} commitments ({} criteria), {} requests, {} environments, {} probes, {} demos",
-                s.seconds, s.products, s.features, s.customers, s.deals, s.commitments, s.criteria, s.requests, s.environments, s.probes, s.demos
-            );
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => generate(&config, &scale, seed, requests, probe_interval, workspace).await,
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&cunjin_web::openapi())?);
             Ok(ExitCode::SUCCESS)
@@ -557,6 +419,169 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             code
         }
     }
+}
+
+/// `cunjin user add`: the password from standard input, `CUNJIN_USER_PASSWORD`, or generated and
+/// shown once; into the given workspace or the first one (made when there is none).
+async fn add_user(
+    config: &Config,
+    email: &str,
+    name: &str,
+    role: &str,
+    password_stdin: bool,
+    workspace: Option<i64>,
+) -> anyhow::Result<ExitCode> {
+    let email = Email::parse(&email)?;
+    let role = Role::parse(&role)?;
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        (line.trim_end_matches(['\r', '\n']).to_string(), false)
+    } else if let Ok(p) = std::env::var("CUNJIN_USER_PASSWORD") {
+        (p, false)
+    } else {
+        (cunjin_store::auth::generate_password(), true)
+    };
+    cunjin_store::auth::check_password(&password)?;
+    let store = open(&config).await?;
+    let ws = match workspace {
+        Some(w) => w,
+        None => store.first_or_new_workspace(DEFAULT_WORKSPACE).await?.id,
+    };
+    let user = store
+        .create_user(NewUser {
+            workspace_id: ws,
+            email,
+            name: &name,
+            role,
+            password: &password,
+        })
+        .await?;
+    println!("added {} ({}) / 已添加用户", user.email, user.role);
+    if generated {
+        println!("password / 密码: {password}");
+        println!("(shown once; 仅显示这一次)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cunjin backup FILE`: every table as JSON lines, written 0600 to `FILE.partial`, synced, then
+/// renamed, so that a cut backup never stands under the final name.
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let store = open(&config).await?;
+    let tmp = file.with_extension("partial");
+    // A backup holds password hashes and webhook secrets: readable by its owner only (a
+    // file left by a killed run may have other permissions, so it is made anew).
+    let _ = std::fs::remove_file(&tmp);
+    let out = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?
+    };
+    let mut out = std::io::BufWriter::new(out);
+    let moved = store
+        .backup(&mut out, |table, n| {
+            eprint!("\r{table}: {n} rows / 行          ")
+        })
+        .await;
+    eprintln!();
+    let moved = match moved {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
+    // Flushed and synced before the rename: a disk that fills up at the end must not leave
+    // a cut backup under the final name (dropping the writer would swallow the error).
+    let written = out
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all());
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(anyhow::Error::from(e).context(format!("cannot write {}", tmp.display())));
+    }
+    std::fs::rename(&tmp, &file).with_context(|| format!("cannot write {}", file.display()))?;
+    println!(
+        "backed up {} rows of {} tables to {} / 备份完成",
+        moved.rows(),
+        moved.tables.len(),
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cunjin restore FILE` into an empty database, all or nothing.
+async fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let input =
+        std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let store = open(&config).await?;
+    let moved = store
+        .restore(std::io::BufReader::new(input), |table, n| {
+            eprint!("\r{table}: {n} rows / 行          ")
+        })
+        .await;
+    eprintln!();
+    let moved = moved.context("nothing was restored / 未恢复任何数据")?;
+    println!(
+        "restored {} rows of {} tables into {} / 恢复完成",
+        moved.rows(),
+        moved.tables.len(),
+        config.display_db()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cunjin generate`: a reproducible workspace at one of the scales, with progress every 5 s.
+async fn generate(
+    config: &Config,
+    scale: &str,
+    seed: u64,
+    requests: Option<usize>,
+    probe_interval: i64,
+    workspace: Option<i64>,
+) -> anyhow::Result<ExitCode> {
+    let mut scale = cunjin_core::scale::Scale::parse(&scale)?;
+    if let Some(n) = requests {
+        scale.requests = n;
+    }
+    let store = open(&config).await?;
+    let ws = match workspace {
+        Some(w) => w,
+        None => {
+            store
+                .first_or_new_workspace("生成数据 Generated vendor")
+                .await?
+                .id
+        }
+    };
+    let options = cunjin_store::generate::GenerateOptions {
+        scale,
+        seed,
+        today: cunjin_store::today(),
+        probe_interval_s: probe_interval.max(1),
+    };
+    let mut last_report = std::time::Instant::now();
+    let s = store
+        .generate(ws, &options, &mut |table, done, total| {
+            if done == total || last_report.elapsed().as_secs() >= 5 {
+                eprintln!("  {table}: {done} / {total}");
+                last_report = std::time::Instant::now();
+            }
+        })
+        .await?;
+    println!(
+        "generated / 已生成 in {:.1} s: {} products, {} features, {} customers, {} deals, {} commitments ({} criteria), {} requests, {} environments, {} probes, {} demos",
+        s.seconds, s.products, s.features, s.customers, s.deals, s.commitments, s.criteria, s.requests, s.environments, s.probes, s.demos
+    );
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `cunjin secrets rotate`: a new key, every secret re-encrypted with it in one transaction,

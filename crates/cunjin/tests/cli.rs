@@ -116,6 +116,27 @@ on_both_engines! {
         assert_eq!(again, gap);
     }
 
+    an_import_into_a_database_that_was_only_migrated_makes_the_default_workspace(db) {
+        assert!(cunjin(&db.url, &["migrate"]).status.success());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("requests.csv");
+        std::fs::write(&file, "text,source_role\n医保结算清单上传失败时要能重传,implementation\n").unwrap();
+        let o = cunjin(&db.url, &["import", "requests", file.to_str().unwrap(), "--quiet"]);
+        assert!(o.status.success(), "{o:?}");
+        let list: serde_json::Value = serde_json::from_slice(&cunjin(&db.url, &["workspace", "list", "--json"]).stdout).unwrap();
+        let list = list.as_array().unwrap();
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!(list[0]["name"], "默认工作区 Default workspace");
+        let store = db.store().await.unwrap();
+        let ws = list[0]["id"].as_i64().unwrap();
+        let requests = store.list_requests(ws, &Default::default()).await.unwrap();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].text, "医保结算清单上传失败时要能重传");
+        // The first start later uses that workspace for its administrator.
+        store.ensure_first_admin(Some("first-admin-pass-9")).await.unwrap();
+        assert_eq!(store.list_workspaces().await.unwrap().len(), 1);
+    }
+
     migrate_then_add_a_user_who_can_log_in(db) {
         let o = cunjin(&db.url, &["migrate"]);
         assert!(o.status.success(), "{o:?}");

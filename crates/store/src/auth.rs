@@ -319,9 +319,11 @@ impl Store {
             // Another instance starting on the same empty database created it first.
             return Ok(None);
         }
-        let workspace =
-            crate::workspaces::first_or_new_workspace_in(&mut tx, "默认工作区 Default workspace")
-                .await?;
+        let workspace = crate::workspaces::first_or_new_workspace_in(
+            &mut tx,
+            crate::workspaces::DEFAULT_WORKSPACE,
+        )
+        .await?;
         let user = HashedUser {
             workspace_id: workspace.id,
             ..admin

@@ -6,6 +6,9 @@ use sqlx::Row;
 
 use crate::{now, AloneLock, Result, Store, StoreError};
 
+/// The name of the workspace made on a database that has none (first start, first import).
+pub const DEFAULT_WORKSPACE: &str = "默认工作区 Default workspace";
+
 /// A vendor's workspace.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
