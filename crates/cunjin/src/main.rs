@@ -431,8 +431,8 @@ async fn add_user(
     password_stdin: bool,
     workspace: Option<i64>,
 ) -> anyhow::Result<ExitCode> {
-    let email = Email::parse(&email)?;
-    let role = Role::parse(&role)?;
+    let email = Email::parse(email)?;
+    let role = Role::parse(role)?;
     let (password, generated) = if password_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -443,7 +443,7 @@ async fn add_user(
         (cunjin_store::auth::generate_password(), true)
     };
     cunjin_store::auth::check_password(&password)?;
-    let store = open(&config).await?;
+    let store = open(config).await?;
     let ws = match workspace {
         Some(w) => w,
         None => store.first_or_new_workspace(DEFAULT_WORKSPACE).await?.id,
@@ -452,7 +452,7 @@ async fn add_user(
         .create_user(NewUser {
             workspace_id: ws,
             email,
-            name: &name,
+            name,
             role,
             password: &password,
         })
@@ -468,7 +468,7 @@ async fn add_user(
 /// `cunjin backup FILE`: every table as JSON lines, written 0600 to `FILE.partial`, synced, then
 /// renamed, so that a cut backup never stands under the final name.
 async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let store = open(&config).await?;
+    let store = open(config).await?;
     let tmp = file.with_extension("partial");
     // A backup holds password hashes and webhook secrets: readable by its owner only (a
     // file left by a killed run may have other permissions, so it is made anew).
@@ -507,7 +507,7 @@ async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitC
         let _ = std::fs::remove_file(&tmp);
         return Err(anyhow::Error::from(e).context(format!("cannot write {}", tmp.display())));
     }
-    std::fs::rename(&tmp, &file).with_context(|| format!("cannot write {}", file.display()))?;
+    std::fs::rename(&tmp, file).with_context(|| format!("cannot write {}", file.display()))?;
     println!(
         "backed up {} rows of {} tables to {} / 备份完成",
         moved.rows(),
@@ -520,8 +520,8 @@ async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitC
 /// `cunjin restore FILE` into an empty database, all or nothing.
 async fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
     let input =
-        std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
-    let store = open(&config).await?;
+        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let store = open(config).await?;
     let moved = store
         .restore(std::io::BufReader::new(input), |table, n| {
             eprint!("\r{table}: {n} rows / 行          ")
@@ -547,11 +547,11 @@ async fn generate(
     probe_interval: i64,
     workspace: Option<i64>,
 ) -> anyhow::Result<ExitCode> {
-    let mut scale = cunjin_core::scale::Scale::parse(&scale)?;
+    let mut scale = cunjin_core::scale::Scale::parse(scale)?;
     if let Some(n) = requests {
         scale.requests = n;
     }
-    let store = open(&config).await?;
+    let store = open(config).await?;
     let ws = match workspace {
         Some(w) => w,
         None => {
