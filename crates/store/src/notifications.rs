@@ -34,7 +34,9 @@ pub struct Webhook {
     /// wecom, dingtalk, feishu, slack or generic.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "wecom"))]
     pub kind: WebhookKind,
-    /// Where messages are posted.
+    /// Where messages are posted, shown without its token: a chat robot's address is its
+    /// credential (WeCom `key=`, DingTalk `access_token=`, Feishu and Slack in the path), so
+    /// only the scheme, the host and the last 4 characters are answered.
     pub url: String,
     /// Subscribed events.
     pub events: Vec<String>,
@@ -178,12 +180,35 @@ fn events_json(events: &[Event]) -> String {
     serde_json::Value::from(names).to_string()
 }
 
+/// `https://qyapi.weixin.qq.com/…ab12` for a link whose path and query are longer than 8
+/// characters (they hold the robot's token); shorter ones as they are. Credentials before the
+/// host are dropped.
+fn masked_link(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (authority, tail) = match rest.find(['/', '?', '#']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let prefix = if scheme.is_empty() {
+        host.to_string()
+    } else {
+        format!("{scheme}://{host}")
+    };
+    let n = tail.chars().count();
+    if n <= 8 {
+        return format!("{prefix}{tail}");
+    }
+    let last: String = tail.chars().skip(n - 4).collect();
+    format!("{prefix}/…{last}")
+}
+
 fn webhook_from_row(r: &sqlx::any::AnyRow) -> Result<Webhook> {
     let events: String = r.try_get("events")?;
     Ok(Webhook {
         id: r.try_get("id")?,
         kind: parse_stored(&r.try_get::<String, _>("kind")?, WebhookKind::parse)?,
-        url: r.try_get("url")?,
+        url: masked_link(&r.try_get::<String, _>("url")?),
         events: serde_json::from_str(&events)
             .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?,
         signed: r.try_get::<Option<String>, _>("secret")?.is_some(),
@@ -789,5 +814,30 @@ impl Store {
             tx.commit().await?;
         }
         Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::masked_link;
+
+    #[test]
+    fn a_robot_address_is_shown_without_its_token() {
+        assert_eq!(
+            masked_link("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"),
+            "https://qyapi.weixin.qq.com/…5aaa"
+        );
+        assert_eq!(
+            masked_link("https://open.feishu.cn/open-apis/bot/v2/hook/abcdef123456"),
+            "https://open.feishu.cn/…3456"
+        );
+        assert_eq!(
+            masked_link("https://u:p@hooks.example/x"),
+            "https://hooks.example/x"
+        );
+        assert_eq!(
+            masked_link("http://127.0.0.1:9/pm"),
+            "http://127.0.0.1:9/pm"
+        );
     }
 }

@@ -111,8 +111,16 @@ on_both_engines! {
         let (_, hooks) = app.get(&app.admin, "/api/v1/webhooks").await;
         assert_eq!(hooks.as_array().unwrap().len(), 0, "nothing was stored");
         // The web form refuses it too, and says why.
-        let (s, _) = app.post(&app.admin, "/api/v1/webhooks", json!({"kind": "generic", "url": "https://oapi.dingtalk.com/robot/send?access_token=x"})).await;
+        let token = "5f0c1e2d3b4a69788796a5b4c3d2e1f0";
+        let (s, h) = app.post(&app.admin, "/api/v1/webhooks", json!({"kind": "generic", "url": format!("https://oapi.dingtalk.com/robot/send?access_token={token}")})).await;
         assert_eq!(s, StatusCode::CREATED, "a public address is accepted");
+        // The robot's address is its credential: answered without the token, in the API and on
+        // the page.
+        assert_eq!(h["url"], "https://oapi.dingtalk.com/…e1f0");
+        let (_, listed) = app.get(&app.admin, "/api/v1/webhooks").await;
+        assert!(!listed.to_string().contains(token), "{listed}");
+        let page = app.admin.get(app.url("/webhooks")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("oapi.dingtalk.com") && !page.contains(token));
         // With the gateway on the allow-list, it is accepted.
         let allowed = common::TestApp::spawn_with(app.engine, common::local_config()).await;
         let (s, e) = allowed.post(&allowed.admin, "/api/v1/webhooks", json!({"kind": "generic", "url": "http://127.0.0.1:9/hook"})).await;
