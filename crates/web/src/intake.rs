@@ -74,6 +74,21 @@ impl IntakeLimiter {
     /// Takes one token from the client's and the link's buckets; `Err` with the seconds to wait
     /// when either is empty (then neither is charged).
     pub fn check(&self, ip: &str, token: &str) -> Result<(), u64> {
+        self.take(&[
+            (format!("ip:{ip}"), self.limits.per_ip),
+            (format!("token:{token}"), self.limits.per_token),
+        ])
+    }
+
+    /// Takes one token from the client's bucket only (the per-client limit of public pages);
+    /// `Err` with the seconds to wait.
+    pub fn check_client(&self, ip: &str) -> Result<(), u64> {
+        self.take(&[(format!("ip:{ip}"), self.limits.per_ip)])
+    }
+
+    /// Takes one token from each bucket of `keys`, or from none when one is empty (`Err` with
+    /// the longest wait).
+    fn take(&self, keys: &[(String, Rate)]) -> Result<(), u64> {
         let now = Instant::now();
         // A poisoned lock only means another request panicked mid-update; the counts are
         // still usable.
@@ -89,13 +104,9 @@ impl IntakeLimiter {
                 level(b, rate, now) < f64::from(rate.capacity)
             });
         }
-        let keys = [
-            (format!("ip:{ip}"), self.limits.per_ip),
-            (format!("token:{token}"), self.limits.per_token),
-        ];
         let mut wait = 0u64;
-        let mut levels = Vec::with_capacity(2);
-        for (key, rate) in &keys {
+        let mut levels = Vec::with_capacity(keys.len());
+        for (key, rate) in keys {
             let l = buckets
                 .get(key)
                 .map_or(f64::from(rate.capacity), |b| level(b, *rate, now));
@@ -108,42 +119,15 @@ impl IntakeLimiter {
         if wait > 0 {
             return Err(wait);
         }
-        for ((key, _), l) in keys.into_iter().zip(levels) {
+        for ((key, _), l) in keys.iter().zip(levels) {
             buckets.insert(
-                key,
+                key.clone(),
                 Bucket {
                     tokens: l - 1.0,
                     at: now,
                 },
             );
         }
-        Ok(())
-    }
-
-    /// Takes one token from the client's bucket only (the per-client limit of public pages);
-    /// `Err` with the seconds to wait.
-    pub fn check_client(&self, ip: &str) -> Result<(), u64> {
-        let now = Instant::now();
-        let rate = self.limits.per_ip;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > MAX_BUCKETS {
-            buckets.retain(|_, b| level(b, rate, now) < f64::from(rate.capacity));
-        }
-        let key = format!("ip:{ip}");
-        let l = buckets
-            .get(&key)
-            .map_or(f64::from(rate.capacity), |b| level(b, rate, now));
-        if l < 1.0 {
-            let secs = ((1.0 - l) * rate.refill.as_secs_f64()).ceil() as u64;
-            return Err(secs.max(1));
-        }
-        buckets.insert(
-            key,
-            Bucket {
-                tokens: l - 1.0,
-                at: now,
-            },
-        );
         Ok(())
     }
 }

@@ -139,7 +139,7 @@ impl Dispatcher {
     async fn send(&self, out: &Outgoing, now: DateTime<Utc>) -> Result<(), String> {
         let mut body: serde_json::Value =
             serde_json::from_str(&out.payload).map_err(|e| format!("stored message: {e}"))?;
-        let url = reqwest::Url::parse(&out.url).map_err(|e| format!("bad URL: {e}"))?;
+        let url = reqwest::Url::parse(&out.url).map_err(|e| format!("bad URL / 地址无效: {e}"))?;
         self.guard.check_url(&url)?;
         // The timeout is set on each request too, so that it holds even with the fallback client.
         let mut req = self.client.post(url).timeout(self.timeout);

@@ -117,7 +117,7 @@ impl Prober {
     async fn ask(&self, env: &Environment, probe: &Probe) -> Result<(u16, String), ProbeFailure> {
         let url = format!("{}{}", env.base_url, probe.path);
         let url = reqwest::Url::parse(&url).map_err(|e| ProbeFailure::Unreachable {
-            message: format!("bad URL {url}: {e}"),
+            message: format!("bad URL / 地址无效 {url}: {e}"),
         })?;
         self.guard
             .check_url(&url)

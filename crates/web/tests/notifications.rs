@@ -143,14 +143,6 @@ fn dispatcher() -> Dispatcher {
     Dispatcher::with_outbound(Duration::from_secs(5), &common::local_outbound())
 }
 
-async fn deliveries(app: &common::TestApp, hook: i64) -> Vec<Value> {
-    let (s, d) = app
-        .get(&app.admin, &format!("/api/v1/webhooks/{hook}/deliveries"))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{d}");
-    d.as_array().unwrap().clone()
-}
-
 on_both_engines! {
     a_decision_reaches_each_hook_once_in_its_own_format(app) {
         let ids = app.catalogue().await;
@@ -175,7 +167,7 @@ on_both_engines! {
 
         let id = file_request(&app, ids.customer, "门诊医生站支持医保电子凭证扫码").await;
         // Filing is not a decision: nothing is enqueued.
-        assert!(deliveries(&app, generic).await.is_empty());
+        assert!(app.deliveries(generic).await.is_empty());
         let (s, r) = app.post(&app.admin, &format!("/api/v1/requests/{id}/decision"),
             json!({"decision": "declined", "reason": "与省平台规划冲突"})).await;
         assert_eq!(s, StatusCode::OK, "{r}");
@@ -219,11 +211,11 @@ on_both_engines! {
         assert_eq!(g["data"]["reason"], "与省平台规划冲突");
         assert_eq!(g["dedupe_key"].as_str().unwrap(), rx.at("generic")[0].dedupe_key);
 
-        let sent = deliveries(&app, generic).await;
+        let sent = app.deliveries(generic).await;
         assert_eq!(sent.len(), 1);
         assert_eq!((sent[0]["status"].as_str(), sent[0]["attempts"].as_i64()), (Some("sent"), Some(1)));
         assert_eq!(sent[0]["payload"], *g);
-        assert!(deliveries(&app, digest_only).await.is_empty());
+        assert!(app.deliveries(digest_only).await.is_empty());
 
         // Paused after a decision: its message waits in the outbox until the hook is resumed.
         let (s, _) = app.post(&app.admin, &format!("/api/v1/requests/{id}/decision"),
@@ -340,7 +332,7 @@ on_both_engines! {
         // A check by hand is the presenter's own business: no message.
         let (s, check) = app.post(&app.admin, &format!("/api/v1/demos/{}/check", demo["id"]), json!({})).await;
         assert_eq!((s, check["ready"].as_bool()), (StatusCode::OK, Some(false)), "{check}");
-        assert!(deliveries(&app, generic).await.is_empty());
+        assert!(app.deliveries(generic).await.is_empty());
         // The automatic check before the demo tells the team.
         let report = tick(&app.store, &Prober::new(4), &SchedulerConfig::default()).await;
         assert_eq!(report.demo_checks, 1);
@@ -363,7 +355,7 @@ on_both_engines! {
         // The same window checked again (another instance, a retry) tells nobody again.
         let again = cunjin_web::readiness::check_demo(&app.store, &Prober::new(4), app.ws, demo["id"].as_i64().unwrap(), &window).await.unwrap();
         assert!(!again.check.ready);
-        assert_eq!(deliveries(&app, generic).await.len(), 1);
+        assert_eq!(app.deliveries(generic).await.len(), 1);
     }
 
     reminders_are_enqueued_once_however_often_and_wherever_the_scan_runs(app) {
@@ -440,7 +432,7 @@ on_both_engines! {
         assert!(b["text"].as_str().unwrap().starts_with("寸进周报"));
         // The next week has its own digest.
         assert_eq!(app.store.enqueue_weekly_digests(friday + chrono::Days::new(7)).await.unwrap(), 1);
-        assert_eq!(deliveries(&app, digest).await.len(), 2);
+        assert_eq!(app.deliveries(digest).await.len(), 2);
     }
 
     a_robot_answering_200_with_an_error_code_is_retried_not_marked_sent(app) {
@@ -452,14 +444,14 @@ on_both_engines! {
         let t0 = Utc::now();
         assert_eq!(d.dispatch_once(&app.store, t0).await, DispatchReport { sent: 0, retried: 1, failed: 0 });
         assert_eq!(rx.refused.load(Ordering::SeqCst), 1, "the robot was asked");
-        let row = &deliveries(&app, id).await[0];
+        let row = &app.deliveries(id).await[0];
         assert_eq!((row["status"].as_str(), row["attempts"].as_i64()), (Some("pending"), Some(1)));
         assert!(row["sent_at"].is_null(), "{row}");
         assert!(row["last_error"].as_str().unwrap().contains("310000"), "{row}");
         // After the back-off it is tried again, and still not sent.
         assert_eq!(d.dispatch_once(&app.store, t0 + chrono::Duration::seconds(61)).await, DispatchReport { sent: 0, retried: 1, failed: 0 });
         assert_eq!(rx.refused.load(Ordering::SeqCst), 2);
-        let row = &deliveries(&app, id).await[0];
+        let row = &app.deliveries(id).await[0];
         assert_eq!((row["status"].as_str(), row["attempts"].as_i64()), (Some("pending"), Some(2)));
     }
 
@@ -473,7 +465,7 @@ on_both_engines! {
         let d = dispatcher();
         let t0 = Utc::now();
         assert_eq!(d.dispatch_once(&app.store, t0).await, DispatchReport { sent: 0, retried: 1, failed: 0 });
-        let row = &deliveries(&app, id).await[0];
+        let row = &app.deliveries(id).await[0];
         assert_eq!((row["status"].as_str(), row["attempts"].as_i64()), (Some("pending"), Some(1)));
         assert!(row["last_error"].as_str().unwrap().contains("500"), "{row}");
         // Not before the first back-off (1 minute) has passed.
@@ -482,7 +474,7 @@ on_both_engines! {
         assert_eq!(d.dispatch_once(&app.store, t0 + chrono::Duration::hours(1)).await, DispatchReport::default());
         assert_eq!((rx.refused.load(Ordering::SeqCst), rx.received().len()), (1, 1));
         assert_eq!(rx.received()[0].body["event"], "test");
-        let row = &deliveries(&app, id).await[0];
+        let row = &app.deliveries(id).await[0];
         assert_eq!((row["status"].as_str(), row["attempts"].as_i64()), (Some("sent"), Some(2)));
         assert!(row["last_error"].is_null());
 
@@ -491,7 +483,7 @@ on_both_engines! {
         app.post(&app.admin, &format!("/api/v1/webhooks/{slow}/test"), json!({})).await;
         let impatient = Dispatcher::with_outbound(Duration::from_millis(300), &common::local_outbound());
         assert_eq!(impatient.dispatch_once(&app.store, Utc::now()).await.retried, 1);
-        let row = &deliveries(&app, slow).await[0];
+        let row = &app.deliveries(slow).await[0];
         assert_eq!(row["status"], "pending");
         assert!(row["last_error"].as_str().unwrap().starts_with("no answer"), "{row}");
         app.delete(&app.admin, &format!("/api/v1/webhooks/{slow}")).await;
@@ -507,7 +499,7 @@ on_both_engines! {
             t += chrono::Duration::seconds(*wait);
         }
         assert_eq!(d.dispatch_once(&app.store, t).await.failed, 1);
-        let row = &deliveries(&app, id).await[0];
+        let row = &app.deliveries(id).await[0];
         assert_eq!(row["status"], "failed");
         assert_eq!(row["attempts"].as_i64(), Some(i64::from(MAX_ATTEMPTS)));
         assert_eq!(d.dispatch_once(&app.store, t + chrono::Duration::days(30)).await, DispatchReport::default());
@@ -571,8 +563,8 @@ on_both_engines! {
         app.post(&app.admin, &format!("/api/v1/webhooks/{a}/test"), json!({})).await;
         let cutoff = Utc::now() + chrono::Duration::seconds(1);
         assert_eq!(app.store.delete_old_deliveries(cutoff).await.unwrap(), 24);
-        assert_eq!(deliveries(&app, a).await.len(), 1);
-        assert_eq!(deliveries(&app, a).await[0]["status"], "pending");
+        assert_eq!(app.deliveries(a).await.len(), 1);
+        assert_eq!(app.deliveries(a).await[0]["status"], "pending");
         other.close().await;
         third.close().await;
     }

@@ -16,7 +16,7 @@ use cunjin_web::notify::Dispatcher;
 use cunjin_web::outbound::{OutboundConfig, ProbeRedirects};
 use cunjin_web::WebConfig;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const SECRET: &str = "demo-token-5f3a9c1e77";
 
@@ -78,14 +78,6 @@ async fn receiver() -> (String, Seen) {
     .await
 }
 
-async fn deliveries(app: &common::TestApp, hook: i64) -> Vec<Value> {
-    let (s, d) = app
-        .get(&app.admin, &format!("/api/v1/webhooks/{hook}/deliveries"))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{d}");
-    d.as_array().unwrap().clone()
-}
-
 async fn open_default(app: &common::TestApp) -> common::TestApp {
     // The same kind of database with the settings a fresh installation has: no allow-list.
     common::TestApp::spawn_with(app.engine, WebConfig::default()).await
@@ -138,7 +130,7 @@ on_both_engines! {
         let guarded = Dispatcher::new(Duration::from_secs(5));
         assert_eq!(guarded.dispatch_once(&app.store, Utc::now()).await.retried, 1);
         assert!(seen.paths().is_empty(), "nothing reached the loopback receiver: {:?}", seen.paths());
-        let row = &deliveries(&app, hook).await[0];
+        let row = &app.deliveries(hook).await[0];
         let error = row["last_error"].as_str().unwrap();
         assert!(error.contains("loopback") && error.contains("本机回环"), "{error}");
         // The administrator allows the gateway; the retry arrives.
@@ -155,7 +147,7 @@ on_both_engines! {
         app.post(&app.admin, &format!("/api/v1/webhooks/{hook}/test"), json!({})).await;
         let d = Dispatcher::with_outbound(Duration::from_secs(5), &common::local_outbound());
         assert_eq!(d.dispatch_once(&app.store, Utc::now()).await.retried, 1);
-        let row = &deliveries(&app, hook).await[0];
+        let row = &app.deliveries(hook).await[0];
         let error = row["last_error"].as_str().unwrap();
         assert!(error.starts_with("HTTP 500"), "{error}");
         assert!(error.chars().count() < 120, "a short excerpt, not the answer: {} chars", error.chars().count());

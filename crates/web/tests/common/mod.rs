@@ -372,6 +372,15 @@ impl TestApp {
     }
 
     /// The number of rows in every table, to prove a refused request wrote nothing.
+    /// The latest messages to a webhook, as the admin sees them.
+    pub async fn deliveries(&self, hook: i64) -> Vec<Value> {
+        let (s, d) = self
+            .get(&self.admin, &format!("/api/v1/webhooks/{hook}/deliveries"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        d.as_array().unwrap().clone()
+    }
+
     pub async fn footprint(&self) -> std::collections::BTreeMap<String, i64> {
         let counts = cunjin_store::testing::row_counts(&self.store)
             .await
