@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod commitment;
 pub mod gap;
 pub mod hats;
+pub mod ids;
 pub mod mode;
 pub mod notify;
 pub mod probe;
@@ -25,6 +26,10 @@ pub mod values;
 pub use commitment::{check_criteria_count, Status, TransitionError, MAX_CRITERIA};
 pub use gap::Gap;
 pub use hats::Hat;
+pub use ids::{
+    CommitmentId, CriterionId, CustomerId, DealId, DemoId, EnvironmentId, FeatureId, ProbeId,
+    ProductId, ReleaseId, RequestId, TimeEntryId, TokenId, UserId, WebhookId, WorkspaceId,
+};
 pub use mode::{Health, Mode};
 pub use probe::{Expectation, ExpectationFields, ProbeFailure, ProbeMethod};
 pub use progress::Gained;
