@@ -21,6 +21,7 @@ pub mod role;
 pub mod scale;
 pub mod search;
 pub mod stage;
+pub mod tender;
 pub mod values;
 
 pub use commitment::{check_criteria_count, Status, TransitionError, MAX_CRITERIA};
@@ -63,5 +64,8 @@ serialize_as_str!(
     ProbeMethod,
     Hat,
     notify::WebhookKind,
-    notify::Event
+    notify::Event,
+    tender::Marker,
+    tender::Deviation,
+    tender::Evidence
 );

@@ -11,6 +11,7 @@ pub mod columns;
 pub mod decode;
 pub mod rows;
 pub mod table;
+pub mod tender;
 
 pub use columns::{Dialect, Kind};
 pub use decode::{decode_text, TextEncoding};
