@@ -7,11 +7,13 @@
 
 pub mod calendar;
 pub mod commitment;
+pub mod forecast;
 pub mod gap;
 pub mod hats;
 pub mod ids;
 pub mod mode;
 pub mod notify;
+pub mod payment;
 pub mod probe;
 pub mod progress;
 pub mod readiness;
