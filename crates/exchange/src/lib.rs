@@ -7,8 +7,10 @@
 //! file it is on (the header is line 1) and the reason in Chinese and English, so that a person
 //! can fix the file and import it again.
 
+pub mod acceptance;
 pub mod columns;
 pub mod decode;
+pub mod docx;
 pub mod rows;
 pub mod table;
 pub mod tender;

@@ -9,7 +9,7 @@
 //! merged region) gives each of those rows its category, and so does a heading row across the
 //! table ("一、门诊医生站").
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 use cunjin_core::tender::{Deviation, Evidence, Marker};
 use quick_xml::events::Event;
@@ -18,10 +18,6 @@ use crate::decode::TextEncoding;
 use crate::rows::RowError;
 use crate::table::{read_table, Container};
 use crate::ExchangeError;
-
-/// The largest `word/document.xml` read, uncompressed: the text of a 2,000-clause bid is a few
-/// megabytes; a small file that inflates past this is a ZIP bomb, not a bid.
-pub const MAX_DOCUMENT_XML: u64 = 64 * 1024 * 1024;
 
 /// The columns of a deviation table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -543,27 +539,8 @@ fn header_name(header: &[String], at: Option<usize>) -> String {
 
 /// The tables of a Word document, each with whether it directly follows the table before.
 fn docx_tables(bytes: &[u8]) -> Result<Vec<(Grid, bool)>, ExchangeError> {
-    let bad = |e: String| {
-        ExchangeError::Unsupported(format!(
-        "the Word document cannot be read ({e}): open it in Word or WPS and save it as .docx again \
-         / 无法读取该 Word 文档（{e}）：请用 Word 或 WPS 打开后重新另存为 .docx"
-    ))
-    };
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
-    let mut xml = Vec::new();
-    archive
-        .by_name("word/document.xml")
-        .map_err(|e| bad(e.to_string()))?
-        .take(MAX_DOCUMENT_XML + 1)
-        .read_to_end(&mut xml)
-        .map_err(|e| bad(e.to_string()))?;
-    if xml.len() as u64 > MAX_DOCUMENT_XML {
-        return Err(bad(format!(
-            "its text is larger than {} MB",
-            MAX_DOCUMENT_XML / 1024 / 1024
-        )));
-    }
-    parse_document(&xml).map_err(bad)
+    let xml = crate::docx::document_xml(bytes)?;
+    parse_document(&xml).map_err(crate::docx::unreadable)
 }
 
 /// One cell being read.

@@ -1,0 +1,373 @@
+//! The acceptance papers of a deal as Word documents the customer edits, signs and seals: the
+//! acceptance plan (验收方案: the checks to run, criterion by criterion) and the acceptance
+//! report (验收报告: what was checked against which criterion and the result, the open problems and
+//! their rectification, the panel's conclusion, signatures and seals of both parties).
+//!
+//! The text is chosen here in Chinese or English; the data comes from the ledger. Fonts are
+//! named so that Word and WPS pick a Chinese face (宋体 / SimSun) and LibreOffice its substitute.
+
+use chrono::NaiveDate;
+use cunjin_core::Money;
+use docx_rs::{
+    AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, TableRow, WidthType,
+};
+
+use crate::ExchangeError;
+
+/// Which paper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paper {
+    /// 验收方案: the checks to run.
+    Plan,
+    /// 验收报告: the checks and their results.
+    Report,
+}
+
+/// The language of a paper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaperLang {
+    /// 简体中文.
+    Zh,
+    /// English.
+    En,
+}
+
+/// One criterion of a commitment and how it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CriterionLine {
+    /// The criterion, as agreed.
+    pub text: String,
+    /// Whether it is met.
+    pub met: bool,
+    /// Who found it met.
+    pub met_by: Option<String>,
+    /// When (a date).
+    pub met_on: Option<NaiveDate>,
+    /// A link to the evidence (a recording, a screenshot, a ticket).
+    pub evidence: Option<String>,
+}
+
+/// One commitment under acceptance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptanceItem {
+    /// The tender's clause number, when the deal came from a bid.
+    pub clause: Option<String>,
+    /// The feature, as the customer knows it (title and menu path).
+    pub feature: String,
+    /// Whether acceptance depends on it.
+    pub critical: bool,
+    /// Its criteria; none means the feature is checked as delivered and usable.
+    pub criteria: Vec<CriterionLine>,
+}
+
+/// A problem left open at acceptance, with its rectification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenItem {
+    /// The feature.
+    pub feature: String,
+    /// What is not yet as agreed.
+    pub problem: String,
+    /// The release that is to fix it, if planned.
+    pub planned_release: Option<String>,
+}
+
+/// Everything a paper says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptanceDoc {
+    /// Plan or report.
+    pub paper: Paper,
+    /// Its language.
+    pub lang: PaperLang,
+    /// The project: the deal's name.
+    pub project: String,
+    /// The customer (甲方).
+    pub customer: String,
+    /// The vendor (乙方).
+    pub vendor: String,
+    /// The contract number, if known.
+    pub contract_number: Option<String>,
+    /// The contract value.
+    pub contract_value: Option<Money>,
+    /// The payment milestone the acceptance releases, with its amount.
+    pub milestone: Option<(String, Money)>,
+    /// The date of the paper.
+    pub date: NaiveDate,
+    /// The commitments under acceptance.
+    pub items: Vec<AcceptanceItem>,
+    /// The problems left open.
+    pub open_items: Vec<OpenItem>,
+}
+
+/// An amount as a contract writes it: ¥1,234,567.00.
+pub fn yuan(m: Money) -> String {
+    let cents = m.cents();
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("¥{grouped}.{:02}", cents % 100)
+}
+
+/// The words of a paper in its language.
+struct Words {
+    zh: bool,
+}
+
+impl Words {
+    fn w<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.zh {
+            zh
+        } else {
+            en
+        }
+    }
+}
+
+fn fonts() -> RunFonts {
+    RunFonts::new()
+        .ascii("Times New Roman")
+        .hi_ansi("Times New Roman")
+        .east_asia("宋体")
+}
+
+fn run(text: &str) -> Run {
+    Run::new().add_text(text).fonts(fonts())
+}
+
+fn para(text: &str) -> Paragraph {
+    Paragraph::new().add_run(run(text))
+}
+
+fn heading(text: &str) -> Paragraph {
+    Paragraph::new().add_run(run(text).bold().size(28))
+}
+
+fn cell(text: &str) -> TableCell {
+    // A cell with several lines keeps them as paragraphs.
+    let mut c = TableCell::new();
+    for line in text.split('\n') {
+        c = c.add_paragraph(para(line));
+    }
+    c
+}
+
+fn head_cell(text: &str) -> TableCell {
+    TableCell::new().add_paragraph(Paragraph::new().add_run(run(text).bold()))
+}
+
+fn table(header: &[&str], rows: Vec<Vec<String>>) -> Table {
+    let mut all = vec![TableRow::new(header.iter().map(|h| head_cell(h)).collect())];
+    for r in rows {
+        all.push(TableRow::new(r.iter().map(|c| cell(c)).collect()));
+    }
+    Table::new(all).width(5000, WidthType::Pct)
+}
+
+/// The paper as a .docx file.
+pub fn acceptance_docx(doc: &AcceptanceDoc) -> Result<Vec<u8>, ExchangeError> {
+    let t = Words {
+        zh: doc.lang == PaperLang::Zh,
+    };
+    let title = match (doc.paper, doc.lang) {
+        (Paper::Plan, PaperLang::Zh) => format!("{}验收方案", doc.project),
+        (Paper::Report, PaperLang::Zh) => format!("{}验收报告", doc.project),
+        (Paper::Plan, PaperLang::En) => format!("Acceptance plan: {}", doc.project),
+        (Paper::Report, PaperLang::En) => format!("Acceptance report: {}", doc.project),
+    };
+    let none = t.w("（无）", "(none)");
+    let mut d = Docx::new()
+        .default_fonts(fonts())
+        .default_size(21)
+        .add_paragraph(
+            Paragraph::new()
+                .align(AlignmentType::Center)
+                .add_run(run(&title).bold().size(36)),
+        );
+
+    // The project and the contract.
+    let mut facts = vec![
+        (t.w("项目名称", "Project"), doc.project.clone()),
+        (t.w("甲方（客户）", "Customer"), doc.customer.clone()),
+        (t.w("乙方（供应商）", "Vendor"), doc.vendor.clone()),
+        (
+            t.w("合同编号", "Contract number"),
+            doc.contract_number.clone().unwrap_or_else(|| none.into()),
+        ),
+        (
+            t.w("合同金额", "Contract value"),
+            doc.contract_value.map(yuan).unwrap_or_else(|| none.into()),
+        ),
+    ];
+    if let Some((name, amount)) = &doc.milestone {
+        facts.push((
+            t.w("付款节点", "Payment milestone"),
+            format!("{name} {}", yuan(*amount)),
+        ));
+    }
+    facts.push((
+        match doc.paper {
+            Paper::Plan => t.w("编制日期", "Date"),
+            Paper::Report => t.w("验收日期", "Date of acceptance"),
+        },
+        doc.date.to_string(),
+    ));
+    let fact_rows = facts
+        .into_iter()
+        .map(|(k, v)| TableRow::new(vec![head_cell(k), cell(&v)]))
+        .collect();
+    d = d.add_table(Table::new(fact_rows).width(5000, WidthType::Pct));
+
+    // The checks.
+    let with_clauses = doc.items.iter().any(|i| i.clause.is_some());
+    d = d.add_paragraph(heading(match doc.paper {
+        Paper::Plan => t.w("一、验收内容及标准", "1. What is checked, and against what"),
+        Paper::Report => t.w("一、验收内容及结果", "1. What was checked, and the result"),
+    }));
+    let mut header = vec![t.w("序号", "No.")];
+    if with_clauses {
+        header.push(t.w("招标条款号", "Tender clause"));
+    }
+    header.push(t.w("功能", "Feature"));
+    header.push(t.w("验收标准", "Criterion"));
+    match doc.paper {
+        Paper::Plan => {
+            header.push(t.w("验收方法", "How it is checked"));
+            header.push(t.w("结果", "Result"));
+        }
+        Paper::Report => {
+            header.push(t.w("结果", "Result"));
+            header.push(t.w("证明材料", "Evidence"));
+        }
+    }
+    let mut rows = Vec::new();
+    let mut n = 0;
+    for item in &doc.items {
+        let feature = if item.critical {
+            format!("{}{}", item.feature, t.w("（关键）", " (critical)"))
+        } else {
+            item.feature.clone()
+        };
+        let lines: Vec<CriterionLine> = if item.criteria.is_empty() {
+            vec![CriterionLine {
+                text: t
+                    .w(
+                        "按合同约定交付并可正常使用",
+                        "Delivered as agreed and usable",
+                    )
+                    .into(),
+                met: false,
+                met_by: None,
+                met_on: None,
+                evidence: None,
+            }]
+        } else {
+            item.criteria.clone()
+        };
+        for line in lines {
+            n += 1;
+            let mut row = vec![n.to_string()];
+            if with_clauses {
+                row.push(item.clause.clone().unwrap_or_default());
+            }
+            row.push(feature.clone());
+            row.push(line.text.clone());
+            match doc.paper {
+                Paper::Plan => {
+                    row.push(String::new());
+                    row.push(String::new());
+                }
+                Paper::Report => {
+                    let result = if line.met {
+                        let mut s = t.w("通过", "Met").to_string();
+                        if let Some(by) = &line.met_by {
+                            s.push_str(&format!("\n{by}"));
+                        }
+                        if let Some(on) = line.met_on {
+                            s.push_str(&format!("\n{on}"));
+                        }
+                        s
+                    } else {
+                        t.w("未通过", "Not met").to_string()
+                    };
+                    row.push(result);
+                    row.push(line.evidence.clone().unwrap_or_default());
+                }
+            }
+            rows.push(row);
+        }
+    }
+    d = d.add_table(table(&header, rows));
+
+    // Open problems and their rectification.
+    d = d.add_paragraph(heading(t.w(
+        "二、存在问题与整改建议",
+        "2. Open problems and their rectification",
+    )));
+    if doc.open_items.is_empty() {
+        d = d.add_paragraph(para(none));
+    } else {
+        let rows = doc
+            .open_items
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                vec![
+                    (i + 1).to_string(),
+                    o.feature.clone(),
+                    o.problem.clone(),
+                    o.planned_release
+                        .clone()
+                        .unwrap_or_else(|| t.w("待定", "not yet planned").into()),
+                ]
+            })
+            .collect();
+        d = d.add_table(table(
+            &[
+                t.w("序号", "No."),
+                t.w("功能", "Feature"),
+                t.w("问题", "Problem"),
+                t.w("整改计划（版本）", "Rectification (release)"),
+            ],
+            rows,
+        ));
+    }
+
+    // The conclusion, left to the panel, and the signatures.
+    d = d
+        .add_paragraph(heading(t.w("三、验收结论", "3. Conclusion of the panel")))
+        .add_paragraph(para(&"_".repeat(60)))
+        .add_paragraph(para(&"_".repeat(60)))
+        .add_paragraph(heading(t.w("四、签字盖章", "4. Signatures and seals")));
+    let party = |who: &str| {
+        format!(
+            "{who}\n\n{}\n\n{}\n\n{}",
+            t.w("代表签字：", "Signed:"),
+            t.w("（盖章）", "(seal)"),
+            t.w("日期：    年   月   日", "Date:"),
+        )
+    };
+    let sign = Table::new(vec![TableRow::new(vec![
+        cell(&party(&format!(
+            "{}{}",
+            t.w("甲方：", "Customer: "),
+            doc.customer
+        ))),
+        cell(&party(&format!(
+            "{}{}",
+            t.w("乙方：", "Vendor: "),
+            doc.vendor
+        ))),
+    ])])
+    .width(5000, WidthType::Pct);
+    d = d.add_table(sign);
+
+    let mut out = std::io::Cursor::new(Vec::new());
+    d.build()
+        .pack(&mut out)
+        .map_err(|e| ExchangeError::Write(e.to_string()))?;
+    Ok(out.into_inner())
+}

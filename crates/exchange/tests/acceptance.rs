@@ -1,0 +1,131 @@
+//! The acceptance papers as a customer opens them: the text of the generated Word document,
+//! read back, says the project, the contract, every criterion with its result, the open problems
+//! with their planned release, and leaves the conclusion and the seals to the panel.
+
+use chrono::NaiveDate;
+use cunjin_core::Money;
+use cunjin_exchange::acceptance::{
+    acceptance_docx, yuan, AcceptanceDoc, AcceptanceItem, CriterionLine, OpenItem, Paper, PaperLang,
+};
+use cunjin_exchange::docx::document_text;
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn doc(paper: Paper, lang: PaperLang) -> AcceptanceDoc {
+    AcceptanceDoc {
+        paper,
+        lang,
+        project: "市一医院电子病历升级项目".into(),
+        customer: "市第一人民医院".into(),
+        vendor: "云杉医疗软件有限公司".into(),
+        contract_number: Some("SYY-2026-017".into()),
+        contract_value: Some(Money::from_cents(123_456_700)),
+        milestone: Some(("上线款".into(), Money::from_cents(74_074_020))),
+        date: day("2026-12-20"),
+        items: vec![
+            AcceptanceItem {
+                clause: Some("3.1.1".into()),
+                feature: "门诊病历 / 结构化模板".into(),
+                critical: true,
+                criteria: vec![
+                    CriterionLine {
+                        text: "内科 12 个科室模板上线".into(),
+                        met: true,
+                        met_by: Some("张主任".into()),
+                        met_on: Some(day("2026-12-18")),
+                        evidence: Some("https://demo.example/rec/17".into()),
+                    },
+                    CriterionLine {
+                        text: "模板修改无需厂商参与".into(),
+                        met: false,
+                        met_by: None,
+                        met_on: None,
+                        evidence: None,
+                    },
+                ],
+            },
+            AcceptanceItem {
+                clause: None,
+                feature: "处方前置审核".into(),
+                critical: false,
+                criteria: vec![],
+            },
+        ],
+        open_items: vec![OpenItem {
+            feature: "门诊病历 / 结构化模板".into(),
+            problem: "模板修改无需厂商参与".into(),
+            planned_release: Some("v5.3".into()),
+        }],
+    }
+}
+
+#[test]
+fn the_report_in_chinese_says_what_was_checked_and_what_is_left() {
+    let bytes = acceptance_docx(&doc(Paper::Report, PaperLang::Zh)).expect("write");
+    assert!(bytes.starts_with(b"PK\x03\x04"), "a .docx is a ZIP archive");
+    let text = document_text(&bytes).expect("read back");
+    for expected in [
+        "市一医院电子病历升级项目验收报告",
+        "SYY-2026-017",
+        "¥1,234,567.00",
+        "上线款 ¥740,740.20",
+        "招标条款号",
+        "3.1.1",
+        "门诊病历 / 结构化模板（关键）",
+        "内科 12 个科室模板上线",
+        "通过",
+        "张主任",
+        "2026-12-18",
+        "https://demo.example/rec/17",
+        "未通过",
+        "按合同约定交付并可正常使用",
+        "二、存在问题与整改建议",
+        "v5.3",
+        "三、验收结论",
+        "甲方：市第一人民医院",
+        "乙方：云杉医疗软件有限公司",
+        "（盖章）",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(
+        !text.contains("Acceptance"),
+        "no English in the Chinese paper"
+    );
+}
+
+#[test]
+fn the_plan_in_english_lists_the_checks_without_results() {
+    let mut d = doc(Paper::Plan, PaperLang::En);
+    d.open_items.clear();
+    for item in &mut d.items {
+        item.clause = None;
+    }
+    let text = document_text(&acceptance_docx(&d).expect("write")).expect("read back");
+    for expected in [
+        "Acceptance plan: 市一医院电子病历升级项目",
+        "How it is checked",
+        "内科 12 个科室模板上线",
+        "Delivered as agreed and usable",
+        "2. Open problems and their rectification",
+        "(none)",
+        "(seal)",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    for absent in ["Met\n", "张主任", "Tender clause", "验收"] {
+        assert!(
+            !text.contains(absent),
+            "{absent:?} should not be in:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn amounts_are_written_as_contracts_write_them() {
+    assert_eq!(yuan(Money::from_cents(0)), "¥0.00");
+    assert_eq!(yuan(Money::from_cents(99_905)), "¥999.05");
+    assert_eq!(yuan(Money::from_cents(100_000_000)), "¥1,000,000.00");
+}
