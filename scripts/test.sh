@@ -4,11 +4,13 @@
 #   - unit and property tests of the core; repository, API, UI and command-line tests, each on
 #     SQLite and on PostgreSQL (a fresh database per test);
 #   - the browser test in headless Chromium, against SQLite and against PostgreSQL;
+#   - the acceptance papers (.docx) converted to PDF by LibreOffice and their Chinese text read back;
 #   - the reliability tests (part of `cargo test --workspace`): PostgreSQL restarted under 50
 #     writers, in a cluster of their own made with pg_createcluster, and SQLite on a full tmpfs.
 #     They need root (they fail, never skip, without it); see docs/reliability.md.
 # It installs or starts what it needs: PostgreSQL on 127.0.0.1:5432, Debian's chromium, the
-# playwright-core npm package. Nothing is skipped: a missing piece fails the run.
+# playwright-core npm package, LibreOffice Writer, poppler-utils and fonts-noto-cjk. Nothing is
+# skipped: a missing piece fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +49,10 @@ psql "$PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'cunjin
 step "PostgreSQL server tools for the restart test (its own cluster, never the one above)"
 { command -v pg_createcluster >/dev/null && [ -d /usr/lib/postgresql ]; } || need_apt postgresql
 command -v mount >/dev/null || need_apt mount
+
+step "LibreOffice, poppler and Chinese fonts: the acceptance papers are rendered to PDF and read back"
+{ command -v soffice >/dev/null && command -v pdftotext >/dev/null && [ -d /usr/share/fonts/opentype/noto ]; } ||
+  need_apt --no-install-recommends libreoffice-writer-nogui poppler-utils fonts-noto-cjk
 
 step "Chromium and playwright-core for the browser test"
 [ -x /usr/bin/chromium ] || need_apt chromium

@@ -159,12 +159,35 @@ fn head_cell(text: &str) -> TableCell {
     TableCell::new().add_paragraph(Paragraph::new().add_run(run(text).bold()))
 }
 
-fn table(header: &[&str], rows: Vec<Vec<String>>) -> Table {
-    let mut all = vec![TableRow::new(header.iter().map(|h| head_cell(h)).collect())];
+/// The width of the text on an A4 page with Word's default margins, in twentieths of a point.
+const TEXT_WIDTH: usize = 8800;
+
+/// A table with a bold header row and columns of the given shares of the text width (Word reads
+/// each cell's width, LibreOffice the table's grid: both are set).
+fn table(header: &[&str], rows: Vec<Vec<String>>, shares: &[usize]) -> Table {
+    let total: usize = shares.iter().sum();
+    let widths: Vec<usize> = shares
+        .iter()
+        .map(|s| s * TEXT_WIDTH / total.max(1))
+        .collect();
+    let sized =
+        |c: TableCell, i: usize| c.width(widths.get(i).copied().unwrap_or(0), WidthType::Dxa);
+    let mut all = vec![TableRow::new(
+        header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| sized(head_cell(h), i))
+            .collect(),
+    )];
     for r in rows {
-        all.push(TableRow::new(r.iter().map(|c| cell(c)).collect()));
+        all.push(TableRow::new(
+            r.iter()
+                .enumerate()
+                .map(|(i, c)| sized(cell(c), i))
+                .collect(),
+        ));
     }
-    Table::new(all).width(5000, WidthType::Pct)
+    Table::new(all).set_grid(widths)
 }
 
 /// The paper as a .docx file.
@@ -215,11 +238,17 @@ pub fn acceptance_docx(doc: &AcceptanceDoc) -> Result<Vec<u8>, ExchangeError> {
         },
         doc.date.to_string(),
     ));
+    let (name_w, value_w) = (TEXT_WIDTH / 4, TEXT_WIDTH - TEXT_WIDTH / 4);
     let fact_rows = facts
         .into_iter()
-        .map(|(k, v)| TableRow::new(vec![head_cell(k), cell(&v)]))
+        .map(|(k, v)| {
+            TableRow::new(vec![
+                head_cell(k).width(name_w, WidthType::Dxa),
+                cell(&v).width(value_w, WidthType::Dxa),
+            ])
+        })
         .collect();
-    d = d.add_table(Table::new(fact_rows).width(5000, WidthType::Pct));
+    d = d.add_table(Table::new(fact_rows).set_grid(vec![name_w, value_w]));
 
     // The checks.
     let with_clauses = doc.items.iter().any(|i| i.clause.is_some());
@@ -300,7 +329,12 @@ pub fn acceptance_docx(doc: &AcceptanceDoc) -> Result<Vec<u8>, ExchangeError> {
             rows.push(row);
         }
     }
-    d = d.add_table(table(&header, rows));
+    let shares: &[usize] = if with_clauses {
+        &[6, 11, 19, 29, 13, 12]
+    } else {
+        &[6, 22, 33, 16, 13]
+    };
+    d = d.add_table(table(&header, rows, shares));
 
     // Open problems and their rectification.
     d = d.add_paragraph(heading(t.w(
@@ -333,6 +367,7 @@ pub fn acceptance_docx(doc: &AcceptanceDoc) -> Result<Vec<u8>, ExchangeError> {
                 t.w("整改计划（版本）", "Rectification (release)"),
             ],
             rows,
+            &[6, 24, 45, 25],
         ));
     }
 

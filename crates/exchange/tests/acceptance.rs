@@ -129,3 +129,73 @@ fn amounts_are_written_as_contracts_write_them() {
     assert_eq!(yuan(Money::from_cents(99_905)), "¥999.05");
     assert_eq!(yuan(Money::from_cents(100_000_000)), "¥1,000,000.00");
 }
+
+/// Runs a command of the test machine, failing loudly when it is not installed.
+fn run(program: &str, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{program} is needed to prove the paper renders ({e}); install Debian's \
+                 libreoffice-writer-nogui and poppler-utils (scripts/test.sh does)"
+            )
+        });
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn the_report_renders_to_pdf_with_its_chinese_text() {
+    let dir = std::env::temp_dir().join(format!("cunjin-paper-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let docx = dir.join("report.docx");
+    std::fs::write(
+        &docx,
+        acceptance_docx(&doc(Paper::Report, PaperLang::Zh)).unwrap(),
+    )
+    .unwrap();
+    // A profile of its own, so that a LibreOffice already open elsewhere does not take the job.
+    let profile = format!(
+        "-env:UserInstallation=file://{}",
+        dir.join("profile").display()
+    );
+    run(
+        "soffice",
+        &[
+            &profile,
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            dir.to_str().unwrap(),
+            docx.to_str().unwrap(),
+        ],
+    );
+    let pdf = dir.join("report.pdf");
+    let text = run("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    for expected in [
+        "市一医院电子病历升级项目验收报告",
+        "存在问题与整改建议",
+        "（盖章）",
+        "¥1,234,567.00",
+    ] {
+        assert!(
+            text.contains(expected),
+            "the PDF lacks {expected:?}:\n{text}"
+        );
+    }
+    // Chinese text needs a Chinese font embedded, or it prints as boxes.
+    let fonts = run("pdffonts", &[pdf.to_str().unwrap()]);
+    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    assert!(
+        fonts.contains("CJK"),
+        "no Chinese font in the PDF:\n{fonts}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
