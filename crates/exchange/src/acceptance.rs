@@ -7,11 +7,12 @@
 //! named so that Word and WPS pick a Chinese face (宋体 / SimSun) and LibreOffice its substitute.
 
 use chrono::NaiveDate;
-use cunjin_core::Money;
+use cunjin_core::{Mode, Money, Status};
 use docx_rs::{
     AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, TableRow, WidthType,
 };
 
+use crate::table::Sheet;
 use crate::ExchangeError;
 
 /// Which paper.
@@ -405,4 +406,174 @@ pub fn acceptance_docx(doc: &AcceptanceDoc) -> Result<Vec<u8>, ExchangeError> {
         .pack(&mut out)
         .map_err(|e| ExchangeError::Write(e.to_string()))?;
     Ok(out.into_inner())
+}
+
+/// One promise in the promise-vs-delivery report (承诺兑现清单).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromiseLine {
+    /// The tender's clause number, when the promise came from a bid.
+    pub clause: Option<String>,
+    /// The feature, as the customer knows it.
+    pub feature: String,
+    /// How it was shown when it was promised.
+    pub shown_as: Mode,
+    /// The day it was promised.
+    pub promised_on: NaiveDate,
+    /// The date it is due, if agreed.
+    pub due: Option<NaiveDate>,
+    /// The release that brings it, if planned or shipped.
+    pub release: Option<String>,
+    /// The day it was deployed at the customer.
+    pub delivered_on: Option<NaiveDate>,
+    /// Where it stands.
+    pub status: Status,
+    /// Criteria met, and how many there are.
+    pub criteria: (u32, u32),
+}
+
+/// The promise-vs-delivery report of a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromiseReport {
+    /// Its language.
+    pub lang: PaperLang,
+    /// The customer.
+    pub customer: String,
+    /// The vendor.
+    pub vendor: String,
+    /// The date of the report.
+    pub date: NaiveDate,
+    /// Every promise, in the order they were made.
+    pub lines: Vec<PromiseLine>,
+}
+
+/// How a promise was shown, in the words the customer may read: the report goes to the
+/// customer, so it says what they saw (a live system, a recording, a presentation, a written
+/// promise), not how far the feature was from built.
+pub fn shown_as_for_customer(mode: Mode, zh: bool) -> &'static str {
+    let (z, e) = match mode {
+        Mode::Live | Mode::Unverified => ("现场演示", "Live demonstration"),
+        Mode::Fallback => ("录屏或截图", "Recording or screenshot"),
+        Mode::Menu | Mode::Slides | Mode::Words => ("方案介绍", "Presented as a plan"),
+        Mode::Promise => ("承诺", "Commitment"),
+    };
+    if zh {
+        z
+    } else {
+        e
+    }
+}
+
+fn status_words(status: Status, zh: bool) -> &'static str {
+    let (z, e) = match status {
+        Status::Open => ("待交付", "To be delivered"),
+        Status::Delivered => ("已交付，待验收", "Delivered, awaiting acceptance"),
+        Status::Accepted => ("已验收", "Accepted"),
+        Status::Waived => ("已变更", "Changed by agreement"),
+    };
+    if zh {
+        z
+    } else {
+        e
+    }
+}
+
+impl PromiseReport {
+    fn header(&self) -> Vec<&'static str> {
+        let t = Words {
+            zh: self.lang == PaperLang::Zh,
+        };
+        let mut h = vec![t.w("序号", "No.")];
+        if self.lines.iter().any(|l| l.clause.is_some()) {
+            h.push(t.w("招标条款号", "Tender clause"));
+        }
+        h.extend([
+            t.w("功能", "Feature"),
+            t.w("演示方式", "How it was shown"),
+            t.w("承诺日期", "Promised on"),
+            t.w("约定交付", "Due"),
+            t.w("版本", "Release"),
+            t.w("交付日期", "Delivered on"),
+            t.w("验收标准", "Criteria met"),
+            t.w("状态", "Status"),
+        ]);
+        h
+    }
+
+    fn rows(&self) -> Vec<Vec<String>> {
+        let zh = self.lang == PaperLang::Zh;
+        let with_clauses = self.lines.iter().any(|l| l.clause.is_some());
+        let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        self.lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut r = vec![(i + 1).to_string()];
+                if with_clauses {
+                    r.push(l.clause.clone().unwrap_or_default());
+                }
+                r.extend([
+                    l.feature.clone(),
+                    shown_as_for_customer(l.shown_as, zh).to_string(),
+                    l.promised_on.to_string(),
+                    date(l.due),
+                    l.release.clone().unwrap_or_default(),
+                    date(l.delivered_on),
+                    if l.criteria.1 == 0 {
+                        String::new()
+                    } else {
+                        format!("{}/{}", l.criteria.0, l.criteria.1)
+                    },
+                    status_words(l.status, zh).to_string(),
+                ]);
+                r
+            })
+            .collect()
+    }
+
+    /// The report as a sheet, for .xlsx or .csv.
+    pub fn sheet(&self) -> Sheet {
+        Sheet {
+            headers: self.header().into_iter().map(String::from).collect(),
+            rows: self.rows(),
+        }
+    }
+
+    /// The report as a .docx file.
+    pub fn docx(&self) -> Result<Vec<u8>, ExchangeError> {
+        let t = Words {
+            zh: self.lang == PaperLang::Zh,
+        };
+        let title = if t.zh {
+            format!("{}承诺兑现清单", self.customer)
+        } else {
+            format!("Promises and delivery: {}", self.customer)
+        };
+        let header = self.header();
+        let mut shares = vec![5];
+        if header.len() == 10 {
+            shares.push(9);
+        }
+        shares.extend([20, 11, 11, 11, 8, 11, 7, 12]);
+        let d = Docx::new()
+            .default_fonts(fonts())
+            .default_size(18)
+            .add_paragraph(
+                Paragraph::new()
+                    .align(AlignmentType::Center)
+                    .add_run(run(&title).bold().size(32)),
+            )
+            .add_paragraph(para(&format!(
+                "{}{}    {}{}",
+                t.w("供应商：", "Vendor: "),
+                self.vendor,
+                t.w("日期：", "Date: "),
+                self.date
+            )))
+            .add_table(table(&header, self.rows(), &shares));
+        let mut out = std::io::Cursor::new(Vec::new());
+        d.build()
+            .pack(&mut out)
+            .map_err(|e| ExchangeError::Write(e.to_string()))?;
+        Ok(out.into_inner())
+    }
 }

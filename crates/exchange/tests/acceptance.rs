@@ -199,3 +199,73 @@ fn the_report_renders_to_pdf_with_its_chinese_text() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn promises(lang: PaperLang) -> cunjin_exchange::acceptance::PromiseReport {
+    use cunjin_core::{Mode, Status};
+    use cunjin_exchange::acceptance::{PromiseLine, PromiseReport};
+    PromiseReport {
+        lang,
+        customer: "市第一人民医院".into(),
+        vendor: "云杉医疗软件有限公司".into(),
+        date: day("2026-12-20"),
+        lines: vec![
+            PromiseLine {
+                clause: Some("3.1.1".into()),
+                feature: "结构化门诊病历".into(),
+                shown_as: Mode::Live,
+                promised_on: day("2026-03-02"),
+                due: Some(day("2026-10-01")),
+                release: Some("v5.2".into()),
+                delivered_on: Some(day("2026-09-20")),
+                status: Status::Accepted,
+                criteria: (2, 2),
+            },
+            PromiseLine {
+                clause: None,
+                feature: "CDSS 嵌入第三方系统".into(),
+                shown_as: Mode::Menu,
+                promised_on: day("2026-03-02"),
+                due: None,
+                release: None,
+                delivered_on: None,
+                status: Status::Open,
+                criteria: (0, 3),
+            },
+        ],
+    }
+}
+
+#[test]
+fn the_promise_report_tells_the_customer_what_they_saw_not_how_far_we_were() {
+    let report = promises(PaperLang::Zh);
+    let sheet = report.sheet();
+    assert_eq!(sheet.headers[1], "招标条款号");
+    assert_eq!(
+        sheet.rows[0],
+        [
+            "1",
+            "3.1.1",
+            "结构化门诊病历",
+            "现场演示",
+            "2026-03-02",
+            "2026-10-01",
+            "v5.2",
+            "2026-09-20",
+            "2/2",
+            "已验收"
+        ]
+    );
+    // An empty menu shown in the demo reads as a presentation of the plan.
+    assert_eq!(sheet.rows[1][3], "方案介绍");
+    assert_eq!(sheet.rows[1][8], "0/3");
+    assert_eq!(sheet.rows[1][9], "待交付");
+    let text = document_text(&report.docx().unwrap()).unwrap();
+    assert!(text.contains("市第一人民医院承诺兑现清单"), "{text}");
+    assert!(text.contains("CDSS 嵌入第三方系统"));
+    for internal in ["仅菜单", "menu", "想法", "idea"] {
+        assert!(!text.contains(internal), "{internal:?} in:\n{text}");
+    }
+    let english = promises(PaperLang::En).sheet();
+    assert_eq!(english.rows[1][3], "Presented as a plan");
+    assert_eq!(english.headers[3], "How it was shown");
+}
