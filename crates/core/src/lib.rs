@@ -36,7 +36,7 @@ pub use ids::{
 pub use mode::{Health, Mode};
 pub use probe::{Expectation, ExpectationFields, ProbeFailure, ProbeMethod};
 pub use progress::Gained;
-pub use readiness::{Note, TalkTrack};
+pub use readiness::{Note, TalkTrack, Verdict};
 pub use request::{check_decision, Decision, DecisionError, DecisionInput, SourceRole};
 pub use roadmap::{
     CommitmentDemand, CommitmentTerm, FeatureInput, Requester, RoadmapWeights, ScoreTerms,

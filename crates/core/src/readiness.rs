@@ -161,6 +161,49 @@ pub struct TalkTrack {
     pub readiness: f64,
     /// Every must-show item is live, or fallback with a recording.
     pub ready: bool,
+    /// What the demo can be, in one word: the readiness share alone misleads when a demo is
+    /// ready only because recordings cover an environment that is down.
+    pub verdict: Verdict,
+}
+
+/// Whether a demo can go ahead, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Every must-show item (every item, when none is marked) can be shown live.
+    Live,
+    /// Ready, but some must-show item only by its recording: the environment will not carry it.
+    RecordingsOnly,
+    /// A must-show item can be shown neither live nor by a recording.
+    NotReady,
+}
+
+impl Verdict {
+    /// The contract name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Live => "live",
+            Verdict::RecordingsOnly => "recordings_only",
+            Verdict::NotReady => "not_ready",
+        }
+    }
+
+    /// In Chinese, as the demo page and `cunjin check` say it.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Verdict::Live => "可以现场演示",
+            Verdict::RecordingsOnly => "只能用录屏",
+            Verdict::NotReady => "尚未就绪",
+        }
+    }
+
+    /// In English.
+    pub fn en(self) -> &'static str {
+        match self {
+            Verdict::Live => "Ready to show live",
+            Verdict::RecordingsOnly => "Recordings only",
+            Verdict::NotReady => "Not ready",
+        }
+    }
 }
 
 /// The health of a feature from the latest results of its probes (DESIGN.md).
@@ -197,7 +240,19 @@ pub fn talk_track(script: &[ScriptLine], datasets: &[(String, ProbeOutcome)]) ->
         .iter()
         .zip(&lines)
         .all(|(s, l)| !s.must_show || l.covered);
+    let any_must = script.iter().any(|s| s.must_show);
+    let all_live = script
+        .iter()
+        .zip(&lines)
+        .filter(|(s, _)| s.must_show || !any_must)
+        .all(|(_, l)| l.mode == Mode::Live);
+    let verdict = match (ready, all_live) {
+        (false, _) => Verdict::NotReady,
+        (true, true) => Verdict::Live,
+        (true, false) => Verdict::RecordingsOnly,
+    };
     TalkTrack {
+        verdict,
         lines,
         readiness,
         ready,
@@ -343,6 +398,11 @@ mod tests {
             ]
         );
         assert!(t.ready, "the fallback must-show item has a recording");
+        assert_eq!(
+            t.verdict,
+            Verdict::RecordingsOnly,
+            "ready only by the recording"
+        );
         assert!((t.readiness - 1.0 / 6.0).abs() < 1e-9);
         let fallback = &t.lines[1].notes;
         assert!(fallback[0].en().contains("GET /b") && fallback[0].en().contains("500"));
@@ -403,6 +463,22 @@ mod tests {
         assert_eq!(t.lines[0].mode, Mode::Live);
         assert!(t.ready);
         assert_eq!(t.readiness, 1.0);
+        assert_eq!(t.verdict, Verdict::Live);
+        assert_eq!(t.verdict.zh(), "可以现场演示");
+    }
+
+    #[test]
+    fn an_environment_that_is_down_leaves_only_the_recordings() {
+        // Down, with a recording: ready, but not to be shown live; the readiness share is 0.
+        let t = talk_track(
+            &[must(feature(Stage::Built, vec![failed("GET /a")], true))],
+            &[],
+        );
+        assert!(t.ready);
+        assert_eq!(t.readiness, 0.0);
+        assert_eq!(t.verdict, Verdict::RecordingsOnly);
+        assert_eq!(t.verdict.zh(), "只能用录屏");
+        assert_eq!(t.verdict.en(), "Recordings only");
     }
 
     fn arb_line() -> impl Strategy<Value = ScriptLine> {
@@ -447,6 +523,13 @@ mod tests {
                 || l.mode == Mode::Live
                 || (l.mode == Mode::Fallback && matches!(&s.subject, ScriptSubject::Feature(f) if f.recording_url.is_some())));
             prop_assert_eq!(t.ready, must_ok);
+            // The verdict never says more than the items allow.
+            prop_assert_eq!(t.verdict == Verdict::NotReady, !t.ready);
+            if t.verdict == Verdict::Live {
+                let any_must = script.iter().any(|s| s.must_show);
+                prop_assert!(script.iter().zip(&t.lines)
+                    .all(|(s, l)| l.mode == Mode::Live || (any_must && !s.must_show)));
+            }
             if data_ok.iter().any(|d| !d) {
                 prop_assert_eq!(live, 0, "no item is live on missing demo data");
             }
