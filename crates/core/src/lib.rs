@@ -11,6 +11,7 @@ pub mod forecast;
 pub mod gap;
 pub mod hats;
 pub mod ids;
+pub mod mail;
 pub mod mode;
 pub mod notify;
 pub mod payment;
