@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
-use cunjin_store::secrets::{SecretKey, SecretKeySource};
+use cunjin_store::ops::secrets::{SecretKey, SecretKeySource};
 use cunjin_web::outbound::{AllowList, OutboundConfig, ProbeRedirects};
 use cunjin_web::WebConfig;
 

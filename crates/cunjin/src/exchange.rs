@@ -481,13 +481,13 @@ async fn features_sheet(store: &Store, ws: i64) -> anyhow::Result<Sheet> {
 
 async fn customers_sheet(store: &Store, ws: i64) -> anyhow::Result<Sheet> {
     let customers = store.list_customers(ws).await?;
-    let mut deals: HashMap<i64, Vec<cunjin_store::customers::Deal>> = HashMap::new();
+    let mut deals: HashMap<i64, Vec<cunjin_store::ledger::customers::Deal>> = HashMap::new();
     for d in store.list_deals(ws, None).await? {
         deals.entry(d.customer_id).or_default().push(d);
     }
     let mut rows = Vec::new();
     for c in customers {
-        let customer = |deal: Option<&cunjin_store::customers::Deal>| {
+        let customer = |deal: Option<&cunjin_store::ledger::customers::Deal>| {
             vec![
                 c.name.clone(),
                 c.weight.to_string(),

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cunjin_core::{Email, Role};
-use cunjin_store::auth::NewUser;
-use cunjin_store::workspaces::DEFAULT_WORKSPACE;
+use cunjin_store::access::auth::NewUser;
+use cunjin_store::access::workspaces::DEFAULT_WORKSPACE;
 use cunjin_store::Store;
 
 use crate::config::Config;
@@ -440,9 +440,9 @@ async fn add_user(
     } else if let Ok(p) = std::env::var("CUNJIN_USER_PASSWORD") {
         (p, false)
     } else {
-        (cunjin_store::auth::generate_password(), true)
+        (cunjin_store::access::auth::generate_password(), true)
     };
-    cunjin_store::auth::check_password(&password)?;
+    cunjin_store::access::auth::check_password(&password)?;
     let store = open(config).await?;
     let ws = match workspace {
         Some(w) => w,
@@ -590,7 +590,7 @@ async fn rotate_secret_key(
     store: &Store,
     new_key_file: Option<std::path::PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    use cunjin_store::secrets::{read_key_file, write_new_key_file, KeyOrigin, SecretKey};
+    use cunjin_store::ops::secrets::{read_key_file, write_new_key_file, KeyOrigin, SecretKey};
     let old_id = store.secret_key_id().unwrap_or_default();
     let origin = store.secret_key_origin();
     // The new key, where it is, whether this run wrote that file, and the file in use that it
@@ -678,7 +678,7 @@ async fn open(config: &Config) -> anyhow::Result<Store> {
     let store = Store::open_with(&config.db, config.secret_key.clone())
         .await
         .with_context(|| format!("cannot open the database {}", config.display_db()))?;
-    if let Some(cunjin_store::secrets::KeyOrigin::File {
+    if let Some(cunjin_store::ops::secrets::KeyOrigin::File {
         path,
         created: true,
     }) = store.secret_key_origin()

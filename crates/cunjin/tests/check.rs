@@ -8,9 +8,9 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::routing::get;
 use cunjin_core::{MenuPath, Stage};
-use cunjin_store::catalogue::NewFeature;
+use cunjin_store::demos::environments::{NewEnvironment, NewProbe};
 use cunjin_store::demos::{NewDemo, NewDemoItem};
-use cunjin_store::environments::{NewEnvironment, NewProbe};
+use cunjin_store::ledger::catalogue::NewFeature;
 use cunjin_store::testing::{TestDb, TestEngine};
 use cunjin_store::Store;
 

@@ -243,7 +243,7 @@ on_both_engines! {
         let o = with_key(&target.url, &other_key, &["restore", file.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "{o:?}");
         assert!(String::from_utf8_lossy(&o.stderr).contains("nothing was restored"), "{o:?}");
-        let Some(cunjin_store::secrets::KeyOrigin::File { path: key, .. }) = store.secret_key_origin() else {
+        let Some(cunjin_store::ops::secrets::KeyOrigin::File { path: key, .. }) = store.secret_key_origin() else {
             panic!("the store keeps its key in a file")
         };
         let target = TestDb::new(TestEngine::Sqlite).await.unwrap();

@@ -244,7 +244,7 @@ on_both_engines! {
         let o = import(&db, "features", &file(&dir, "f.csv", features.as_bytes()), &[]);
         assert!(o.status.success(), "{}", err(&o));
         let hosp = store.create_customer(ws, "华西第一人民医院", None).await.unwrap();
-        store.create_deal(ws, cunjin_store::customers::NewDeal {
+        store.create_deal(ws, cunjin_store::ledger::customers::NewDeal {
             customer_id: hosp.id,
             name: "电子病历四级".into(),
             stage: cunjin_core::DealStage::parse("won").unwrap(),

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use cunjin_core::notify::{Event, WebhookKind};
-use cunjin_store::environments::NewEnvironment;
-use cunjin_store::notifications::NewWebhook;
-use cunjin_store::secrets::{read_key_file, SecretKey, SecretKeySource};
+use cunjin_store::demos::environments::NewEnvironment;
+use cunjin_store::notify::NewWebhook;
+use cunjin_store::ops::secrets::{read_key_file, SecretKey, SecretKeySource};
 use cunjin_store::testing::{raw_secret_values, TestDb, TestEngine};
 use cunjin_store::Store;
 

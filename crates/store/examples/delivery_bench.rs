@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use chrono::Days;
 use cunjin_core::{Gap, MenuPath, Stage};
-use cunjin_store::catalogue::NewFeature;
-use cunjin_store::commitments::{FeatureRef, NewCommitment};
-use cunjin_store::releases::NewRelease;
+use cunjin_store::delivery::releases::NewRelease;
+use cunjin_store::ledger::catalogue::NewFeature;
+use cunjin_store::ledger::commitments::{FeatureRef, NewCommitment};
 use cunjin_store::testing::{TestDb, TestEngine};
 
 #[tokio::main]

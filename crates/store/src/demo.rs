@@ -15,10 +15,10 @@ use chrono::{Duration, NaiveDate};
 use cunjin_core::{DealStage, Gap, MenuPath, Mode, Money, Stage, Status};
 use serde::Serialize;
 
-use crate::catalogue::{FeatureChange, FeatureFilter, NewFeature};
-use crate::commitments::{FeatureRef, NewCommitment};
-use crate::customers::NewDeal;
-use crate::releases::NewRelease;
+use crate::delivery::releases::NewRelease;
+use crate::ledger::catalogue::{FeatureChange, FeatureFilter, NewFeature};
+use crate::ledger::commitments::{FeatureRef, NewCommitment};
+use crate::ledger::customers::NewDeal;
 use crate::{Result, Store, StoreError};
 
 /// What the seed created.

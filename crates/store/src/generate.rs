@@ -529,10 +529,8 @@ impl Store {
                     Some(deal0 + deal as i64).into(),
                     Some(environment0 + i as i64).into(),
                     format!("{} 演示", vendor.customers[customer].name).into(),
-                    crate::demos::stored_time(
-                        start + chrono::Duration::minutes(30 + 90 * i as i64),
-                    )
-                    .into(),
+                    crate::stored_time(start + chrono::Duration::minutes(30 + 90 * i as i64))
+                        .into(),
                     "[]".into(),
                     ts.as_str().into(),
                 ]

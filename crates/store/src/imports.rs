@@ -19,12 +19,13 @@ use cunjin_exchange::{CommitmentRow, CustomerRow, FeatureRow, RequestRow, RowErr
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::audit::{Action, Entity, ImportKind};
-use crate::catalogue::{effort_param, UNSORTED_PRODUCT};
-use crate::progress::{refresh_snapshots, Scope};
-use crate::requests::{insert_requests_in, insert_terms_in, sync_id_sequence, BulkRequest, Terms};
-use crate::search::{add_to_backlog, feature_text, DocKind};
-use crate::{audit, now, Result, Store, StoreError};
+use crate::access::audit::{Action, Entity, ImportKind};
+use crate::ledger::catalogue::{effort_param, UNSORTED_PRODUCT};
+use crate::ledger::progress::{refresh_snapshots, Scope};
+use crate::requests::{insert_requests_in, sync_id_sequence, BulkRequest, Terms};
+use crate::search::backlog::add_to_backlog;
+use crate::search::{feature_text, insert_terms_in, DocKind};
+use crate::{access::audit, now, Result, Store, StoreError};
 
 /// Rows per batch between two progress reports.
 const BATCH: usize = 5_000;

@@ -1,37 +1,34 @@
 //! Storage for cunjin: the same queries on an embedded SQLite file (the default) and on
 //! PostgreSQL (for teams and several `cunjin serve` instances).
 //!
-//! One module per aggregate. Both engines run through sqlx's `Any` driver with one query text:
+//! One folder per aggregate, one file per job inside: `access` (users, sessions, tokens,
+//! workspaces, token links, the audit log), `ledger` (catalogue, customers, commitments,
+//! progress), `requests`, `search` (the term index and its backlog), `reports` (the portfolio
+//! gap, the roadmap and the copies kept of both), `demos` (demos, environments, the calendar),
+//! `delivery` (releases, status links), `notify` (webhooks and their outbox), `ops` (migrations,
+//! backup, secrets at rest) and `hats` (time entries); `demo`, `generate` and `imports` write
+//! sample and imported data through them. Dependencies between them run one way: what several
+//! aggregates share (the stored time format, bulk-write helpers, errors) lives here.
+//!
+//! Both engines run through sqlx's `Any` driver with one query text:
 //! `$n` placeholders, ISO 8601 text for dates, 0/1 integers for flags and hundredths for money,
 //! so that behaviour cannot drift between engines. Migrations are kept per engine.
 
-pub mod audit;
-pub mod auth;
-pub mod backup;
-pub mod calendar;
-pub mod catalogue;
-pub mod commitments;
-pub mod customers;
+pub mod access;
+pub mod delivery;
 pub mod demo;
 mod demo_requests;
 pub mod demos;
-pub mod environments;
-pub mod gap;
 pub mod generate;
 pub mod hats;
 pub mod imports;
-mod links;
-pub mod notifications;
-pub mod progress;
-pub mod releases;
-mod reports;
+pub mod ledger;
+pub mod notify;
+pub mod ops;
+pub mod reports;
 pub mod requests;
-pub mod roadmap;
 pub mod search;
-pub mod secrets;
-pub mod status_links;
 pub mod testing;
-pub mod workspaces;
 
 use std::str::FromStr;
 
@@ -130,7 +127,7 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The key of the stored secrets is missing or does not match.
     #[error(transparent)]
-    SecretKey(#[from] secrets::SecretKeyError),
+    SecretKey(#[from] ops::secrets::SecretKeyError),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -219,10 +216,10 @@ pub struct Store {
     /// that transactions queue instead of failing with SQLITE_BUSY. On PostgreSQL it is `pool`.
     writer: AnyPool,
     engine: Engine,
-    /// The last portfolio gap and roadmap of each workspace (`reports.rs`).
-    reports: std::sync::Arc<reports::Reports>,
-    /// The key of the stored secrets (`secrets.rs`).
-    keyring: std::sync::Arc<secrets::Keyring>,
+    /// The last portfolio gap and roadmap of each workspace (`reports/kept.rs`).
+    reports: std::sync::Arc<reports::kept::Reports>,
+    /// The key of the stored secrets (`ops/secrets.rs`).
+    keyring: std::sync::Arc<ops::secrets::Keyring>,
     /// The database URL as normalized, where the default key file is found from.
     url: String,
 }
@@ -254,7 +251,7 @@ impl Store {
         sqlx::any::install_default_drivers();
         let (url, engine) = normalize_url(db)?;
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-        let keyring = std::sync::Arc::<secrets::Keyring>::default();
+        let keyring = std::sync::Arc::<ops::secrets::Keyring>::default();
         let store = match engine {
             Engine::Sqlite => {
                 let pool = sqlite_pool(8, READER_PRAGMAS)
@@ -293,56 +290,9 @@ impl Store {
     }
 
     /// Connects, applies every pending migration and loads the key of the stored secrets
-    /// from its default place (see [`secrets::SecretKeySource::Default`]).
+    /// from its default place (see [`ops::secrets::SecretKeySource::Default`]).
     pub async fn open(db: &str) -> Result<Store> {
-        Store::open_with(db, secrets::SecretKeySource::Default).await
-    }
-
-    /// Applies pending migrations; safe to run on every start.
-    pub async fn migrate(&self) -> Result<()> {
-        match self.engine {
-            Engine::Sqlite => self.migrate_sqlite().await?,
-            Engine::Postgres => {
-                sqlx::migrate!("migrations/postgres")
-                    .run(&self.writer)
-                    .await?
-            }
-        }
-        // Features written before the search index existed get their terms once.
-        self.index_unindexed_features().await?;
-        Ok(())
-    }
-
-    /// Applies SQLite's pending migrations. sqlx takes no lock around them on SQLite (it does
-    /// on PostgreSQL): instances starting together on a new file each read that a migration is
-    /// pending, and all but the first then fail to apply it ("table … already exists", or the
-    /// row recording it is a duplicate). Each migration is one transaction, so a failed attempt
-    /// left nothing: while other instances are making progress (more migrations are recorded
-    /// as applied than before the attempt), the run is tried again; a migration that fails with
-    /// nobody else applying it is an error.
-    async fn migrate_sqlite(&self) -> Result<()> {
-        let migrator = sqlx::migrate!("migrations/sqlite");
-        let mut applied = self.sqlite_migrations_applied().await;
-        loop {
-            let failed = match migrator.run(&self.writer).await {
-                Ok(()) => return Ok(()),
-                Err(e) => e,
-            };
-            let now = self.sqlite_migrations_applied().await;
-            if now <= applied {
-                return Err(failed.into());
-            }
-            tracing::debug!(error = %failed, "migrations applied by another instance meanwhile");
-            applied = now;
-        }
-    }
-
-    /// How many migrations the SQLite file records as applied (0 before the first).
-    async fn sqlite_migrations_applied(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
-            .fetch_one(&self.writer)
-            .await
-            .unwrap_or(0)
+        Store::open_with(db, ops::secrets::SecretKeySource::Default).await
     }
 
     /// The engine in use.
@@ -490,9 +440,14 @@ fn sqlite_pool(max: u32, extra: &'static [&'static str]) -> AnyPoolOptions {
         })
 }
 
-/// The current time as stored: RFC 3339 in UTC with milliseconds.
+/// The current time as stored (see [`stored_time`]).
 pub(crate) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    stored_time(chrono::Utc::now())
+}
+
+/// Stored time format: RFC 3339, UTC, milliseconds, so that text order is time order.
+pub fn stored_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Today's date where the server runs (set `TZ`, e.g. Asia/Shanghai): due dates and urgency are

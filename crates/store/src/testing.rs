@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use sqlx::{Connection, Executor};
 
-use crate::reports::ChangeLog;
+use crate::reports::changes::ChangeLog;
 use crate::{Result, Store, StoreError};
 
 /// Which engine a test runs on.
@@ -46,7 +46,10 @@ impl TestDb {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or_default();
-        let unique = format!("cunjin_t_{epoch}_{}", &crate::auth::new_secret()[..12]);
+        let unique = format!(
+            "cunjin_t_{epoch}_{}",
+            &crate::access::auth::new_secret()[..12]
+        );
         match engine {
             TestEngine::Sqlite => {
                 let dir = std::env::temp_dir().join(unique);
@@ -187,8 +190,8 @@ pub async fn gap_brought_up(
     store: &Store,
     workspace_id: i64,
     since: i64,
-    stale: &crate::gap::PortfolioGap,
-) -> Result<Option<crate::gap::PortfolioGap>> {
+    stale: &crate::reports::gap::PortfolioGap,
+) -> Result<Option<crate::reports::gap::PortfolioGap>> {
     store.gap_brought_up(workspace_id, since, stale).await
 }
 
@@ -202,7 +205,7 @@ pub async fn rank_changes_since(store: &Store, workspace_id: i64, since: i64) ->
 /// A roadmap ranking computed now, and the report version it was computed at.
 pub struct StaleRanking {
     version: i64,
-    ranking: crate::roadmap::Ranking,
+    ranking: crate::reports::roadmap::Ranking,
 }
 
 /// The ranking of the workspace on `today`, computed now.
@@ -225,7 +228,7 @@ pub async fn ranking_brought_up(
     workspace_id: i64,
     stale: &StaleRanking,
     today: NaiveDate,
-) -> Result<Option<Vec<crate::roadmap::RoadmapEntry>>> {
+) -> Result<Option<Vec<crate::reports::roadmap::RoadmapEntry>>> {
     Ok(store
         .ranking_brought_up(workspace_id, stale.version, today, &stale.ranking)
         .await?
@@ -243,7 +246,7 @@ pub async fn ranking_brought_up(
 pub async fn raw_secret_values(store: &Store) -> Result<Vec<String>> {
     use sqlx::Row;
     let mut out = Vec::new();
-    for c in crate::secrets::SecretColumn::ALL {
+    for c in crate::ops::secrets::SecretColumn::ALL {
         for r in sqlx::query(&format!(
             "SELECT {col} FROM {table} WHERE {col} IS NOT NULL ORDER BY id",
             col = c.column(),
@@ -262,7 +265,7 @@ pub async fn raw_secret_values(store: &Store) -> Result<Vec<String>> {
 /// version before encryption, or changed outside cunjin.
 pub async fn write_raw_secret(
     store: &Store,
-    column: crate::secrets::SecretColumn,
+    column: crate::ops::secrets::SecretColumn,
     id: i64,
     value: &str,
 ) -> Result<()> {

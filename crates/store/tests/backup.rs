@@ -1,7 +1,7 @@
 //! Backup and restore across engines: SQLite → PostgreSQL and PostgreSQL → SQLite.
 
-use cunjin_store::backup::{DERIVED, LOCAL, TABLES};
-use cunjin_store::secrets::{SecretKey, SecretKeySource};
+use cunjin_store::ops::backup::{DERIVED, LOCAL, TABLES};
+use cunjin_store::ops::secrets::{SecretKey, SecretKeySource};
 use cunjin_store::testing::{row_counts, TestDb, TestEngine};
 use cunjin_store::Store;
 

@@ -2,10 +2,10 @@
 //! different kinds on one workspace at once. Run on SQLite and on PostgreSQL with the same code.
 
 use cunjin_core::{DealStage, MenuPath, Money, Stage};
-use cunjin_store::catalogue::{FeatureChange, NewFeature};
-use cunjin_store::commitments::{FeatureRef, NewCommitment};
-use cunjin_store::customers::NewDeal;
-use cunjin_store::releases::NewRelease;
+use cunjin_store::delivery::releases::NewRelease;
+use cunjin_store::ledger::catalogue::{FeatureChange, NewFeature};
+use cunjin_store::ledger::commitments::{FeatureRef, NewCommitment};
+use cunjin_store::ledger::customers::NewDeal;
 use cunjin_store::testing::{TestDb, TestEngine};
 use cunjin_store::{Store, StoreError};
 

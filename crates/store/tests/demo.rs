@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use cunjin_core::{Mode, Stage, Status};
-use cunjin_store::catalogue::FeatureFilter;
-use cunjin_store::commitments::CommitmentFilter;
+use cunjin_store::ledger::catalogue::FeatureFilter;
+use cunjin_store::ledger::commitments::CommitmentFilter;
 use cunjin_store::testing::{TestDb, TestEngine};
 
 async fn the_demo_shows_every_mode_status_and_a_closing_gap(engine: TestEngine) {

@@ -24,7 +24,7 @@ async fn the_sample_has_environments_probes_and_upcoming_demos(engine: TestEngin
         probes.iter().all(|p| p.last_run.is_none()),
         "nothing ran yet"
     );
-    let now = cunjin_store::demos::stored_time(chrono::Utc::now());
+    let now = cunjin_store::stored_time(chrono::Utc::now());
     let demos = store.list_demos(ws, Some(&now)).await.unwrap();
     assert_eq!(demos.len(), 2, "both are upcoming");
     for d in demos {

@@ -2,9 +2,9 @@
 
 use chrono::NaiveDate;
 use cunjin_core::{DealStage, Email, MenuPath, Mode, Money, Role, Stage, Status};
-use cunjin_store::catalogue::{FeatureChange, FeatureFilter, NewFeature};
-use cunjin_store::commitments::{CommitmentFilter, FeatureRef, NewCommitment};
-use cunjin_store::customers::NewDeal;
+use cunjin_store::ledger::catalogue::{FeatureChange, FeatureFilter, NewFeature};
+use cunjin_store::ledger::commitments::{CommitmentFilter, FeatureRef, NewCommitment};
+use cunjin_store::ledger::customers::NewDeal;
 use cunjin_store::testing::{TestDb, TestEngine};
 use cunjin_store::{Store, StoreError};
 
@@ -104,7 +104,7 @@ on_both_engines! {
             };
             store.record_promise(fx.ws, "pm@x", theirs).await.unwrap();
         }
-        let own = |list: &[cunjin_store::commitments::Commitment]| {
+        let own = |list: &[cunjin_store::ledger::commitments::Commitment]| {
             for c in list {
                 let i = c.feature_title.trim_start_matches("他的功能").trim_start_matches("功能");
                 let texts: Vec<&str> = c.criteria.iter().map(|k| k.text.as_str()).collect();
@@ -327,12 +327,12 @@ on_both_engines! {
         assert!(store.verify_login("ADMIN@localhost", "s3cret-pass").await.unwrap().is_some());
         assert!(store.verify_login("admin@localhost", "wrong-pass").await.unwrap().is_none());
         let u = store
-            .create_user(cunjin_store::auth::NewUser { workspace_id: ws, email: Email::parse("v@x.cn").unwrap(), name: "", role: Role::Viewer, password: "viewer-pass-1" })
+            .create_user(cunjin_store::access::auth::NewUser { workspace_id: ws, email: Email::parse("v@x.cn").unwrap(), name: "", role: Role::Viewer, password: "viewer-pass-1" })
             .await
             .unwrap();
         assert_eq!(u.name, "v");
         let dup = store
-            .create_user(cunjin_store::auth::NewUser { workspace_id: ws, email: Email::parse("V@x.cn").unwrap(), name: "", role: Role::Viewer, password: "viewer-pass-1" })
+            .create_user(cunjin_store::access::auth::NewUser { workspace_id: ws, email: Email::parse("V@x.cn").unwrap(), name: "", role: Role::Viewer, password: "viewer-pass-1" })
             .await;
         assert!(matches!(dup, Err(StoreError::Conflict(_))));
         let s = store.create_session(u.id).await.unwrap();

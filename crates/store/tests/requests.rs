@@ -3,8 +3,8 @@
 
 use cunjin_core::{Decision, MenuPath, SourceRole, Stage};
 use cunjin_exchange::RequestRow;
-use cunjin_store::catalogue::NewFeature;
 use cunjin_store::imports::Apply;
+use cunjin_store::ledger::catalogue::NewFeature;
 use cunjin_store::requests::{
     BulkRequest, FeatureLink, NewDecision, NewRequest, RequestFilter, Via,
 };
@@ -720,17 +720,17 @@ async fn imported_requests_are_found_before_and_after_their_terms_are_written(en
     // The oldest part of the first import first; then everything.
     assert_eq!(
         store.index_backlog().await.unwrap(),
-        cunjin_store::search::BACKLOG_CHUNK
+        cunjin_store::search::backlog::BACKLOG_CHUNK
     );
     assert_eq!(store.search_backlog_len().await.unwrap(), 2300);
     check("partly indexed").await;
-    let mut covered = cunjin_store::search::BACKLOG_CHUNK;
+    let mut covered = cunjin_store::search::backlog::BACKLOG_CHUNK;
     loop {
         let n = store.index_backlog().await.unwrap();
         if n == 0 {
             break;
         }
-        assert!(n <= cunjin_store::search::BACKLOG_CHUNK);
+        assert!(n <= cunjin_store::search::backlog::BACKLOG_CHUNK);
         covered += n;
     }
     assert_eq!(covered, 3300);
@@ -811,7 +811,10 @@ async fn two_instances_index_each_part_once(engine: TestEngine) {
     let (first, second) = cunjin_store::testing::index_backlog_race(&one, &two)
         .await
         .unwrap();
-    assert_eq!((first, second), (cunjin_store::search::BACKLOG_CHUNK, 0));
+    assert_eq!(
+        (first, second),
+        (cunjin_store::search::backlog::BACKLOG_CHUNK, 0)
+    );
     assert_eq!(one.search_backlog_len().await.unwrap(), 2500);
     // Then both at once until the backlog is empty: together they cover each id once.
     let drain = |store: &Store| {

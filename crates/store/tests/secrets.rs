@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use cunjin_core::notify::{Event, WebhookKind};
-use cunjin_store::environments::{EnvironmentChange, NewEnvironment};
-use cunjin_store::notifications::{NewWebhook, WebhookChange};
-use cunjin_store::secrets::{SecretColumn, SecretKey, SecretKeyError, SecretKeySource};
+use cunjin_store::demos::environments::{EnvironmentChange, NewEnvironment};
+use cunjin_store::notify::{NewWebhook, WebhookChange};
+use cunjin_store::ops::secrets::{SecretColumn, SecretKey, SecretKeyError, SecretKeySource};
 use cunjin_store::testing::{raw_secret_values, write_raw_secret, TestDb, TestEngine};
 use cunjin_store::{Store, StoreError};
 

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use axum::routing::get;
-use cunjin_store::environments::{NewEnvironment, NewProbe};
+use cunjin_store::demos::environments::{NewEnvironment, NewProbe};
 use cunjin_store::testing::{TestDb, TestEngine};
 use cunjin_web::probing::Prober;
 use cunjin_web::readiness::check_environment;

@@ -6,7 +6,7 @@ use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use cunjin_core::Permission;
-use cunjin_store::auth::User;
+use cunjin_store::access::auth::User;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -52,7 +52,7 @@ pub struct Caller {
     pub user: User,
     /// How they authenticated.
     pub via: Via,
-    /// The anti-forgery token of the session (see [`cunjin_store::auth::csrf_token`]); empty
+    /// The anti-forgery token of the session (see [`cunjin_store::access::auth::csrf_token`]); empty
     /// for API tokens, which a browser never sends on its own.
     pub csrf: String,
 }
@@ -94,7 +94,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub fn session_cookie(token: &str, secure: bool) -> String {
     format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        cunjin_store::auth::SESSION_DAYS * 86_400,
+        cunjin_store::access::auth::SESSION_DAYS * 86_400,
         if secure { "; Secure" } else { "" }
     )
 }
@@ -103,7 +103,7 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
 pub fn device_cookie(token: &str, secure: bool) -> String {
     format!(
         "{DEVICE_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        cunjin_store::auth::DEVICE_DAYS * 86_400,
+        cunjin_store::access::auth::DEVICE_DAYS * 86_400,
         if secure { "; Secure" } else { "" }
     )
 }
@@ -114,7 +114,7 @@ pub fn form_token(headers: &HeaderMap, secure: bool) -> (String, Option<String>)
     if let Some(t) = cookie(headers, FORM_COOKIE).filter(|t| is_hex_token(t)) {
         return (t.to_string(), None);
     }
-    let t = cunjin_store::auth::new_secret();
+    let t = cunjin_store::access::auth::new_secret();
     let set = format!(
         "{FORM_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict{}",
         if secure { "; Secure" } else { "" }
@@ -183,7 +183,7 @@ pub fn csrf_sent(parts: &Parts, expected: &str) -> bool {
 pub fn session_with_csrf(parts: &Parts) -> Result<Option<&str>, ApiError> {
     match cookie(&parts.headers, SESSION_COOKIE) {
         None => Ok(None),
-        Some(t) if csrf_sent(parts, &cunjin_store::auth::csrf_token(t)) => Ok(Some(t)),
+        Some(t) if csrf_sent(parts, &cunjin_store::access::auth::csrf_token(t)) => Ok(Some(t)),
         Some(_) => Err(csrf_refused()),
     }
 }
@@ -233,7 +233,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Call
                     "this request came from another site",
                 ));
             }
-            let csrf = cunjin_store::auth::csrf_token(token);
+            let csrf = cunjin_store::access::auth::csrf_token(token);
             if !is_safe(&parts.method) && !csrf_sent(parts, &csrf) {
                 return Err(csrf_refused());
             }

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use cunjin_core::{Gap, Stage, Status};
-use cunjin_store::releases::ShippedRelease;
+use cunjin_store::delivery::releases::ShippedRelease;
 use cunjin_store::{Store, StoreError};
 use serde::Serialize;
 
@@ -40,7 +40,7 @@ pub struct StatusCommitment {
     /// Acceptance criteria.
     pub criteria: Vec<StatusCriterion>,
     /// Its gap.
-    #[schema(value_type = cunjin_store::gap::GapSchema)]
+    #[schema(value_type = cunjin_store::reports::gap::GapSchema)]
     pub gap: Gap,
 }
 
@@ -67,7 +67,7 @@ pub async fn customer_status(
 ) -> Result<CustomerStatus, StoreError> {
     let customer = store.get_customer(workspace_id, customer_id).await?;
     let gap = store.gap_for_customer(workspace_id, customer_id).await?;
-    let filter = cunjin_store::commitments::CommitmentFilter {
+    let filter = cunjin_store::ledger::commitments::CommitmentFilter {
         customer_id: Some(customer_id),
         limit: Some(5000),
         ..Default::default()

@@ -147,7 +147,7 @@ impl LoginGuard {
 /// makes this browser a known device of the account.
 pub struct LoggedIn {
     /// Who logged in.
-    pub user: cunjin_store::auth::User,
+    pub user: cunjin_store::access::auth::User,
     /// The session cookie's value.
     pub session: String,
     /// The device cookie's value.

@@ -14,7 +14,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use cunjin_core::notify::WebhookKind;
-use cunjin_store::notifications::{AfterFailure, Outgoing};
+use cunjin_store::notify::{AfterFailure, Outgoing};
 use cunjin_store::Store;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -76,7 +76,7 @@ impl Dispatcher {
             client,
             instance: Arc::from(format!(
                 "cunjin-{}",
-                &cunjin_store::auth::new_secret()[..16]
+                &cunjin_store::access::auth::new_secret()[..16]
             )),
             lease,
             timeout,

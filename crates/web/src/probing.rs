@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cunjin_core::{ProbeFailure, ProbeMethod};
-use cunjin_store::environments::{Environment, Probe, ProbeRun};
+use cunjin_store::demos::environments::{Environment, Probe, ProbeRun};
 use tokio::sync::Semaphore;
 
 use crate::outbound::{Guard, OutboundConfig, ProbeRedirects, Purpose};

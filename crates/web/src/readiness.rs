@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use cunjin_core::readiness::{talk_track, FeatureFacts, ProbeOutcome, ScriptLine, ScriptSubject};
+use cunjin_store::demos::environments::{Environment, Probe, ProbeRun};
 use cunjin_store::demos::{CheckedItem, Demo, DemoCheck};
-use cunjin_store::environments::{Environment, Probe, ProbeRun};
 use cunjin_store::{Result, Store};
 use serde::Serialize;
 

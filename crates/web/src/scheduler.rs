@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
+use cunjin_store::demos::environments::DueRun;
 use cunjin_store::demos::DueCheck;
-use cunjin_store::environments::DueRun;
 use cunjin_store::Store;
 use tracing::Instrument;
 
@@ -60,7 +60,7 @@ pub async fn tick(store: &Store, prober: &Prober, config: &SchedulerConfig) -> T
     let now = chrono::Utc::now();
     let mut jobs = tokio::task::JoinSet::new();
     match store
-        .due_environment_runs(&cunjin_store::demos::stored_time(now), 200)
+        .due_environment_runs(&cunjin_store::stored_time(now), 200)
         .await
     {
         Ok(due) => {

@@ -401,7 +401,7 @@ on_both_engines! {
         assert!(res.headers().contains_key("retry-after"));
         assert!(res.text().await.unwrap().contains("登录尝试次数过多"));
         // Somebody else is not locked out by it.
-        app.store.create_user(cunjin_store::auth::NewUser {
+        app.store.create_user(cunjin_store::access::auth::NewUser {
             workspace_id: app.ws, email: cunjin_core::Email::parse("li@x.cn").unwrap(), name: "", role: Role::Pm, password: "password-1",
         }).await.unwrap();
         let res = client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "li@x.cn", "password": "password-1"})).send().await.unwrap();

@@ -492,7 +492,7 @@ on_both_engines! {
         assert!(cp.contains("id=\"status-url\" href=\"/status/c/") && cp.contains("重新生成"), "{cp}");
         // A viewer reads the page but gets no form, and a post is refused.
         let email = "viewer@test.cn";
-        app.store.create_user(cunjin_store::auth::NewUser {
+        app.store.create_user(cunjin_store::access::auth::NewUser {
             workspace_id: app.ws, email: cunjin_core::Email::parse(email).unwrap(), name: "看客", role: Role::Viewer, password: "password-1",
         }).await.unwrap();
         let viewer = TestApp::login(&app.base, email, "password-1").await;

@@ -257,9 +257,9 @@ on_both_engines! {
 
         // Headers encrypted with another key (a database put together by hand): a clear error
         // in both languages, naming keys by id, never garbage sent to the demo.
-        let other = cunjin_store::secrets::SecretKey::generate();
-        let sealed = other.seal(cunjin_store::secrets::SecretColumn::EnvironmentHeaders, "{\"X-Demo-Token\": \"x\"}");
-        cunjin_store::testing::write_raw_secret(&app.store, cunjin_store::secrets::SecretColumn::EnvironmentHeaders, s.env, &sealed).await.unwrap();
+        let other = cunjin_store::ops::secrets::SecretKey::generate();
+        let sealed = other.seal(cunjin_store::ops::secrets::SecretColumn::EnvironmentHeaders, "{\"X-Demo-Token\": \"x\"}");
+        cunjin_store::testing::write_raw_secret(&app.store, cunjin_store::ops::secrets::SecretColumn::EnvironmentHeaders, s.env, &sealed).await.unwrap();
         let (st, e) = app.get(c, &format!("/api/v1/environments/{}", s.env)).await;
         assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("secret_key")), "{e}");
         let m = e["error"]["message"].as_str().unwrap();
@@ -491,9 +491,9 @@ on_both_engines! {
         let s = setup(&app).await;
         let (_, probes) = app.get(&app.admin, "/api/v1/probes").await;
         let probe_id = probes[0]["id"].as_i64().unwrap();
-        let mut old = cunjin_store::environments::ProbeRun::new(probe_id, Some(200), 12, None);
+        let mut old = cunjin_store::demos::environments::ProbeRun::new(probe_id, Some(200), 12, None);
         old.at = "2020-01-01T00:00:00.000Z".into();
-        let fresh = cunjin_store::environments::ProbeRun::new(probe_id, Some(200), 12, None);
+        let fresh = cunjin_store::demos::environments::ProbeRun::new(probe_id, Some(200), 12, None);
         app.store.record_probe_runs(app.ws, s.env, &[old, fresh]).await.unwrap();
         assert_eq!(app.store.delete_probe_runs_older_than(90).await.unwrap(), 1);
         let (_, runs) = app.get(&app.admin, &format!("/api/v1/environments/{}/runs", s.env)).await;

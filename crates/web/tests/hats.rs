@@ -103,7 +103,7 @@ on_both_engines! {
 
     demos_count_as_presales_once(app) {
         let ids = app.catalogue().await;
-        let wang = app.store.create_user(cunjin_store::auth::NewUser {
+        let wang = app.store.create_user(cunjin_store::access::auth::NewUser {
             workspace_id: app.ws, email: cunjin_core::Email::parse("wangfang@vendor.cn").unwrap(),
             name: "王芳", role: Role::Presales, password: "password-1",
         }).await.unwrap();

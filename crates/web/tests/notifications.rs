@@ -278,7 +278,7 @@ on_both_engines! {
         let (s, h) = app.patch(&pm, &format!("/api/v1/webhooks/{id}"), json!({"events": ["commitment_due"]})).await;
         assert_eq!(s, StatusCode::OK, "{h}");
         assert_eq!((h["events"].clone(), h["url"].clone(), h["active"].clone()), (json!(["commitment_due"]), json!(rx.url("pm")), json!(true)));
-        for i in 1..cunjin_store::notifications::MAX_WEBHOOKS - 1 {
+        for i in 1..cunjin_store::notify::MAX_WEBHOOKS - 1 {
             let (s, h) = app.post(&pm, "/api/v1/webhooks", json!({"kind": "generic", "url": rx.url(&format!("h{i}"))})).await;
             assert_eq!(s, StatusCode::CREATED, "{h}");
         }
@@ -288,7 +288,7 @@ on_both_engines! {
         assert_eq!((s, d["signed"].as_bool()), (StatusCode::OK, Some(false)), "an empty secret removes it");
         let (s, e) = app.post(&pm, "/api/v1/webhooks", json!({"kind": "slack", "url": rx.url("one-too-many")})).await;
         assert_eq!(s, StatusCode::CONFLICT, "{e}");
-        assert_eq!(app.get(&pm, "/api/v1/webhooks").await.1.as_array().unwrap().len() as i64, cunjin_store::notifications::MAX_WEBHOOKS);
+        assert_eq!(app.get(&pm, "/api/v1/webhooks").await.1.as_array().unwrap().len() as i64, cunjin_store::notify::MAX_WEBHOOKS);
 
         let (_, doc) = app.get(&app.anonymous(), "/api/v1/openapi.json").await;
         for p in ["/api/v1/webhooks", "/api/v1/webhooks/{id}", "/api/v1/webhooks/{id}/test", "/api/v1/webhooks/{id}/deliveries", "/api/v1/calendar-link", "/api/v1/calendar-link/rotate"] {
@@ -682,7 +682,7 @@ on_both_engines! {
         assert!(html.contains("choose at least one event"), "{html}");
         // Only admins and pms see the page.
         let (email, password) = ("viewer@test.cn", "viewer-pass-1");
-        app.store.create_user(cunjin_store::auth::NewUser {
+        app.store.create_user(cunjin_store::access::auth::NewUser {
             workspace_id: app.ws, email: cunjin_core::Email::parse(email).unwrap(), name: "", role: Role::Viewer, password,
         }).await.unwrap();
         let viewer = common::TestApp::login(&app.base, email, password).await;

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use cunjin_core::{MenuPath, Permission, Stage};
-use cunjin_store::catalogue::{Feature, FeatureChange, FeatureFilter, NewFeature, Product};
+use cunjin_store::ledger::catalogue::{Feature, FeatureChange, FeatureFilter, NewFeature, Product};
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 

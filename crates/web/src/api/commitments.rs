@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use cunjin_core::{Mode, Permission, Status};
-use cunjin_store::audit::AuditEntry;
-use cunjin_store::commitments::{Commitment, CommitmentFilter, FeatureRef, NewCommitment};
+use cunjin_store::access::audit::AuditEntry;
+use cunjin_store::ledger::commitments::{Commitment, CommitmentFilter, FeatureRef, NewCommitment};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 

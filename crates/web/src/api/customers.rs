@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use cunjin_core::{DealStage, Money, Permission};
-use cunjin_store::customers::{Customer, Deal, NewDeal};
+use cunjin_store::ledger::customers::{Customer, Deal, NewDeal};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 

@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use cunjin_core::{Mode, Permission};
-use cunjin_store::commitments::Commitment;
 use cunjin_store::demos::{Demo, DemoChange, DemoCheck, NewDemo, NewDemoItem, PromisePick};
+use cunjin_store::ledger::commitments::Commitment;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -37,7 +37,7 @@ pub async fn list_demos(
     caller.require(Permission::Read, "read")?;
     let from = q
         .upcoming
-        .then(|| cunjin_store::demos::stored_time(chrono::Utc::now()));
+        .then(|| cunjin_store::stored_time(chrono::Utc::now()));
     Ok(Json(
         state.store.list_demos(caller.ws(), from.as_deref()).await?,
     ))

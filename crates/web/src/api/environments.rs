@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use cunjin_core::Permission;
-use cunjin_store::environments::{
+use cunjin_store::demos::environments::{
     Environment, EnvironmentChange, NewEnvironment, NewProbe, Probe, ProbeRun,
 };
 use serde::Deserialize;

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::Days;
 use cunjin_core::Permission;
-use cunjin_store::progress::{GapPoint, WeekProgress};
+use cunjin_store::ledger::progress::{GapPoint, WeekProgress};
 use serde::Deserialize;
 use utoipa::IntoParams;
 

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cunjin_core::Permission;
-use cunjin_store::releases::{DeliveryReport, NewRelease, Release, ShippedRelease};
+use cunjin_store::delivery::releases::{DeliveryReport, NewRelease, Release, ShippedRelease};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -193,7 +193,7 @@ pub struct StatusLinkView {
 
 fn link_view(
     customer_id: i64,
-    link: Option<cunjin_store::status_links::StatusLink>,
+    link: Option<cunjin_store::delivery::status_links::StatusLink>,
 ) -> StatusLinkView {
     StatusLinkView {
         customer_id,

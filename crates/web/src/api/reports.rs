@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use cunjin_core::Permission;
-use cunjin_store::gap::{CustomerGap, PortfolioGap};
-use cunjin_store::roadmap::RoadmapEntry;
+use cunjin_store::reports::gap::{CustomerGap, PortfolioGap};
+use cunjin_store::reports::roadmap::RoadmapEntry;
 use serde::Deserialize;
 use utoipa::IntoParams;
 

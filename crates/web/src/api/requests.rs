@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cunjin_core::{Decision, Permission, SourceRole};
-use cunjin_store::catalogue::Feature;
+use cunjin_store::ledger::catalogue::Feature;
 use cunjin_store::requests::{
     FeatureLink, NewDecision, NewRequest, Request, RequestFilter, RequestStatus, SimilarRequest,
     Via,
@@ -305,13 +305,13 @@ pub async fn decide(
 /// The trail of a request: filed, linked, each decision with who, when and why.
 #[utoipa::path(get, path = "/api/v1/requests/{id}/audit", tag = "requests",
     params(("id" = i64, Path, description = "Request id")),
-    responses((status = 200, body = Vec<cunjin_store::audit::AuditEntry>), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = Vec<cunjin_store::access::audit::AuditEntry>), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn request_audit(
     caller: Caller,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Vec<cunjin_store::audit::AuditEntry>>> {
+) -> ApiResult<Json<Vec<cunjin_store::access::audit::AuditEntry>>> {
     caller.require(Permission::Read, "read")?;
     state.store.get_request(caller.ws(), id).await?;
     Ok(Json(

@@ -6,7 +6,7 @@ use axum::http::{HeaderName, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse};
 use axum::Json;
 use cunjin_core::{Email, Permission, Role};
-use cunjin_store::auth::{NewUser, User};
+use cunjin_store::access::auth::{NewUser, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -69,7 +69,7 @@ pub async fn login(
             (SET_COOKIE, device_cookie(&done.device, secure)),
             (
                 HeaderName::from_static(CSRF_HEADER),
-                cunjin_store::auth::csrf_token(&done.session),
+                cunjin_store::access::auth::csrf_token(&done.session),
             ),
         ]),
         Json(done.user),

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use cunjin_core::notify::{Event, WebhookKind};
 use cunjin_core::Permission;
-use cunjin_store::notifications::{Delivery, NewWebhook, Webhook, WebhookChange};
+use cunjin_store::notify::{Delivery, NewWebhook, Webhook, WebhookChange};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

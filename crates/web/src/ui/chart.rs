@@ -2,7 +2,7 @@
 //! browser and in print.
 
 use chrono::Datelike;
-use cunjin_store::progress::GapPoint;
+use cunjin_store::ledger::progress::GapPoint;
 
 use crate::i18n::Lang;
 

@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use cunjin_core::Permission;
-use cunjin_store::catalogue::FeatureFilter;
-use cunjin_store::releases::NewRelease;
+use cunjin_store::delivery::releases::NewRelease;
+use cunjin_store::ledger::catalogue::FeatureFilter;
 use serde::Deserialize;
 
 use super::views::*;

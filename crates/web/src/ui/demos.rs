@@ -9,10 +9,12 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use cunjin_core::{Mode, Permission, ProbeMethod};
-use cunjin_store::catalogue::{Feature, FeatureFilter};
-use cunjin_store::customers::Customer;
+use cunjin_store::demos::environments::{
+    Environment, EnvironmentChange, NewEnvironment, NewProbe, Probe,
+};
 use cunjin_store::demos::{CheckedItem, Demo, DemoChange, DemoCheck, DemoItem, PromisePick};
-use cunjin_store::environments::{Environment, EnvironmentChange, NewEnvironment, NewProbe, Probe};
+use cunjin_store::ledger::catalogue::{Feature, FeatureFilter};
+use cunjin_store::ledger::customers::Customer;
 use serde::Deserialize;
 
 use super::Me;
@@ -445,7 +447,7 @@ fn percent(x: f64) -> String {
 }
 
 pub async fn demos(p: Page, State(state): State<AppState>) -> PageResult {
-    let now = cunjin_store::demos::stored_time(chrono::Utc::now());
+    let now = cunjin_store::stored_time(chrono::Utc::now());
     let mut rows: Vec<DemoRow> = state
         .store
         .list_demos(p.caller.ws(), None)

@@ -9,8 +9,8 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use cunjin_core::{Gap, Mode, Permission, Stage, Status};
-use cunjin_store::catalogue::FeatureFilter;
-use cunjin_store::commitments::CommitmentFilter;
+use cunjin_store::ledger::catalogue::FeatureFilter;
+use cunjin_store::ledger::commitments::CommitmentFilter;
 use serde::Deserialize;
 
 use super::views::*;
@@ -663,7 +663,7 @@ async fn roadmap_table(
     state: &AppState,
     ws: i64,
     l: Lang,
-    page: cunjin_store::roadmap::RoadmapPage,
+    page: cunjin_store::reports::roadmap::RoadmapPage,
     offset: usize,
 ) -> Result<bytes::Bytes, ApiError> {
     let weights = page.weights;

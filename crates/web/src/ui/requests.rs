@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use cunjin_core::{Decision, Permission, SourceRole};
-use cunjin_store::catalogue::{Feature, FeatureFilter, Product};
-use cunjin_store::customers::Customer;
+use cunjin_store::ledger::catalogue::{Feature, FeatureFilter, Product};
+use cunjin_store::ledger::customers::Customer;
 use cunjin_store::requests::{Request, RequestStatus, SimilarRequest, Via};
 use serde::Deserialize;
 

@@ -2,9 +2,9 @@
 
 use askama::Template;
 use cunjin_core::{Mode, Stage, Status};
-use cunjin_store::commitments::Commitment;
-use cunjin_store::customers::Customer;
-use cunjin_store::gap::PortfolioGap;
+use cunjin_store::ledger::commitments::Commitment;
+use cunjin_store::ledger::customers::Customer;
+use cunjin_store::reports::gap::PortfolioGap;
 
 use super::Me;
 use crate::i18n::Lang;
@@ -44,7 +44,7 @@ pub struct DashboardPage {
     /// The largest customer 尺, at least 1, to scale the bars.
     pub max_chi: u64,
     /// What this week closed.
-    pub week: cunjin_store::progress::WeekProgress,
+    pub week: cunjin_store::ledger::progress::WeekProgress,
     /// The progress chart, inline SVG drawn by `chart::gap_chart`.
     pub chart: String,
 }
@@ -107,7 +107,7 @@ pub struct CustomerPage {
     pub recorded: bool,
     pub error: String,
     /// Releases delivered to this customer, with its commitments on them.
-    pub shipped: Vec<cunjin_store::releases::ShippedRelease>,
+    pub shipped: Vec<cunjin_store::delivery::releases::ShippedRelease>,
     /// Whether the person may see and rotate the status link.
     pub can_share: bool,
     /// The path of the current status link, empty when none.
@@ -122,7 +122,7 @@ pub struct DeliverOption {
 }
 
 pub struct ReleaseView {
-    pub r: cunjin_store::releases::Release,
+    pub r: cunjin_store::delivery::releases::Release,
     pub customers: Vec<DeliverOption>,
 }
 
@@ -154,7 +154,7 @@ pub struct StatusPage {
     pub active: &'static str,
     pub s: crate::delivery::CustomerStatus,
     /// The releases delivered to the customer (taken out of `s` for the shared template).
-    pub shipped: Vec<cunjin_store::releases::ShippedRelease>,
+    pub shipped: Vec<cunjin_store::delivery::releases::ShippedRelease>,
 }
 
 pub struct DealOption {
@@ -165,7 +165,7 @@ pub struct DealOption {
 
 pub struct FeatureGroup {
     pub product: String,
-    pub features: Vec<cunjin_store::catalogue::Feature>,
+    pub features: Vec<cunjin_store::ledger::catalogue::Feature>,
 }
 
 /// What was typed into the promise form, kept when it fails.

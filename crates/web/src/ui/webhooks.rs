@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::Form;
 use cunjin_core::notify::{Event, WebhookKind};
 use cunjin_core::Permission;
-use cunjin_store::notifications::{Delivery, NewWebhook, Webhook};
+use cunjin_store::notify::{Delivery, NewWebhook, Webhook};
 
 use super::{
     api_error_page, redirect, redirect_with_flash, render, Me, Page, PagePath, PageResult,

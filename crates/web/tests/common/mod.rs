@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use cunjin_core::{Email, Role};
-use cunjin_store::auth::NewUser;
+use cunjin_store::access::auth::NewUser;
 use cunjin_store::testing::{TestDb, TestEngine};
 use cunjin_store::Store;
 use cunjin_web::outbound::{AllowList, OutboundConfig};
@@ -267,7 +267,7 @@ impl TestApp {
         let email = format!(
             "{}-{}@test.cn",
             role.as_str(),
-            &cunjin_store::auth::new_secret()[..8]
+            &cunjin_store::access::auth::new_secret()[..8]
         );
         let user = self
             .store

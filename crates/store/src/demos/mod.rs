@@ -2,16 +2,21 @@
 //! readiness check kept on the demo; the claims of the 24 h and 1 h automatic checks; and
 //! "record promises", which turns chosen script items into commitments in one transaction.
 
+pub mod calendar;
+pub mod environments;
+
 use chrono::{DateTime, Utc};
 use cunjin_core::{required_text, Mode};
 use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::catalogue::{get_feature_in, Feature};
-use crate::commitments::{record_promise_audited_in, Commitment, FeatureRef, NewCommitment};
-use crate::notifications;
-use crate::{now, Result, Store, StoreError};
+use crate::ledger::catalogue::{get_feature_in, Feature};
+use crate::ledger::commitments::{
+    record_promise_audited_in, Commitment, FeatureRef, NewCommitment,
+};
+use crate::notify;
+use crate::{now, stored_time, Result, Store, StoreError};
 pub use cunjin_core::notify::CheckWindow;
 use cunjin_core::notify::{Notice, ReadinessFailure};
 
@@ -190,11 +195,6 @@ pub struct DueCheck {
     pub demo_id: i64,
     /// Window.
     pub window: CheckWindow,
-}
-
-/// Stored time format: RFC 3339, UTC, milliseconds, so that text order is time order.
-pub fn stored_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 const DEMO_COLUMNS: &str = "d.id, d.customer_id, c.name AS customer_name, d.deal_id, d.environment_id, \
@@ -506,7 +506,7 @@ impl Store {
                     .map(|i| i.title.clone())
                     .collect(),
             };
-            notifications::enqueue(
+            notify::enqueue(
                 &mut tx,
                 workspace_id,
                 &Notice::readiness_failed(&failure),
@@ -682,7 +682,7 @@ pub(crate) async fn seed_demos(
     feature: impl Fn(&str) -> Result<i64>,
     deals: &[(i64, i64)],
 ) -> Result<(usize, usize)> {
-    use crate::environments::{NewEnvironment, NewProbe};
+    use crate::demos::environments::{NewEnvironment, NewProbe};
     let local = store
         .create_environment(
             ws,

@@ -1,17 +1,5 @@
-//! The last portfolio gap and roadmap ranking of each workspace, kept by this instance.
-//!
-//! Both reports add up every live promise of a workspace: seconds at the largest vendor's scale
-//! (200,000 commitments). Every write that can change them moves `workspaces.report_version` in
-//! its own transaction (database triggers, migrations 0008 and 0010, so no code path and no other
-//! instance can forget it). A report is served from here while the version it was computed at is
-//! still current. When it is not, it is brought up to date, once however many callers are
-//! waiting: the same triggers log which customers and features each write may have changed, and
-//! only those are computed again (`gap_brought_up`, `ranking_brought_up`); after a larger write,
-//! the report is computed again in full.
-//!
-//! What is made from a kept report for a caller (the JSON of the gap, a page of the roadmap as
-//! JSON or as the web page's table) is kept with it, so that it is made once per report, not
-//! once per call: at 5,000 customers the gap is about 1 MB of JSON.
+//! The last portfolio gap and roadmap ranking of each workspace, kept by this instance (see
+//! the [module](crate::reports) for when a kept report is served).
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -19,22 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use chrono::NaiveDate;
-use sqlx::Row;
 use tokio::sync::Mutex as AsyncMutex;
 
-use crate::gap::PortfolioGap;
-use crate::roadmap::{Ranking, RoadmapPage};
+use crate::reports::gap::PortfolioGap;
+use crate::reports::roadmap::{Ranking, RoadmapPage};
 use crate::{Result, Store, StoreError};
-
-/// The logs of what writes may have changed (migration 0010), one id per row with the report
-/// version of its last change.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum ChangeLog {
-    /// `gap_changes`: customers whose gap may have changed.
-    Gap,
-    /// `rank_changes`: features whose score may have changed.
-    Rank,
-}
 
 /// One kept report: the version it was computed at, its key (the day, for the roadmap) and it.
 struct Kept<K, V> {
@@ -188,44 +165,6 @@ where
 }
 
 impl Store {
-    /// The ids `log` holds above report version `since`, in order, at most `limit` of them.
-    pub(crate) async fn changed_since(
-        &self,
-        log: ChangeLog,
-        workspace_id: i64,
-        since: i64,
-        limit: i64,
-    ) -> Result<Vec<i64>> {
-        let sql = match log {
-            ChangeLog::Gap => {
-                "SELECT customer_id FROM gap_changes WHERE workspace_id = $1 AND version > $2 \
-                 ORDER BY customer_id LIMIT $3"
-            }
-            ChangeLog::Rank => {
-                "SELECT feature_id FROM rank_changes WHERE workspace_id = $1 AND version > $2 \
-                 ORDER BY feature_id LIMIT $3"
-            }
-        };
-        Ok(sqlx::query_scalar(sql)
-            .bind(workspace_id)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(self.reader())
-            .await?)
-    }
-
-    /// The workspace's report version, read before the data a report is computed from, so a
-    /// report is never labelled newer than what it saw.
-    pub async fn report_version(&self, workspace_id: i64) -> Result<i64> {
-        sqlx::query("SELECT report_version FROM workspaces WHERE id = $1")
-            .bind(workspace_id)
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or_else(|| StoreError::not_found("workspace", workspace_id))?
-            .try_get(0)
-            .map_err(Into::into)
-    }
-
     /// The portfolio gap, kept while nothing it depends on has changed.
     pub(crate) async fn kept_gap(&self, workspace_id: i64) -> Result<Arc<Report<PortfolioGap>>> {
         let version = self.report_version(workspace_id).await?;

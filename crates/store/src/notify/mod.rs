@@ -21,8 +21,8 @@ use std::collections::HashSet;
 
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
-use crate::demos::stored_time;
-use crate::secrets::SecretColumn;
+use crate::ops::secrets::SecretColumn;
+use crate::stored_time;
 use crate::{now, parse_stored, Result, Store, StoreError};
 
 /// A webhook, as answered: the signing secret is never echoed, only whether there is one.
@@ -469,7 +469,7 @@ impl Store {
 
     /// Enqueues a test message to one webhook (even an inactive one waits in the outbox).
     pub async fn enqueue_test_message(&self, workspace_id: i64, id: i64) -> Result<Delivery> {
-        let key = format!("test:{}", crate::auth::new_secret());
+        let key = format!("test:{}", crate::access::auth::new_secret());
         let mut tx = self.writer().begin().await?;
         let r = sqlx::query(
             "SELECT w.kind, s.name FROM webhooks w JOIN workspaces s ON s.id = w.workspace_id \

@@ -5,9 +5,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::audit::{Action, Entity};
-use crate::progress::{refresh_snapshots, Scope};
-use crate::{audit, conflict_on_unique, now, parse_stored, Result, Store, StoreError};
+use crate::access::audit::{Action, Entity};
+use crate::ledger::progress::{refresh_snapshots, Scope};
+use crate::{access::audit, conflict_on_unique, now, parse_stored, Result, Store, StoreError};
 
 /// A product line (EMR, HIS, DRG/DIP…).
 #[derive(Debug, Clone, Serialize)]

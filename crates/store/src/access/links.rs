@@ -3,9 +3,9 @@
 
 use sqlx::Row;
 
-use crate::audit::{Action, Entity};
-use crate::auth::new_secret;
-use crate::{audit, now, Result, Store};
+use crate::access::audit::{Action, Entity};
+use crate::access::auth::new_secret;
+use crate::{access::audit, now, Result, Store};
 
 /// Whether a string could be a token at all; anything else is refused before the database.
 pub(crate) fn looks_like_token(s: &str) -> bool {

@@ -10,11 +10,11 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::audit::{Action, Entity};
-use crate::catalogue::get_feature_in;
-use crate::commitments::{load_in, Commitment, CommitmentFilter};
-use crate::progress::{refresh_snapshots, Scope};
-use crate::{audit, conflict_on_unique, now, parse_date, Result, Store, StoreError};
+use crate::access::audit::{Action, Entity};
+use crate::ledger::catalogue::get_feature_in;
+use crate::ledger::commitments::{load_in, Commitment, CommitmentFilter};
+use crate::ledger::progress::{refresh_snapshots, Scope};
+use crate::{access::audit, conflict_on_unique, now, parse_date, Result, Store, StoreError};
 
 /// A feature shipped in a release.
 #[derive(Debug, Clone, Serialize)]

@@ -449,7 +449,7 @@ impl Store {
         let dataset = opt_text(new.dataset);
         match (new.feature_id, &dataset) {
             (Some(f), None) => {
-                crate::catalogue::get_feature_in(self.reader(), workspace_id, f).await?;
+                crate::ledger::catalogue::get_feature_in(self.reader(), workspace_id, f).await?;
             }
             (None, Some(d)) => {
                 required_text("dataset", d, 200)?;

@@ -7,9 +7,9 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::audit::{Action, Entity};
-use crate::auth::new_secret;
-use crate::{audit, now, Result, Store, StoreError};
+use crate::access::audit::{Action, Entity};
+use crate::access::auth::new_secret;
+use crate::{access::audit, now, Result, Store, StoreError};
 
 /// A customer's status link.
 #[derive(Debug, Clone, Serialize)]
@@ -108,7 +108,7 @@ impl Store {
 
     /// The (workspace, customer) a status token opens, if it is current.
     pub async fn customer_for_status_token(&self, token: &str) -> Result<Option<(i64, i64)>> {
-        if !crate::links::looks_like_token(token) {
+        if !crate::access::links::looks_like_token(token) {
             return Ok(None);
         }
         let r = sqlx::query("SELECT workspace_id, customer_id FROM status_links WHERE token = $1")

@@ -10,7 +10,7 @@ use cunjin_core::{
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::reports::ChangeLog;
+use crate::reports::changes::ChangeLog;
 use crate::{parse_date, parse_stored, Result, Store};
 
 /// One ranked feature.
@@ -278,6 +278,21 @@ fn sorted(features: Vec<Arc<RankedFeature>>) -> Vec<Arc<RankedFeature>> {
     keyed.into_iter().map(|(_, _, f)| f).collect()
 }
 
+/// Demand of the roadmap: (feature, customer) pairs of every request that counts, a duplicate
+/// counting for its original's feature. `$1` is the workspace.
+///
+/// `+r.customer_id` keeps SQLite from reading the requests through the customer index (seven in
+/// ten requests name a customer, one in twenty a feature): without statistics it took that index
+/// for the first part, 0.65 s instead of 0.04 s at 200,000 requests. The unary plus changes
+/// nothing on PostgreSQL.
+const DEMAND_SQL: &str = "SELECT r.feature_id AS feature_id, r.customer_id AS customer_id \
+     FROM requests r WHERE r.workspace_id = $1 AND r.decision NOT IN ('declined', 'duplicate') \
+     AND r.feature_id IS NOT NULL AND +r.customer_id IS NOT NULL \
+     UNION SELECT o.feature_id, r.customer_id FROM requests r JOIN requests o ON o.id = r.duplicate_of \
+     WHERE r.workspace_id = $1 AND o.workspace_id = $1 AND r.decision = 'duplicate' \
+     AND o.decision NOT IN ('declined', 'duplicate') AND o.feature_id IS NOT NULL \
+     AND +r.customer_id IS NOT NULL";
+
 impl Store {
     /// Every feature with an open or delivered commitment or with demand from requests whose
     /// score is not zero, ranked by score on `today`, with every term of the formula.
@@ -430,7 +445,7 @@ impl Store {
         // plus keeps SQLite off the customer index, as in `DEMAND_SQL` (0.6 s against 0.2 ms
         // at 200,000 requests).
         let demand = match &list {
-            None => crate::requests::DEMAND_SQL.to_string(),
+            None => DEMAND_SQL.to_string(),
             Some(list) => format!(
                 "SELECT r.feature_id AS feature_id, r.customer_id AS customer_id FROM requests r \
                  WHERE r.workspace_id = $1 AND r.feature_id IN ({list}) \

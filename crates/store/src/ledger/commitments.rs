@@ -7,10 +7,10 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::audit::{Action, Entity};
-use crate::catalogue::{find_or_create_idea, get_feature_in};
-use crate::progress::{refresh_snapshots, Scope};
-use crate::{audit, now, parse_date, parse_stored, Result, Store, StoreError};
+use crate::access::audit::{Action, Entity};
+use crate::ledger::catalogue::{find_or_create_idea, get_feature_in};
+use crate::ledger::progress::{refresh_snapshots, Scope};
+use crate::{access::audit, now, parse_date, parse_stored, Result, Store, StoreError};
 
 /// One acceptance criterion: the customer's words for the effect they really want.
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +66,7 @@ pub struct Commitment {
     /// Acceptance criteria.
     pub criteria: Vec<Criterion>,
     /// Its gap now.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::gap::GapSchema))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::reports::gap::GapSchema))]
     pub gap: Gap,
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::reports::ChangeLog;
+use crate::reports::changes::ChangeLog;
 use crate::{parse_stored, Result, Store};
 
 /// The shape of a gap in the OpenAPI document.

@@ -388,7 +388,10 @@ pub fn write_new_key_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "cunjin.key".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", &crate::auth::new_secret()[..12]));
+    let tmp = dir.join(format!(
+        ".{name}.{}.tmp",
+        &crate::access::auth::new_secret()[..12]
+    ));
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -13,7 +13,7 @@ use cunjin_core::{Gained, Gap};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::gap::fold_groups;
+use crate::reports::gap::fold_groups;
 use crate::{parse_date, Result, Store, StoreError};
 
 /// Whose snapshots a write refreshes.
@@ -74,10 +74,10 @@ pub struct WeekProgress {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub week_start: NaiveDate,
     /// The gap when the week started (end of the Sunday before).
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::gap::GapSchema))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::reports::gap::GapSchema))]
     pub start: Gap,
     /// The gap now.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::gap::GapSchema))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::reports::gap::GapSchema))]
     pub now: Gap,
     /// Start minus now: what was closed (negative when new promises outgrew the work).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]

@@ -319,9 +319,9 @@ impl Store {
             // Another instance starting on the same empty database created it first.
             return Ok(None);
         }
-        let workspace = crate::workspaces::first_or_new_workspace_in(
+        let workspace = crate::access::workspaces::first_or_new_workspace_in(
             &mut tx,
-            crate::workspaces::DEFAULT_WORKSPACE,
+            crate::access::workspaces::DEFAULT_WORKSPACE,
         )
         .await?;
         let user = HashedUser {

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cunjin_core::calendar::{CalendarEvent, When};
 use sqlx::Row;
 
-use crate::{links, parse_date, Result, Store, StoreError};
+use crate::{access::links, parse_date, Result, Store, StoreError};
 
 /// How far back the feed reaches.
 const PAST_DAYS: u64 = 90;

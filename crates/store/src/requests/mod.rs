@@ -7,11 +7,13 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::audit::{Action, Entity};
-use crate::catalogue::{find_or_create_idea, get_feature_in};
-use crate::search::{index, match_sql, DocKind, QueryTerms};
-use crate::{audit, auth::new_ordered_secret, now, parse_stored, Result, Store, StoreError};
-use crate::{links, notifications};
+use crate::access::audit::{Action, Entity};
+use crate::ledger::catalogue::{find_or_create_idea, get_feature_in};
+use crate::search::{index, insert_terms_in, match_sql, DocKind, QueryTerms};
+use crate::{
+    access::audit, access::auth::new_ordered_secret, now, parse_stored, Result, Store, StoreError,
+};
+use crate::{access::links, notify};
 use cunjin_core::notify::{DecisionMade, Notice};
 
 /// Longest request text, in characters.
@@ -610,7 +612,7 @@ impl Store {
             "decision:{id}:{}",
             after.decided_at.as_deref().unwrap_or_default()
         );
-        notifications::enqueue(&mut tx, workspace_id, &notice, &key).await?;
+        notify::enqueue(&mut tx, workspace_id, &notice, &key).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -724,7 +726,7 @@ pub(crate) enum Terms {
     /// In the same transaction.
     Now,
     /// Later, by [`Store::index_backlog`]: the caller records the ids with
-    /// [`crate::search::add_to_backlog`] in the same transaction.
+    /// [`crate::search::backlog::add_to_backlog`] in the same transaction.
     Later,
 }
 
@@ -897,33 +899,6 @@ async fn insert_requests_json(
     Ok(())
 }
 
-/// Writes search terms of many documents at once.
-pub(crate) async fn insert_terms_in(
-    tx: &mut Transaction<'_, Any>,
-    workspace_id: i64,
-    kind: DocKind,
-    mut rows: Vec<(i64, String)>,
-) -> Result<()> {
-    // In term order, each batch lands in neighbouring pages of the term index instead of
-    // touching a page per row: loading stays fast when the index outgrows the cache.
-    rows.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-    let sql = format!(
-        "INSERT INTO search_terms (workspace_id, kind, doc_id, term) \
-         SELECT $1, $2, CAST(e.value ->> 0 AS BIGINT), e.value ->> 1 FROM {}",
-        crate::json_rows(tx, 3)
-    );
-    for chunk in rows.chunks(20_000) {
-        let json = serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(&sql)
-            .bind(workspace_id)
-            .bind(kind.as_str())
-            .bind(json)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
-}
-
 /// After rows were inserted with explicit ids: PostgreSQL's identity sequence does not move by
 /// itself, and the next ordinary insert must not collide. SQLite's AUTOINCREMENT follows.
 pub(crate) async fn sync_id_sequence(
@@ -979,18 +954,3 @@ const LIST_CONDITIONS: &str =
     "($2 IS NULL OR r.source_role = $2) AND ($3 IS NULL OR r.customer_id = $3) \
      AND ($4 IS NULL OR r.decision = $4) AND ($5 IS NULL OR r.product_id = $5) \
      AND ($6 IS NULL OR r.feature_id = $6)";
-
-/// Demand of the roadmap: (feature, customer) pairs of every request that counts, a duplicate
-/// counting for its original's feature. `$1` is the workspace.
-///
-/// `+r.customer_id` keeps SQLite from reading the requests through the customer index (seven in
-/// ten requests name a customer, one in twenty a feature): without statistics it took that index
-/// for the first part, 0.65 s instead of 0.04 s at 200,000 requests. The unary plus changes
-/// nothing on PostgreSQL.
-pub(crate) const DEMAND_SQL: &str = "SELECT r.feature_id AS feature_id, r.customer_id AS customer_id \
-     FROM requests r WHERE r.workspace_id = $1 AND r.decision NOT IN ('declined', 'duplicate') \
-     AND r.feature_id IS NOT NULL AND +r.customer_id IS NOT NULL \
-     UNION SELECT o.feature_id, r.customer_id FROM requests r JOIN requests o ON o.id = r.duplicate_of \
-     WHERE r.workspace_id = $1 AND o.workspace_id = $1 AND r.decision = 'duplicate' \
-     AND o.decision NOT IN ('declined', 'duplicate') AND o.feature_id IS NOT NULL \
-     AND +r.customer_id IS NOT NULL";
