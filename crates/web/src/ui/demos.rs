@@ -18,11 +18,11 @@ use cunjin_store::ledger::customers::Customer;
 use serde::Deserialize;
 
 use super::Me;
+use super::PagePath;
 use super::{fail, optional_id, PageResult};
 use super::{redirect, render, Page};
 use crate::api::{parse_starts_at, CreateDemo, ScriptItemInput};
 use crate::error::ApiError;
-use crate::extract::ApiPath;
 use crate::i18n::Lang;
 use crate::outbound::Purpose;
 use crate::readiness::{check_demo, check_environment};
@@ -224,7 +224,7 @@ fn expects(p: &Probe) -> String {
 pub async fn environment(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     q: Result<Query<MessageQuery>, QueryRejection>,
     headers: axum::http::HeaderMap,
 ) -> PageResult {
@@ -302,7 +302,7 @@ pub async fn environment(
 pub async fn update_environment(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     form: Result<Form<EnvironmentForm>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::EditEnvironments)?;
@@ -335,7 +335,7 @@ pub async fn update_environment(
 pub async fn run_environment(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult {
     p.require(Permission::EditEnvironments)?;
     let result = check_environment(&state.store, &state.prober, p.caller.ws(), id)
@@ -376,7 +376,7 @@ fn optional_number(field: &'static str, s: &str) -> Result<Option<i64>, ApiError
 pub async fn create_probe(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     form: Result<Form<ProbeForm>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::EditEnvironments)?;
@@ -411,7 +411,7 @@ pub async fn create_probe(
 pub async fn delete_probe(
     p: Page,
     State(state): State<AppState>,
-    ApiPath((id, probe_id)): ApiPath<(i64, i64)>,
+    PagePath((id, probe_id)): PagePath<(i64, i64)>,
 ) -> PageResult {
     p.require(Permission::EditEnvironments)?;
     let result = state
@@ -706,7 +706,7 @@ fn form_of(demo: &Demo) -> DemoForm {
 pub async fn edit_demo(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult {
     p.require(Permission::RunDemos)?;
     let demo = state
@@ -720,7 +720,7 @@ pub async fn edit_demo(
 pub async fn update_demo(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::RunDemos)?;
@@ -842,7 +842,7 @@ fn item_views(l: Lang, demo: &Demo) -> Vec<ItemView> {
 pub async fn demo(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     q: Result<Query<MessageQuery>, QueryRejection>,
     headers: axum::http::HeaderMap,
 ) -> PageResult {
@@ -884,7 +884,7 @@ pub async fn demo(
 pub async fn check(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult {
     p.require(Permission::RunDemos)?;
     let result = check_demo(&state.store, &state.prober, p.caller.ws(), id, "manual")
@@ -897,7 +897,7 @@ pub async fn check(
 pub async fn record_promises(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::RecordPromise)?;
@@ -979,7 +979,7 @@ fn todo_key(m: Mode) -> &'static str {
 pub async fn talk_track(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult {
     let demo = state
         .store
