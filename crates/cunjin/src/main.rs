@@ -290,12 +290,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::resolve(&sources)?;
     match cli.command {
         Command::Serve { demo, .. } => serve(config, demo).await,
-        Command::Migrate => {
-            let store = open(&config).await?;
-            println!("migrations applied to {} / 迁移已完成", config.display_db());
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Migrate => migrate(&config).await,
         Command::User(UserCommand::Add {
             email,
             name,
@@ -303,59 +298,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             password_stdin,
             workspace,
         }) => add_user(&config, &email, &name, &role, password_stdin, workspace).await,
-        Command::Workspace(WorkspaceCommand::Add { name }) => {
-            let store = open(&config).await?;
-            let w = store.create_workspace(&name).await?;
-            println!("{}", w.id);
-            eprintln!("created workspace {} '{}' / 已创建工作区", w.id, w.name);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Workspace(WorkspaceCommand::List { json }) => {
-            let store = open(&config).await?;
-            let list = store.list_workspaces().await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                for w in list {
-                    println!("{:>6}  {}", w.id, w.name);
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
         Command::User(UserCommand::List { json, workspace }) => {
-            let store = open(&config).await?;
-            let ws = workspace_or_first(&store, workspace).await?;
-            let users = store.list_users(ws).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&users)?);
-            } else {
-                for u in users {
-                    println!("{:<32} {:<15} {}", u.email, u.role, u.name);
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+            list_users(&config, json, workspace).await
         }
+        Command::Workspace(WorkspaceCommand::Add { name }) => add_workspace(&config, &name).await,
+        Command::Workspace(WorkspaceCommand::List { json }) => list_workspaces(&config, json).await,
         Command::Gap {
             customer,
             json,
             workspace,
-        } => {
-            let store = open(&config).await?;
-            let ws = workspace_or_first(&store, workspace).await?;
-            gap(&store, ws, customer.as_deref(), json).await
-        }
+        } => gap(&config, workspace, customer.as_deref(), json).await,
         Command::Check {
             demo,
             env,
             json,
             workspace,
-        } => {
-            let store = open(&config).await?;
-            let ws = workspace_or_first(&store, workspace).await?;
-            let code = check::run(&store, ws, demo, env.as_deref(), json).await;
-            store.close().await;
-            code
-        }
+        } => check(&config, workspace, demo, env.as_deref(), json).await,
         Command::Backup { file } => backup(&config, &file).await,
         Command::Restore { file } => restore(&config, &file).await,
         Command::Import {
@@ -367,40 +325,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             quiet,
             workspace,
         } => {
-            let store = open(&config).await?;
-            // A database that was only migrated gets its default workspace, as `serve` makes it.
-            let ws = match workspace {
-                Some(w) => w,
-                None => store.first_or_new_workspace(DEFAULT_WORKSPACE).await?.id,
+            let args = exchange::ImportArgs {
+                kind: kind.into(),
+                file: &file,
+                format,
+                dry_run,
+                json,
+                quiet,
             };
-            let code = exchange::import(
-                &store,
-                ws,
-                exchange::ImportArgs {
-                    kind: kind.into(),
-                    file: &file,
-                    format,
-                    dry_run,
-                    json,
-                    quiet,
-                },
-            )
-            .await;
-            store.close().await;
-            code
+            import(&config, workspace, args).await
         }
         Command::Export {
             kind,
             file,
             format,
             workspace,
-        } => {
-            let store = open(&config).await?;
-            let ws = workspace_or_first(&store, workspace).await?;
-            let code = exchange::export(&store, ws, kind.into(), &file, format).await;
-            store.close().await;
-            code
-        }
+        } => export(&config, workspace, kind.into(), &file, format).await,
         Command::Generate {
             scale,
             seed,
@@ -413,12 +353,103 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Secrets(SecretsCommand::Rotate { new_key_file }) => {
-            let store = open(&config).await?;
-            let code = rotate_secret_key(&store, new_key_file).await;
-            store.close().await;
-            code
+            rotate_secret_key(&config, new_key_file).await
         }
     }
+}
+
+/// `cunjin migrate`: opening the store applies what is pending.
+async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    println!("migrations applied to {} / 迁移已完成", config.display_db());
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cunjin workspace add NAME`: the id on standard output, for scripts.
+async fn add_workspace(config: &Config, name: &str) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    let w = store.create_workspace(name).await?;
+    println!("{}", w.id);
+    eprintln!("created workspace {} '{}' / 已创建工作区", w.id, w.name);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cunjin workspace list`.
+async fn list_workspaces(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    let list = store.list_workspaces().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for w in list {
+            println!("{:>6}  {}", w.id, w.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cunjin user list`.
+async fn list_users(
+    config: &Config,
+    json: bool,
+    workspace: Option<i64>,
+) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    let ws = workspace_or_first(&store, workspace).await?;
+    let users = store.list_users(ws).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&users)?);
+    } else {
+        for u in users {
+            println!("{:<32} {:<15} {}", u.email, u.role, u.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cunjin check`: see [`check::run`] for the exit status.
+async fn check(
+    config: &Config,
+    workspace: Option<i64>,
+    demo: Option<i64>,
+    env: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    let ws = workspace_or_first(&store, workspace).await?;
+    let code = check::run(&store, ws, demo, env, json).await;
+    store.close().await;
+    code
+}
+
+/// `cunjin import`: into the given workspace or the first one, made when there is none (a
+/// database that was only migrated gets its default workspace, as `serve` makes it).
+async fn import(
+    config: &Config,
+    workspace: Option<i64>,
+    args: exchange::ImportArgs<'_>,
+) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    let ws = workspace_or_new(&store, workspace, DEFAULT_WORKSPACE).await?;
+    let code = exchange::import(&store, ws, args).await;
+    store.close().await;
+    code
+}
+
+/// `cunjin export`.
+async fn export(
+    config: &Config,
+    workspace: Option<i64>,
+    kind: cunjin_exchange::Kind,
+    file: &std::path::Path,
+    format: Option<exchange::ExportFormat>,
+) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    let ws = workspace_or_first(&store, workspace).await?;
+    let code = exchange::export(&store, ws, kind, file, format).await;
+    store.close().await;
+    code
 }
 
 /// `cunjin user add`: the password from standard input, `CUNJIN_USER_PASSWORD`, or generated and
@@ -444,10 +475,7 @@ async fn add_user(
     };
     cunjin_store::access::auth::check_password(&password)?;
     let store = open(config).await?;
-    let ws = match workspace {
-        Some(w) => w,
-        None => store.first_or_new_workspace(DEFAULT_WORKSPACE).await?.id,
-    };
+    let ws = workspace_or_new(&store, workspace, DEFAULT_WORKSPACE).await?;
     let user = store
         .create_user(NewUser {
             workspace_id: ws,
@@ -552,16 +580,8 @@ async fn generate(
         scale.requests = n;
     }
     let store = open(config).await?;
-    let ws = match workspace {
-        Some(w) => w,
-        None => {
-            store
-                .first_or_new_workspace("生成数据 Generated vendor")
-                .await?
-                .id
-        }
-    };
-    let options = cunjin_store::generate::GenerateOptions {
+    let ws = workspace_or_new(&store, workspace, "生成数据 Generated vendor").await?;
+    let options = cunjin_store::sample::generate::GenerateOptions {
         scale,
         seed,
         today: cunjin_store::today(),
@@ -587,6 +607,16 @@ async fn generate(
 /// `cunjin secrets rotate`: a new key, every secret re-encrypted with it in one transaction,
 /// then the key files put in place. A key file is only ever created new, never overwritten.
 async fn rotate_secret_key(
+    config: &Config,
+    new_key_file: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    let code = rotate_with(&store, new_key_file).await;
+    store.close().await;
+    code
+}
+
+async fn rotate_with(
     store: &Store,
     new_key_file: Option<std::path::PathBuf>,
 ) -> anyhow::Result<ExitCode> {
@@ -693,6 +723,15 @@ async fn open(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The given workspace, or the first one, made with `name` when the database has none.
+async fn workspace_or_new(store: &Store, ws: Option<i64>, name: &str) -> anyhow::Result<i64> {
+    Ok(match ws {
+        Some(w) => w,
+        None => store.first_or_new_workspace(name).await?.id,
+    })
+}
+
+/// The given workspace, or the first one; an error when the database has none.
 async fn workspace_or_first(store: &Store, ws: Option<i64>) -> anyhow::Result<i64> {
     match ws {
         Some(w) => Ok(w),
@@ -724,12 +763,16 @@ pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+/// `cunjin gap`: the portfolio, or one customer by exact name (exit status 1 when there is no
+/// such customer).
 async fn gap(
-    store: &Store,
-    ws: i64,
+    config: &Config,
+    workspace: Option<i64>,
     customer: Option<&str>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    let ws = workspace_or_first(&store, workspace).await?;
     if let Some(name) = customer {
         let Some(c) = store.find_customer_by_name(ws, name).await? else {
             eprintln!("no customer named '{name}' / 没有名为“{name}”的客户");
@@ -772,6 +815,8 @@ async fn gap(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `cunjin serve`: the first administrator, the sample workspace if asked, then the web server
+/// and the background jobs until a signal.
 async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let store = open(&config).await?;
     let admin_password = std::env::var("CUNJIN_ADMIN_PASSWORD")

@@ -3,96 +3,19 @@
 //! the same database, and every write it had acknowledged must be there, whole (a request can
 //! still be found by a word of its text, so its search terms were committed with it).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cunjin_store::testing::{row_counts, TestDb, TestEngine};
 use serde_json::{json, Value};
+use support::{token, Server};
 
-const PASSWORD: &str = "crash-test-password";
 const WRITERS: usize = 8;
 /// Acknowledged writes to wait for before the kill.
 const WRITES_BEFORE_KILL: usize = 200;
-
-/// A running `cunjin serve`; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(db: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cunjin"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("CUNJIN_DB", db)
-            .env("CUNJIN_ADMIN_PASSWORD", PASSWORD)
-            .env("CUNJIN_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cunjin serve starts");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        let mut line = String::new();
-        let base = loop {
-            line.clear();
-            assert!(
-                out.read_line(&mut line).expect("stdout is readable") > 0,
-                "serve exited before listening"
-            );
-            if let Some(rest) = line.split("running at ").nth(1) {
-                let url = rest.split_whitespace().next().expect("an address");
-                break url.trim_end_matches('/').to_string();
-            }
-        };
-        // Keep draining stdout so that the server never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-        Server { child, base }
-    }
-
-    fn kill(&mut self) {
-        // std's kill is SIGKILL on Unix: no shutdown hook, no flush, no goodbye.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// Logs in and returns an API token (tokens live in the database, so it survives the restart).
-async fn token(base: &str) -> String {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let r = c
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": "admin@localhost", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "login: {}", r.status());
-    // A write with the session cookie carries the session's anti-forgery token.
-    let csrf = r.headers()["x-csrf-token"].to_str().unwrap().to_string();
-    let r = c
-        .post(format!("{base}/api/v1/tokens"))
-        .header("x-csrf-token", csrf)
-        .json(&json!({"name": "crash test"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
 
 #[derive(Default)]
 struct Acknowledged {
@@ -154,8 +77,11 @@ async fn writer(
     }
 }
 
-async fn killed_mid_write_loses_nothing(db: TestDb) {
-    let mut server = Server::start(&db.url);
+async fn killed_mid_write_loses_nothing(db: TestDb, engine: &str) {
+    let log =
+        std::env::temp_dir().join(format!("cunjin-crash-{engine}-{}.log", std::process::id()));
+    let mut server = Server::start(&db.url, log.clone());
+    // Tokens live in the database, so this one survives the restart.
     let token = token(&server.base).await;
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
     let total = Arc::new(AtomicUsize::new(0));
@@ -186,7 +112,7 @@ async fn killed_mid_write_loses_nothing(db: TestDb) {
     assert!(acked.failures.is_empty(), "{:?}", acked.failures);
     assert!(acked.requests.len() + acked.time_entries.len() >= WRITES_BEFORE_KILL);
 
-    let server = Server::start(&db.url);
+    let server = Server::start(&db.url, log);
     let c = reqwest::Client::new();
     let get = |path: String| {
         let c = c.clone();
@@ -263,10 +189,11 @@ async fn killed_mid_write_loses_nothing(db: TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_kill_9_mid_write_loses_no_acknowledged_write() {
-    killed_mid_write_loses_nothing(TestDb::new(TestEngine::Sqlite).await.unwrap()).await;
+    killed_mid_write_loses_nothing(TestDb::new(TestEngine::Sqlite).await.unwrap(), "sqlite").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_kill_9_mid_write_loses_no_acknowledged_write() {
-    killed_mid_write_loses_nothing(TestDb::new(TestEngine::Postgres).await.unwrap()).await;
+    killed_mid_write_loses_nothing(TestDb::new(TestEngine::Postgres).await.unwrap(), "postgres")
+        .await;
 }

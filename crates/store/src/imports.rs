@@ -606,6 +606,271 @@ async fn insert_features_in(
     Ok(ids)
 }
 
+/// What a commitment row promises: a feature of the catalogue, or the new one at that index
+/// of [`ResolvedCommitments::new_features`].
+enum Target {
+    Known(i64, Stage),
+    New(usize),
+}
+
+/// A commitment row with its names resolved (the customer id provisional until
+/// [`Names::create`]).
+struct ResolvedCommitment<'r> {
+    customer_id: i64,
+    /// The deal's id and acceptance date.
+    deal: Option<(i64, Option<String>)>,
+    target: Target,
+    row: &'r CommitmentRow,
+}
+
+/// The good rows of a commitments import, and the features they need created.
+struct ResolvedCommitments<'r> {
+    commitments: Vec<ResolvedCommitment<'r>>,
+    /// Features to create, shared by the rows that promise the same new one.
+    new_features: Vec<NewFeatureRow>,
+}
+
+/// A deal by (customer id, name): its id and acceptance date (the first of equal names).
+async fn load_deals(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+) -> Result<HashMap<(i64, String), (i64, Option<String>)>> {
+    let mut deals: HashMap<(i64, String), (i64, Option<String>)> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT id, customer_id, name, acceptance_date FROM deals WHERE workspace_id = $1 ORDER BY id",
+    )
+    .bind(workspace_id)
+    .fetch_all(&mut **tx)
+    .await?
+    {
+        deals
+            .entry((r.try_get(1)?, r.try_get(2)?))
+            .or_insert((r.try_get(0)?, r.try_get(3)?));
+    }
+    Ok(deals)
+}
+
+/// Resolves every commitment row (customer, deal, feature), pushing the bad ones to `errors`.
+fn resolve_commitments<'r>(
+    rows: &'r [(u64, CommitmentRow)],
+    customers: &mut Names,
+    products: &mut Names,
+    deals: &HashMap<(i64, String), (i64, Option<String>)>,
+    catalogue: &Catalogue,
+    errors: &mut Vec<RowError>,
+) -> ResolvedCommitments<'r> {
+    // Features to create, shared by the rows that promise the same new one.
+    let mut new_features: Vec<NewFeatureRow> = Vec::new();
+    let mut new_by_key: HashMap<(i64, String), usize> = HashMap::new();
+    let mut resolved = Vec::with_capacity(rows.len());
+    for (line, r) in rows {
+        // Ids of names missing from the workspace are provisional (negative): such a
+        // customer has no deal, such a product no feature.
+        let customer_id = customers.id(&r.customer);
+        let product_id = r.product.as_deref().map(|p| products.id(p));
+        let deal = match &r.deal {
+            None => None,
+            Some(name) => match deals.get(&(customer_id, name.clone())) {
+                Some(d) => Some(d.clone()),
+                None => {
+                    errors.push(RowError::new(
+                        *line,
+                        format!("customer '{}' has no deal named '{name}'", r.customer),
+                        format!("客户“{}”没有名为“{name}”的商机", r.customer),
+                    ));
+                    continue;
+                }
+            },
+        };
+        let found = catalogue
+            .find(product_id, r.menu_path.as_ref(), Some(&r.feature))
+            .map(|f| (f.id, f.stage));
+        // A new feature is an idea.
+        let stage = found.map_or(Stage::Idea, |f| f.1);
+        if matches!(r.status, Status::Delivered | Status::Accepted) {
+            if let Err(e) = check_deliverable(stage) {
+                errors.push(RowError::new(
+                    *line,
+                    format!("status {}: {e}", r.status),
+                    format!(
+                        "状态“{}”不可用：功能只在“{}”阶段，须已构建（built）或已发布（released）才能交付",
+                        r.status,
+                        stage.as_str()
+                    ),
+                ));
+                continue;
+            }
+        }
+        let target = match found {
+            Some((id, stage)) => Target::Known(id, stage),
+            None => {
+                let pid = product_id.unwrap_or_else(|| products.id(UNSORTED_PRODUCT));
+                let path = match &r.menu_path {
+                    Some(p) => p.clone(),
+                    None => match MenuPath::from_title(&r.feature) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            errors.push(RowError::new(
+                                *line,
+                                format!("feature: {e}"),
+                                "“功能”无法作为菜单中的一级（最多 500 个字）",
+                            ));
+                            continue;
+                        }
+                    },
+                };
+                let next = new_features.len();
+                let i = *new_by_key
+                    .entry((pid, path.as_str().to_string()))
+                    .or_insert(next);
+                if i == next {
+                    new_features.push(NewFeatureRow {
+                        product_id: pid,
+                        menu_path: path.as_str().to_string(),
+                        title: r.feature.clone(),
+                        stage: Stage::Idea,
+                        effort_days: None,
+                        target_release: None,
+                        slide_url: None,
+                        recording_url: None,
+                    });
+                }
+                Target::New(i)
+            }
+        };
+        resolved.push(ResolvedCommitment {
+            customer_id,
+            deal,
+            target,
+            row: r,
+        });
+    }
+    ResolvedCommitments {
+        commitments: resolved,
+        new_features,
+    }
+}
+
+/// Writes the resolved commitments and their criteria, with ids from the first free one, in
+/// multi-row statements; returns the customers whose gap changed.
+async fn write_commitments(
+    tx: &mut Transaction<'_, Any>,
+    workspace_id: i64,
+    actor: &str,
+    customers: &Names,
+    resolved: &[ResolvedCommitment<'_>],
+    new_ids: &[i64],
+    progress: &mut impl FnMut(u64),
+) -> Result<BTreeSet<i64>> {
+    let first = next_id(tx, "commitments").await?;
+    let ts = now();
+    let today = crate::today().to_string();
+    let mut done = 0;
+    let mut touched = BTreeSet::new();
+    let mut next = first;
+    let per = crate::rows_per_statement(tx, 10, BATCH / 10);
+    for chunk in resolved.chunks(per) {
+        let mut sql = String::from(
+            "INSERT INTO commitments (id, workspace_id, customer_id, deal_id, feature_id, shown_as, \
+             promised_by, promised_at, due_date, critical, status, created_at, updated_at) VALUES ",
+        );
+        let mut criteria: Vec<(i64, i64, &str, bool)> = Vec::new();
+        for i in 0..chunk.len() {
+            let b = 3 + i * 10;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${b}, $1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $2, $2)",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            ));
+        }
+        let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts);
+        for ResolvedCommitment {
+            customer_id,
+            deal,
+            target,
+            row: r,
+        } in chunk
+        {
+            let customer_id = customers.real(*customer_id)?;
+            let (feature_id, stage, from_text) = match target {
+                Target::Known(id, stage) => (*id, *stage, r.menu_path.is_none()),
+                Target::New(i) => (new_ids[*i], Stage::Idea, r.menu_path.is_none()),
+            };
+            let shown_as = r.shown_as.unwrap_or(if from_text && stage == Stage::Idea {
+                Mode::Promise
+            } else {
+                Mode::for_feature(stage, Health::Unverified)
+            });
+            let due = r
+                .due_date
+                .map(|d| d.to_string())
+                .or_else(|| deal.as_ref().and_then(|d| d.1.clone()));
+            touched.insert(customer_id);
+            // Acceptance is the customer signing that every criterion is met.
+            let accepted = r.status == Status::Accepted;
+            for (pos, c) in r.criteria.iter().enumerate() {
+                criteria.push((next, pos as i64, c.text.as_str(), accepted || c.met));
+            }
+            q = q
+                .bind(next)
+                .bind(customer_id)
+                .bind(deal.as_ref().map(|d| d.0))
+                .bind(feature_id)
+                .bind(shown_as.as_str())
+                .bind(r.promised_by.clone().unwrap_or_else(|| actor.to_string()))
+                .bind(
+                    r.promised_at
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| today.clone()),
+                )
+                .bind(due)
+                .bind(i64::from(r.critical))
+                .bind(r.status.as_str());
+            next += 1;
+        }
+        q.execute(&mut **tx).await?;
+        for part in criteria.chunks(crate::rows_per_statement(tx, 4, 500)) {
+            let mut sql = String::from(
+                "INSERT INTO criteria (workspace_id, commitment_id, position, text, met, met_at, met_by) \
+                 VALUES ",
+            );
+            for i in 0..part.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                let b = 4 + i * 4;
+                // A met criterion was met at the import, by its actor.
+                sql.push_str(&format!(
+                    "($1, ${b}, ${}, ${}, ${}, CASE WHEN ${} = 1 THEN $2 END, CASE WHEN ${} = 1 THEN $3 END)",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 3,
+                    b + 3
+                ));
+            }
+            let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts).bind(actor);
+            for (cid, pos, text, met) in part {
+                q = q.bind(*cid).bind(*pos).bind(*text).bind(i64::from(*met));
+            }
+            q.execute(&mut **tx).await?;
+        }
+        done += chunk.len() as u64;
+        progress(done);
+    }
+    Ok(touched)
+}
+
 impl Store {
     /// Refreshes the planner's statistics of tables that just grew a lot (both engines). SQLite
     /// reads about a thousand rows of each index, as PostgreSQL reads a sample, instead of every
@@ -980,111 +1245,24 @@ impl Store {
             rows.iter().filter_map(|(_, r)| r.product.as_deref()),
         )
         .await?;
-        let mut deals: HashMap<(i64, String), (i64, Option<String>)> = HashMap::new();
-        for r in sqlx::query(
-            "SELECT id, customer_id, name, acceptance_date FROM deals WHERE workspace_id = $1 ORDER BY id",
-        )
-        .bind(workspace_id)
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            deals
-                .entry((r.try_get(1)?, r.try_get(2)?))
-                .or_insert((r.try_get(0)?, r.try_get(3)?));
-        }
+        let deals = load_deals(&mut tx, workspace_id).await?;
         let catalogue = Catalogue::load(&mut tx, workspace_id).await?;
-        // Features to create, shared by the rows that promise the same new one.
-        let mut new_features: Vec<NewFeatureRow> = Vec::new();
-        let mut new_by_key: HashMap<(i64, String), usize> = HashMap::new();
-        enum Target {
-            Known(i64, Stage),
-            New(usize),
-        }
-        let mut resolved = Vec::with_capacity(rows.len());
-        for (line, r) in rows {
-            // Ids of names missing from the workspace are provisional (negative): such a
-            // customer has no deal, such a product no feature.
-            let customer_id = customers.id(&r.customer);
-            let product_id = r.product.as_deref().map(|p| products.id(p));
-            let deal = match &r.deal {
-                None => None,
-                Some(name) => match deals.get(&(customer_id, name.clone())) {
-                    Some(d) => Some(d.clone()),
-                    None => {
-                        report.errors.push(RowError::new(
-                            *line,
-                            format!("customer '{}' has no deal named '{name}'", r.customer),
-                            format!("客户“{}”没有名为“{name}”的商机", r.customer),
-                        ));
-                        continue;
-                    }
-                },
-            };
-            let found = catalogue
-                .find(product_id, r.menu_path.as_ref(), Some(&r.feature))
-                .map(|f| (f.id, f.stage));
-            // A new feature is an idea.
-            let stage = found.map_or(Stage::Idea, |f| f.1);
-            if matches!(r.status, Status::Delivered | Status::Accepted) {
-                if let Err(e) = check_deliverable(stage) {
-                    report.errors.push(RowError::new(
-                        *line,
-                        format!("status {}: {e}", r.status),
-                        format!(
-                            "状态“{}”不可用：功能只在“{}”阶段，须已构建（built）或已发布（released）才能交付",
-                            r.status,
-                            stage.as_str()
-                        ),
-                    ));
-                    continue;
-                }
-            }
-            let target = match found {
-                Some((id, stage)) => Target::Known(id, stage),
-                None => {
-                    let pid = product_id.unwrap_or_else(|| products.id(UNSORTED_PRODUCT));
-                    let path = match &r.menu_path {
-                        Some(p) => p.clone(),
-                        None => match MenuPath::from_title(&r.feature) {
-                            Ok(p) => p,
-                            Err(e) => {
-                                report.errors.push(RowError::new(
-                                    *line,
-                                    format!("feature: {e}"),
-                                    "“功能”无法作为菜单中的一级（最多 500 个字）",
-                                ));
-                                continue;
-                            }
-                        },
-                    };
-                    let next = new_features.len();
-                    let i = *new_by_key
-                        .entry((pid, path.as_str().to_string()))
-                        .or_insert(next);
-                    if i == next {
-                        new_features.push(NewFeatureRow {
-                            product_id: pid,
-                            menu_path: path.as_str().to_string(),
-                            title: r.feature.clone(),
-                            stage: Stage::Idea,
-                            effort_days: None,
-                            target_release: None,
-                            slide_url: None,
-                            recording_url: None,
-                        });
-                    }
-                    Target::New(i)
-                }
-            };
-            resolved.push((customer_id, deal, target, r));
-        }
+        let resolved = resolve_commitments(
+            rows,
+            &mut customers,
+            &mut products,
+            &deals,
+            &catalogue,
+            &mut report.errors,
+        );
         report.created.customers = customers.created();
         report.created.products = products.created();
-        report.created.features = new_features.len() as u64;
-        report.created.commitments = resolved.len() as u64;
+        report.created.features = resolved.new_features.len() as u64;
+        report.created.commitments = resolved.commitments.len() as u64;
         report.created.criteria = resolved
+            .commitments
             .iter()
-            .map(|(_, _, _, r)| r.criteria.len() as u64)
+            .map(|c| c.row.criteria.len() as u64)
             .sum();
         if ends_before_writing(apply, &report) {
             tx.rollback().await?;
@@ -1092,111 +1270,22 @@ impl Store {
         }
         customers.create(&mut tx, workspace_id).await?;
         products.create(&mut tx, workspace_id).await?;
+        let mut new_features = resolved.new_features;
         for f in &mut new_features {
             f.product_id = products.real(f.product_id)?;
         }
         let new_ids = insert_features_in(&mut tx, workspace_id, &new_features).await?;
         sync_id_sequence(&mut tx, self.engine(), "features").await?;
-        let first = next_id(&mut tx, "commitments").await?;
-        let ts = now();
-        let today = crate::today().to_string();
-        let mut done = 0;
-        let mut touched = BTreeSet::new();
-        let mut next = first;
-        let per = crate::rows_per_statement(&tx, 10, BATCH / 10);
-        for chunk in resolved.chunks(per) {
-            let mut sql = String::from(
-                "INSERT INTO commitments (id, workspace_id, customer_id, deal_id, feature_id, shown_as, \
-                 promised_by, promised_at, due_date, critical, status, created_at, updated_at) VALUES ",
-            );
-            let mut criteria: Vec<(i64, i64, &str, bool)> = Vec::new();
-            for i in 0..chunk.len() {
-                let b = 3 + i * 10;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${b}, $1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $2, $2)",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9
-                ));
-            }
-            let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts);
-            for (customer_id, deal, target, r) in chunk {
-                let customer_id = customers.real(*customer_id)?;
-                let (feature_id, stage, from_text) = match target {
-                    Target::Known(id, stage) => (*id, *stage, r.menu_path.is_none()),
-                    Target::New(i) => (new_ids[*i], Stage::Idea, r.menu_path.is_none()),
-                };
-                let shown_as = r.shown_as.unwrap_or(if from_text && stage == Stage::Idea {
-                    Mode::Promise
-                } else {
-                    Mode::for_feature(stage, Health::Unverified)
-                });
-                let due = r
-                    .due_date
-                    .map(|d| d.to_string())
-                    .or_else(|| deal.as_ref().and_then(|d| d.1.clone()));
-                touched.insert(customer_id);
-                // Acceptance is the customer signing that every criterion is met.
-                let accepted = r.status == Status::Accepted;
-                for (pos, c) in r.criteria.iter().enumerate() {
-                    criteria.push((next, pos as i64, c.text.as_str(), accepted || c.met));
-                }
-                q = q
-                    .bind(next)
-                    .bind(customer_id)
-                    .bind(deal.as_ref().map(|d| d.0))
-                    .bind(feature_id)
-                    .bind(shown_as.as_str())
-                    .bind(r.promised_by.clone().unwrap_or_else(|| actor.to_string()))
-                    .bind(
-                        r.promised_at
-                            .map(|d| d.to_string())
-                            .unwrap_or_else(|| today.clone()),
-                    )
-                    .bind(due)
-                    .bind(i64::from(r.critical))
-                    .bind(r.status.as_str());
-                next += 1;
-            }
-            q.execute(&mut *tx).await?;
-            for part in criteria.chunks(crate::rows_per_statement(&tx, 4, 500)) {
-                let mut sql = String::from(
-                    "INSERT INTO criteria (workspace_id, commitment_id, position, text, met, met_at, met_by) \
-                     VALUES ",
-                );
-                for i in 0..part.len() {
-                    if i > 0 {
-                        sql.push(',');
-                    }
-                    let b = 4 + i * 4;
-                    // A met criterion was met at the import, by its actor.
-                    sql.push_str(&format!(
-                        "($1, ${b}, ${}, ${}, ${}, CASE WHEN ${} = 1 THEN $2 END, CASE WHEN ${} = 1 THEN $3 END)",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 3,
-                        b + 3
-                    ));
-                }
-                let mut q = sqlx::query(&sql).bind(workspace_id).bind(&ts).bind(actor);
-                for (cid, pos, text, met) in part {
-                    q = q.bind(*cid).bind(*pos).bind(*text).bind(i64::from(*met));
-                }
-                q.execute(&mut *tx).await?;
-            }
-            done += chunk.len() as u64;
-            progress(done);
-        }
+        let touched = write_commitments(
+            &mut tx,
+            workspace_id,
+            actor,
+            &customers,
+            &resolved.commitments,
+            &new_ids,
+            &mut progress,
+        )
+        .await?;
         sync_id_sequence(&mut tx, self.engine(), "commitments").await?;
         for customer_id in touched {
             refresh_snapshots(&mut tx, workspace_id, Scope::Customer(customer_id)).await?;

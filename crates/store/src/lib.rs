@@ -16,10 +16,7 @@
 
 pub mod access;
 pub mod delivery;
-pub mod demo;
-mod demo_requests;
 pub mod demos;
-pub mod generate;
 pub mod hats;
 pub mod imports;
 pub mod ledger;
@@ -27,6 +24,7 @@ pub mod notify;
 pub mod ops;
 pub mod reports;
 pub mod requests;
+pub mod sample;
 pub mod search;
 pub mod testing;
 

@@ -4,11 +4,11 @@
 
 use cunjin_core::scale::Scale;
 use cunjin_core::{Decision, Mode, Stage, Status};
-use cunjin_store::generate::GenerateOptions;
 use cunjin_store::ledger::catalogue::FeatureChange;
 use cunjin_store::ledger::commitments::{FeatureRef, NewCommitment};
 use cunjin_store::reports::gap::PortfolioGap;
 use cunjin_store::requests::{FeatureLink, NewDecision};
+use cunjin_store::sample::generate::GenerateOptions;
 use cunjin_store::testing::{self, TestDb, TestEngine};
 use cunjin_store::Store;
 use sqlx::Row;

@@ -212,7 +212,7 @@ on_both_engines! {
     }
 
     the_customer_page_shows_the_same_gap_as_the_api(app) {
-        let options = cunjin_store::generate::GenerateOptions {
+        let options = cunjin_store::sample::generate::GenerateOptions {
             scale: cunjin_core::scale::Scale { customers: 40, deals: 60, commitments: 600, requests: 50, ..cunjin_core::scale::Scale::SMALL },
             seed: 11,
             today: cunjin_store::today(),
@@ -234,7 +234,7 @@ on_both_engines! {
     }
 
     large_roadmap_and_portfolio_are_shown_a_page_at_a_time(app) {
-        let options = cunjin_store::generate::GenerateOptions {
+        let options = cunjin_store::sample::generate::GenerateOptions {
             scale: cunjin_core::scale::Scale {
                 customers: 230,
                 deals: 300,
