@@ -11,6 +11,8 @@ mod notify;
 mod requests;
 mod security;
 
+pub(crate) use notify::{event_key, kind_key};
+
 /// A UI language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -52,28 +54,42 @@ impl<T: Copy> Val<T> for &&T {
     }
 }
 
-const STAGE_KEYS: [&str; 5] = [
-    "stage.idea",
-    "stage.designed",
-    "stage.stubbed",
-    "stage.built",
-    "stage.released",
-];
-const MODE_KEYS: [&str; 7] = [
-    "mode.live",
-    "mode.fallback",
-    "mode.unverified",
-    "mode.menu",
-    "mode.slides",
-    "mode.words",
-    "mode.promise",
-];
-const STATUS_KEYS: [&str; 4] = [
-    "status.open",
-    "status.delivered",
-    "status.accepted",
-    "status.waived",
-];
+/// The text key of a feature stage; a `match`, so that a new stage cannot borrow another's name.
+fn stage_key(s: cunjin_core::Stage) -> &'static str {
+    use cunjin_core::Stage;
+    match s {
+        Stage::Idea => "stage.idea",
+        Stage::Designed => "stage.designed",
+        Stage::Stubbed => "stage.stubbed",
+        Stage::Built => "stage.built",
+        Stage::Released => "stage.released",
+    }
+}
+
+/// The text key of a presentation mode.
+fn mode_key(m: cunjin_core::Mode) -> &'static str {
+    use cunjin_core::Mode;
+    match m {
+        Mode::Live => "mode.live",
+        Mode::Fallback => "mode.fallback",
+        Mode::Unverified => "mode.unverified",
+        Mode::Menu => "mode.menu",
+        Mode::Slides => "mode.slides",
+        Mode::Words => "mode.words",
+        Mode::Promise => "mode.promise",
+    }
+}
+
+/// The text key of a commitment status.
+fn status_key(s: cunjin_core::Status) -> &'static str {
+    use cunjin_core::Status;
+    match s {
+        Status::Open => "status.open",
+        Status::Delivered => "status.delivered",
+        Status::Accepted => "status.accepted",
+        Status::Waived => "status.waived",
+    }
+}
 
 impl Lang {
     /// The text of `key` in this language; the key itself when missing, so a gap shows up on
@@ -93,25 +109,17 @@ impl Lang {
 
     /// The name of a feature stage.
     pub fn stage(&self, s: impl Val<cunjin_core::Stage>) -> &'static str {
-        self.t(STAGE_KEYS[s.val().rank() as usize])
+        self.t(stage_key(s.val()))
     }
 
     /// The name of a presentation mode.
     pub fn mode(&self, m: impl Val<cunjin_core::Mode>) -> &'static str {
-        let i = cunjin_core::Mode::ALL
-            .iter()
-            .position(|x| x == &m.val())
-            .unwrap_or(0);
-        self.t(MODE_KEYS[i])
+        self.t(mode_key(m.val()))
     }
 
     /// The name of a commitment status.
     pub fn status(&self, s: impl Val<cunjin_core::Status>) -> &'static str {
-        let i = cunjin_core::Status::ALL
-            .iter()
-            .position(|x| *x == s.val())
-            .unwrap_or(0);
-        self.t(STATUS_KEYS[i])
+        self.t(status_key(s.val()))
     }
 
     /// The name of a hat.
@@ -231,22 +239,21 @@ mod tests {
         for l in [Lang::Zh, Lang::En] {
             for s in Stage::ALL {
                 assert!(!l.stage(s).contains('.'), "{s}");
-                assert!(STAGE_KEYS[s.rank() as usize].ends_with(s.as_str()));
+                assert!(stage_key(s).ends_with(s.as_str()));
             }
-            for (i, m) in Mode::ALL.iter().enumerate() {
+            for m in Mode::ALL {
                 assert!(!l.mode(m).contains('.'), "{m}");
-                assert!(MODE_KEYS[i].ends_with(m.as_str()));
+                assert!(mode_key(m).ends_with(m.as_str()));
             }
-            for (i, s) in Status::ALL.iter().enumerate() {
+            for s in Status::ALL {
                 assert!(!l.status(s).contains('.'), "{s}");
-                assert!(STATUS_KEYS[i].ends_with(s.as_str()));
+                assert!(status_key(s).ends_with(s.as_str()));
             }
         }
     }
 
     #[test]
     fn every_webhook_kind_and_event_has_a_name() {
-        use crate::ui::webhooks::{event_key, kind_key};
         use cunjin_core::notify::{Event, WebhookKind};
         let events = Event::SUBSCRIBABLE.into_iter().chain([Event::Test]);
         let keys: Vec<&str> = WebhookKind::ALL

@@ -1,5 +1,29 @@
 //! Texts of the notifications page: webhooks, deliveries, the calendar link.
 
+use cunjin_core::notify::{Event, WebhookKind};
+
+/// The UI text key of a webhook kind's label.
+pub fn kind_key(k: WebhookKind) -> &'static str {
+    match k {
+        WebhookKind::Wecom => "kind.wecom",
+        WebhookKind::Dingtalk => "kind.dingtalk",
+        WebhookKind::Feishu => "kind.feishu",
+        WebhookKind::Slack => "kind.slack",
+        WebhookKind::Generic => "kind.generic",
+    }
+}
+
+/// The UI text key of an event's label.
+pub fn event_key(e: Event) -> &'static str {
+    match e {
+        Event::ReadinessFailed => "event.readiness_failed",
+        Event::CommitmentDue => "event.commitment_due",
+        Event::RequestDecided => "event.request_decided",
+        Event::WeeklyDigest => "event.weekly_digest",
+        Event::Test => "event.test",
+    }
+}
+
 /// key, 中文, English.
 pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.webhooks", "通知", "Notifications"),

@@ -16,10 +16,11 @@ use serde::Deserialize;
 
 use super::views::*;
 use super::Me;
+use super::PagePath;
 use super::{api_error_page, error_page, redirect, render, Page};
 use super::{fail, PageResult};
 use crate::error::ApiError;
-use crate::extract::{parse_date, ApiPath};
+use crate::extract::parse_date;
 use crate::i18n::Lang;
 use crate::status_cache::PageKey;
 use crate::AppState;
@@ -178,7 +179,7 @@ pub async fn create_release(
 pub async fn deliver_release(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::DeliverRelease)?;
@@ -206,7 +207,7 @@ pub async fn deliver_release(
 pub async fn rotate_status_link(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(customer_id): ApiPath<i64>,
+    PagePath(customer_id): PagePath<i64>,
 ) -> PageResult {
     p.require(Permission::ShareStatusLink)?;
     state
@@ -224,7 +225,7 @@ pub async fn rotate_status_link(
 pub async fn public_status(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(token): ApiPath<String>,
+    PagePath(token): PagePath<String>,
 ) -> Response {
     let l = Lang::from_headers(&headers);
     let not_found = || {

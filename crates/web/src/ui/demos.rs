@@ -16,11 +16,11 @@ use cunjin_store::environments::{Environment, EnvironmentChange, NewEnvironment,
 use serde::Deserialize;
 
 use super::Me;
+use super::PagePath;
 use super::{fail, optional_id, PageResult};
 use super::{redirect, render, Page};
 use crate::api::{parse_starts_at, CreateDemo, ScriptItemInput};
 use crate::error::ApiError;
-use crate::extract::ApiPath;
 use crate::i18n::Lang;
 use crate::outbound::Purpose;
 use crate::readiness::{check_demo, check_environment};
@@ -222,7 +222,7 @@ fn expects(p: &Probe) -> String {
 pub async fn environment(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     q: Result<Query<MessageQuery>, QueryRejection>,
     headers: axum::http::HeaderMap,
 ) -> PageResult {
@@ -300,7 +300,7 @@ pub async fn environment(
 pub async fn update_environment(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     form: Result<Form<EnvironmentForm>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::EditEnvironments)?;
@@ -333,7 +333,7 @@ pub async fn update_environment(
 pub async fn run_environment(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult {
     p.require(Permission::EditEnvironments)?;
     let result = check_environment(&state.store, &state.prober, p.caller.ws(), id)
@@ -374,7 +374,7 @@ fn optional_number(field: &'static str, s: &str) -> Result<Option<i64>, ApiError
 pub async fn create_probe(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     form: Result<Form<ProbeForm>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::EditEnvironments)?;
@@ -409,7 +409,7 @@ pub async fn create_probe(
 pub async fn delete_probe(
     p: Page,
     State(state): State<AppState>,
-    ApiPath((id, probe_id)): ApiPath<(i64, i64)>,
+    PagePath((id, probe_id)): PagePath<(i64, i64)>,
 ) -> PageResult {
     p.require(Permission::EditEnvironments)?;
     let result = state
@@ -704,7 +704,7 @@ fn form_of(demo: &Demo) -> DemoForm {
 pub async fn edit_demo(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult {
     p.require(Permission::RunDemos)?;
     let demo = state
@@ -718,7 +718,7 @@ pub async fn edit_demo(
 pub async fn update_demo(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::RunDemos)?;
@@ -840,7 +840,7 @@ fn item_views(l: Lang, demo: &Demo) -> Vec<ItemView> {
 pub async fn demo(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     q: Result<Query<MessageQuery>, QueryRejection>,
     headers: axum::http::HeaderMap,
 ) -> PageResult {
@@ -882,7 +882,7 @@ pub async fn demo(
 pub async fn check(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult {
     p.require(Permission::RunDemos)?;
     let result = check_demo(&state.store, &state.prober, p.caller.ws(), id, "manual")
@@ -895,7 +895,7 @@ pub async fn check(
 pub async fn record_promises(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::RecordPromise)?;
@@ -977,7 +977,7 @@ fn todo_key(m: Mode) -> &'static str {
 pub async fn talk_track(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult {
     let demo = state
         .store

@@ -15,13 +15,13 @@ use cunjin_store::requests::{Request, RequestStatus, SimilarRequest, Via};
 use serde::Deserialize;
 
 use super::Me;
+use super::PagePath;
 use super::{api_error_page, error_page, redirect, render, Page};
 use super::{fail, PageResult};
 use crate::api::requests::{
     file_through_intake, CreateRequest, DecideRequest, IntakeReceipt, IntakeRequest, RequestQuery,
 };
 use crate::error::ApiError;
-use crate::extract::ApiPath;
 use crate::i18n::{Lang, Val};
 use crate::intake::ClientIp;
 use crate::AppState;
@@ -38,52 +38,37 @@ pub trait RequestLabels {
 
 impl RequestLabels for Lang {
     fn decision(&self, d: impl Val<Decision>) -> &'static str {
-        const KEYS: [&str; 6] = [
-            "decision.new",
-            "decision.accepted",
-            "decision.deferred",
-            "decision.declined",
-            "decision.duplicate",
-            "decision.needs_info",
-        ];
-        let i = Decision::ALL
-            .iter()
-            .position(|x| *x == d.val())
-            .unwrap_or(0);
-        self.t(KEYS[i])
+        self.t(match d.val() {
+            Decision::New => "decision.new",
+            Decision::Accepted => "decision.accepted",
+            Decision::Deferred => "decision.deferred",
+            Decision::Declined => "decision.declined",
+            Decision::Duplicate => "decision.duplicate",
+            Decision::NeedsInfo => "decision.needs_info",
+        })
     }
 
     fn decision_help(&self, d: impl Val<Decision>) -> &'static str {
-        const KEYS: [&str; 6] = [
-            "decision_help.new",
-            "decision_help.accepted",
-            "decision_help.deferred",
-            "decision_help.declined",
-            "decision_help.duplicate",
-            "decision_help.needs_info",
-        ];
-        let i = Decision::ALL
-            .iter()
-            .position(|x| *x == d.val())
-            .unwrap_or(0);
-        self.t(KEYS[i])
+        self.t(match d.val() {
+            Decision::New => "decision_help.new",
+            Decision::Accepted => "decision_help.accepted",
+            Decision::Deferred => "decision_help.deferred",
+            Decision::Declined => "decision_help.declined",
+            Decision::Duplicate => "decision_help.duplicate",
+            Decision::NeedsInfo => "decision_help.needs_info",
+        })
     }
 
     fn source_role(&self, r: impl Val<SourceRole>) -> &'static str {
-        const KEYS: [&str; 7] = [
-            "role.customer",
-            "role.implementation",
-            "role.rnd",
-            "role.sales",
-            "role.presales",
-            "role.leadership",
-            "role.product",
-        ];
-        let i = SourceRole::ALL
-            .iter()
-            .position(|x| *x == r.val())
-            .unwrap_or(0);
-        self.t(KEYS[i])
+        self.t(match r.val() {
+            SourceRole::Customer => "role.customer",
+            SourceRole::Implementation => "role.implementation",
+            SourceRole::Rnd => "role.rnd",
+            SourceRole::Sales => "role.sales",
+            SourceRole::Presales => "role.presales",
+            SourceRole::Leadership => "role.leadership",
+            SourceRole::Product => "role.product",
+        })
     }
 }
 
@@ -259,7 +244,7 @@ pub struct DecisionForm {
 pub async fn decide(
     p: Page,
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    PagePath(id): PagePath<i64>,
     form: Result<Form<DecisionForm>, FormRejection>,
 ) -> PageResult {
     p.require(Permission::TriageRequests)?;
@@ -447,7 +432,7 @@ pub struct StatusPage {
 pub async fn status(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(token): ApiPath<String>,
+    PagePath(token): PagePath<String>,
 ) -> Response {
     let l = Lang::from_headers(&headers);
     let wants_json = headers
@@ -504,7 +489,7 @@ pub struct IntakeForm {
 pub async fn intake_form(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(token): ApiPath<String>,
+    PagePath(token): PagePath<String>,
 ) -> Response {
     let l = Lang::from_headers(&headers);
     let (csrf, set) = crate::auth::form_token(&headers, state.config.secure_cookies);
@@ -539,7 +524,7 @@ pub async fn intake_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    ApiPath(token): ApiPath<String>,
+    PagePath(token): PagePath<String>,
     form: Result<Form<IntakeForm>, FormRejection>,
 ) -> Response {
     let l = Lang::from_headers(&headers);
@@ -602,4 +587,28 @@ pub async fn rotate_intake(p: Page, State(state): State<AppState>) -> PageResult
         .await
         .map_err(fail(&p))?;
     Ok(redirect("/requests"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_decision_and_role_has_its_own_name() {
+        for l in [Lang::Zh, Lang::En] {
+            for d in Decision::ALL {
+                assert!(!l.decision(d).contains('.'), "{d}");
+                assert!(!l.decision_help(d).contains("decision_help."), "{d}");
+            }
+            for r in SourceRole::ALL {
+                assert!(!l.source_role(r).contains('.'), "{r}");
+            }
+            let names: std::collections::HashSet<_> =
+                Decision::ALL.iter().map(|d| l.decision(d)).collect();
+            assert_eq!(names.len(), Decision::ALL.len());
+            let names: std::collections::HashSet<_> =
+                SourceRole::ALL.iter().map(|r| l.source_role(r)).collect();
+            assert_eq!(names.len(), SourceRole::ALL.len());
+        }
+    }
 }

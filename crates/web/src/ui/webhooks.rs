@@ -15,6 +15,7 @@ use super::{
 };
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use crate::i18n::{event_key, kind_key};
 use crate::outbound::Purpose;
 use crate::AppState;
 
@@ -63,28 +64,6 @@ impl WebhooksPage {
             "failed" => "delivery.failed",
             _ => "delivery.pending",
         })
-    }
-}
-
-/// The UI text key of a webhook kind's label.
-pub(crate) fn kind_key(k: WebhookKind) -> &'static str {
-    match k {
-        WebhookKind::Wecom => "kind.wecom",
-        WebhookKind::Dingtalk => "kind.dingtalk",
-        WebhookKind::Feishu => "kind.feishu",
-        WebhookKind::Slack => "kind.slack",
-        WebhookKind::Generic => "kind.generic",
-    }
-}
-
-/// The UI text key of an event's label.
-pub(crate) fn event_key(e: Event) -> &'static str {
-    match e {
-        Event::ReadinessFailed => "event.readiness_failed",
-        Event::CommitmentDue => "event.commitment_due",
-        Event::RequestDecided => "event.request_decided",
-        Event::WeeklyDigest => "event.weekly_digest",
-        Event::Test => "event.test",
     }
 }
 
