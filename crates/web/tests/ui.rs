@@ -151,6 +151,12 @@ on_both_engines! {
         let (s, bad) = page(&app.admin, app.url("/customers/abc")).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
         assert!(bad.contains("<html"), "a page, not JSON");
+        // Every page reads its path through the same extractor: a bad id is the page too.
+        for path in ["/demos/abc", "/demos/abc/edit", "/demos/abc/talk-track", "/environments/abc"] {
+            let (s, bad) = page(&app.admin, app.url(path)).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+            assert!(bad.contains("<html"), "{path}: a page, not JSON");
+        }
     }
 
     a_feature_promised_to_many_lists_its_ten_heaviest_promises_and_sums_the_rest(app) {
