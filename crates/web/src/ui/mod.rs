@@ -25,7 +25,7 @@ use axum::Router;
 use cunjin_core::Permission;
 
 use crate::auth::{authenticate, Caller};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::i18n::Lang;
 use crate::AppState;
 
@@ -226,8 +226,10 @@ impl FromRequestParts<AppState> for Page {
             // The reader's language for refusals a person can meet; the English detail only
             // for what a person cannot fix alone.
             Err(e) => Err(match e.code {
-                "csrf" => error_page(l, &Me::default(), e.status, "error.csrf", ""),
-                "cross_origin" => error_page(l, &Me::default(), e.status, "error.cross_origin", ""),
+                ErrorCode::Csrf => error_page(l, &Me::default(), e.status, "error.csrf", ""),
+                ErrorCode::CrossOrigin => {
+                    error_page(l, &Me::default(), e.status, "error.cross_origin", "")
+                }
                 _ => error_page(l, &Me::default(), e.status, "error.title", &e.message),
             }),
         }
@@ -331,9 +333,9 @@ pub fn api_error_page(l: Lang, me: &Me, e: ApiError) -> Response {
     let key = match (e.status, e.code) {
         (StatusCode::NOT_FOUND, _) => "error.not_found",
         (StatusCode::FORBIDDEN, _) => "error.forbidden",
-        (_, "database_unavailable") => "error.database_unavailable",
-        (_, "database_busy") => "error.busy",
-        (_, "storage_full") => "error.storage_full",
+        (_, ErrorCode::DatabaseUnavailable) => "error.database_unavailable",
+        (_, ErrorCode::DatabaseBusy) => "error.busy",
+        (_, ErrorCode::StorageFull) => "error.storage_full",
         _ => "error.title",
     };
     let mut res = error_page(l, me, e.status, key, &e.message);

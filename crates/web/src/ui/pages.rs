@@ -23,7 +23,7 @@ use crate::auth::{
     clear_session_cookie, device_cookie, form_token, form_token_sent, same_origin, session_cookie,
     session_with_csrf,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::i18n::Lang;
 use crate::logins::Refused;
 use crate::AppState;
@@ -780,7 +780,7 @@ async fn roadmap_table(
             tracing::error!(error = %e, "template failed");
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                ErrorCode::Internal,
                 "路线图无法显示 / the roadmap could not be shown",
             )
         })
