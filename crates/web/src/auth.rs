@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use cunjin_core::Permission;
 use cunjin_store::access::auth::User;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 
 /// Name of the session cookie.
@@ -192,7 +192,7 @@ pub fn session_with_csrf(parts: &Parts) -> Result<Option<&str>, ApiError> {
 pub fn csrf_refused() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
-        "csrf",
+        ErrorCode::Csrf,
         "the form or request is missing its security token (reload the page and try again; \
          API calls made with the session cookie send it in the X-CSRF-Token header)",
     )
@@ -229,7 +229,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Call
             if !same_origin(&parts.method, &parts.headers) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
-                    "cross_origin",
+                    ErrorCode::CrossOrigin,
                     "this request came from another site",
                 ));
             }

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// A JSON body; bad syntax → 400 `bad_json`, wrong fields → 422 `invalid`, too large → 413.
 pub struct ApiJson<T>(pub T);
@@ -32,20 +32,20 @@ fn json_rejection(r: JsonRejection) -> ApiError {
     let text = r.body_text();
     match r {
         JsonRejection::JsonSyntaxError(_) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_json", text)
+            ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, text)
         }
         JsonRejection::JsonDataError(_) => ApiError::invalid(text),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as JSON with Content-Type: application/json",
         ),
         _ if status == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             status,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than the server accepts",
         ),
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", text),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, text),
     }
 }
 
@@ -64,7 +64,7 @@ where
             .await
             .map(|p| ApiPath(p.0))
             .map_err(|r: PathRejection| {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_path", r.body_text())
+                ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadPath, r.body_text())
             })
     }
 }
@@ -84,7 +84,7 @@ where
             .await
             .map(|q| ApiQuery(q.0))
             .map_err(|r: QueryRejection| {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_query", r.body_text())
+                ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadQuery, r.body_text())
             })
     }
 }

@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::auth::{cookie, FormCsrf, CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE};
+use crate::error::ErrorCode;
 use crate::AppState;
 
 /// How a body is encoded, as far as the checks below care.
@@ -80,7 +81,7 @@ fn nul_refused(path: &str, headers: &axum::http::HeaderMap) -> Response {
         path,
         headers,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
+        ErrorCode::Invalid,
         "text may not contain the NUL character (U+0000)",
         "error.nul",
     )

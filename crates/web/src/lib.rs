@@ -218,7 +218,7 @@ async fn limit_in_flight(State(state): State<AppState>, req: Request, next: Next
                 req.uri().path(),
                 req.headers(),
                 StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
+                error::ErrorCode::Overloaded,
                 "the server is handling as many requests as it may; try again in a second",
                 "error.busy",
             );
@@ -260,7 +260,7 @@ async fn limit_public_pages(State(state): State<AppState>, req: Request, next: N
                 req.uri().path(),
                 req.headers(),
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
+                error::ErrorCode::TooManyRequests,
                 &format!("too many requests from this address; try again in {wait} s"),
                 "error.too_many_requests",
             );
@@ -281,7 +281,7 @@ async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> 
             api,
             lang,
             StatusCode::REQUEST_TIMEOUT,
-            "timeout",
+            error::ErrorCode::Timeout,
             "the request took longer than the server allows",
             "error.timeout",
         ),
@@ -294,7 +294,7 @@ pub(crate) fn too_large(path: &str, headers: &HeaderMap) -> Response {
         path,
         headers,
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        error::ErrorCode::PayloadTooLarge,
         "the request body is larger than the server accepts",
         "error.too_large",
     )
@@ -306,7 +306,7 @@ pub(crate) fn refusal(
     path: &str,
     headers: &HeaderMap,
     status: StatusCode,
-    code: &'static str,
+    code: error::ErrorCode,
     message: &str,
     page_key: &'static str,
 ) -> Response {
@@ -326,7 +326,7 @@ fn refusal_as(
     api: bool,
     lang: i18n::Lang,
     status: StatusCode,
-    code: &'static str,
+    code: error::ErrorCode,
     message: &str,
     page_key: &'static str,
 ) -> Response {
@@ -340,7 +340,7 @@ fn refusal_as(
 async fn method_not_allowed(uri: axum::http::Uri) -> axum::response::Response {
     let e = error::ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        error::ErrorCode::MethodNotAllowed,
         "this address does not take that method; see /api/v1/openapi.json",
     );
     if uri.path().starts_with("/api/") {

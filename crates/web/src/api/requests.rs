@@ -2,7 +2,7 @@
 //! intake link and the requester's status link.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cunjin_core::{Decision, Permission, SourceRole};
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::intake::{spam_check, ClientIp};
 use crate::AppState;
@@ -465,12 +465,13 @@ pub async fn file_through_intake(
     if let Err(wait) = state.intake.check(ip, token) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             format!("too many requests from here; try again in {wait} seconds"),
-        ));
+        )
+        .retry_after(u32::try_from(wait).unwrap_or(u32::MAX)));
     }
     spam_check(&body.text, body.website.as_deref().unwrap_or(""))
-        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", m))?;
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Rejected, m))?;
     let requester = body.requester.unwrap_or_default().trim().to_string();
     let organization = body.organization.unwrap_or_default().trim().to_string();
     // An organisation that is a known customer links the request to it; otherwise its name is
@@ -525,24 +526,9 @@ pub async fn intake(
 ) -> Response {
     match file_through_intake(&state, &ip, &token, body).await {
         Ok(receipt) => (StatusCode::CREATED, Json(receipt)).into_response(),
-        Err(e) => with_retry_after(e),
+        // A 429 carries its Retry-After.
+        Err(e) => e.into_response(),
     }
-}
-
-/// A 429 tells the client when to come back.
-pub fn with_retry_after(e: ApiError) -> Response {
-    let wait = (e.status == StatusCode::TOO_MANY_REQUESTS)
-        .then(|| {
-            e.message
-                .split_whitespace()
-                .find_map(|w| w.parse::<u64>().ok())
-        })
-        .flatten();
-    let mut res = e.into_response();
-    if let Some(v) = wait.and_then(|w| HeaderValue::from_str(&w.to_string()).ok()) {
-        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-    }
-    res
 }
 
 /// A request's status for its requester: text, decision, reason, planned release; nothing else.

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::auth::{
     clear_session_cookie, device_cookie, session_cookie, session_with_csrf, Caller, CSRF_HEADER,
 };
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::ApiJson;
 use crate::logins::Refused;
 use crate::AppState;
@@ -45,7 +45,7 @@ pub async fn login(
             Err(Refused::TooMany(wait)) => {
                 let mut res = ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
+                    ErrorCode::TooManyAttempts,
                     format!("too many login attempts from this client; try again in {wait} s"),
                 )
                 .into_response();
@@ -56,7 +56,7 @@ pub async fn login(
             Err(Refused::BadCredentials) => {
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
-                    "bad_credentials",
+                    ErrorCode::BadCredentials,
                     "wrong e-mail or password",
                 ))
             }
@@ -132,7 +132,7 @@ pub async fn create_token(
     let body = body.map_err(|r| {
         ApiError::new(
             r.status(),
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than the server accepts",
         )
     })?;
@@ -142,7 +142,7 @@ pub async fn create_token(
     } else {
         serde_json::from_slice(&body).map_err(|e| match e.classify() {
             serde_json::error::Category::Data => ApiError::invalid(e.to_string()),
-            _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()),
+            _ => ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, e.to_string()),
         })?
     };
     let name = body.name.unwrap_or_else(|| "API token".to_string());

@@ -1,6 +1,7 @@
 //! Pages of delivery: releases (create, deliver), the status-link control and the public,
 //! read-only customer status page.
 
+use super::Frame;
 use std::collections::HashSet;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -88,9 +89,7 @@ async fn releases_page(
     Ok((
         status,
         render(&ReleasesPage {
-            l: p.l,
-            me: p.me(),
-            active: "releases",
+            frame: p.frame("releases"),
             releases,
             feature_groups,
             can_manage: role.can(Permission::ManageReleases),
@@ -263,9 +262,7 @@ pub async fn public_status(
                 Err(e) => return api_error_page(l, &Me::default(), e.into()),
             };
             let page = StatusPage {
-                l,
-                me: Me::default(),
-                active: "",
+                frame: Frame::new(l, Me::default(), ""),
                 shipped: std::mem::take(&mut s.shipped),
                 s,
             };

@@ -1,6 +1,7 @@
 //! Pages of demo readiness: demo environments with their probes and "run now", demos with their
 //! script, the printable talk track, and recording the promises made in a demo.
 
+use super::Frame;
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
@@ -17,7 +18,6 @@ use cunjin_store::ledger::catalogue::{Feature, FeatureFilter};
 use cunjin_store::ledger::customers::Customer;
 use serde::Deserialize;
 
-use super::Me;
 use super::PagePath;
 use super::{fail, optional_id, PageResult};
 use super::{redirect, render, Page};
@@ -74,13 +74,12 @@ pub struct EnvironmentRow {
 #[derive(Template)]
 #[template(path = "environments.html")]
 pub struct EnvironmentsPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub rows: Vec<EnvironmentRow>,
     pub can_edit: bool,
     pub error: String,
 }
+framed!(EnvironmentsPage);
 
 pub async fn environments(
     p: Page,
@@ -119,9 +118,7 @@ pub async fn environments(
         })
         .collect();
     Ok(render(&EnvironmentsPage {
-        l: p.l,
-        me: p.me(),
-        active: "demos",
+        frame: p.frame("demos"),
         rows,
         can_edit: p.caller.user.role.can(Permission::EditEnvironments),
         error: q.error,
@@ -192,9 +189,7 @@ pub struct ProbeView {
 #[derive(Template)]
 #[template(path = "environment.html")]
 pub struct EnvironmentPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub env: Environment,
     /// Header names with masked values.
     pub headers: Vec<(String, String)>,
@@ -205,6 +200,7 @@ pub struct EnvironmentPage {
     pub error: String,
     pub ran: bool,
 }
+framed!(EnvironmentPage);
 
 fn expects(p: &Probe) -> String {
     let mut parts = vec![format!("HTTP {}", p.expect_status)];
@@ -285,9 +281,7 @@ pub async fn environment(
         .map(|(k, v)| (k.clone(), cunjin_core::probe::mask_secret(v)))
         .collect();
     Ok(render(&EnvironmentPage {
-        l: p.l,
-        me: p.me(),
-        active: "demos",
+        frame: p.frame("demos"),
         env,
         headers,
         probes,
@@ -435,12 +429,11 @@ pub struct DemoRow {
 #[derive(Template)]
 #[template(path = "demos.html")]
 pub struct DemosPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub rows: Vec<DemoRow>,
     pub can_plan: bool,
 }
+framed!(DemosPage);
 
 fn percent(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
@@ -473,9 +466,7 @@ pub async fn demos(p: Page, State(state): State<AppState>) -> PageResult {
         })
     });
     Ok(render(&DemosPage {
-        l: p.l,
-        me: p.me(),
-        active: "demos",
+        frame: p.frame("demos"),
         rows,
         can_plan: p.caller.user.role.can(Permission::RunDemos),
     }))
@@ -604,9 +595,7 @@ pub struct Choice {
 #[derive(Template)]
 #[template(path = "demo_new.html")]
 pub struct NewDemoPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub customers: Vec<Customer>,
     pub deals: Vec<Choice>,
     pub environments: Vec<Environment>,
@@ -616,6 +605,7 @@ pub struct NewDemoPage {
     /// The demo being changed, or 0 for a new one.
     pub editing: i64,
 }
+framed!(NewDemoPage);
 
 async fn demo_form_page(
     p: &Page,
@@ -661,9 +651,7 @@ async fn demo_form_page(
     Ok((
         status,
         render(&NewDemoPage {
-            l: p.l,
-            me: p.me(),
-            active: "demos",
+            frame: p.frame("demos"),
             customers,
             deals,
             environments,
@@ -793,9 +781,7 @@ pub struct ItemView {
 #[derive(Template)]
 #[template(path = "demo.html")]
 pub struct DemoPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub demo: Demo,
     pub when: String,
     pub check: Option<DemoCheck>,
@@ -807,6 +793,7 @@ pub struct DemoPage {
     pub can_record: bool,
     pub error: String,
 }
+framed!(DemoPage);
 
 fn notes_in(l: Lang, c: &CheckedItem) -> Vec<String> {
     match l {
@@ -857,9 +844,7 @@ pub async fn demo(
     let items = item_views(p.l, &demo);
     let role = p.caller.user.role;
     Ok(render(&DemoPage {
-        l: p.l,
-        me: p.me(),
-        active: "demos",
+        frame: p.frame("demos"),
         when: beijing_time(&demo.starts_at),
         check: demo.last_check.clone(),
         checked_at: demo
@@ -951,9 +936,7 @@ pub struct TrackRow {
 #[derive(Template)]
 #[template(path = "talk_track.html")]
 pub struct TalkTrackPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub demo: Demo,
     pub when: String,
     pub checked_at: String,
@@ -962,6 +945,7 @@ pub struct TalkTrackPage {
     pub readiness: String,
     pub rows: Vec<TrackRow>,
 }
+framed!(TalkTrackPage);
 
 /// What the presenter does in each mode.
 fn todo_key(m: Mode) -> &'static str {
@@ -1010,9 +994,7 @@ pub async fn talk_track(
         })
         .collect();
     Ok(render(&TalkTrackPage {
-        l: p.l,
-        me: p.me(),
-        active: "demos",
+        frame: p.frame("demos"),
         when: beijing_time(&demo.starts_at),
         checked: demo.last_check.is_some(),
         checked_at: demo

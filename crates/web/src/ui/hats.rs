@@ -1,5 +1,6 @@
 //! The hats page: quick time entry, and the answer to "am I still a product manager?".
 
+use super::Frame;
 use askama::Template;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
@@ -10,7 +11,6 @@ use cunjin_core::{Hat, Permission};
 use cunjin_store::hats::{TimeEntry, TimeFilter};
 use serde::Deserialize;
 
-use super::Me;
 use super::PagePath;
 use super::{api_error_page, redirect, render, Page};
 use crate::api::hats::{build_report, parse_entry, remove_entry, CreateTimeEntry, HatsQuery};
@@ -29,9 +29,7 @@ pub struct WeekRow {
 #[derive(Template)]
 #[template(path = "hats.html")]
 pub struct HatsPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub saved: bool,
     pub error: String,
     pub can_log: bool,
@@ -49,6 +47,7 @@ pub struct HatsPage {
     pub weeks: Vec<WeekRow>,
     pub entries: Vec<TimeEntry>,
 }
+framed!(HatsPage);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -255,9 +254,7 @@ pub async fn page(
     .unwrap_or_default();
     let role = p.caller.user.role;
     Ok(super::clear_flash(render(&HatsPage {
-        l: p.l,
-        me: p.me(),
-        active: "hats",
+        frame: p.frame("hats"),
         saved: q.saved.is_some(),
         error,
         can_log: role.can(Permission::LogTime),

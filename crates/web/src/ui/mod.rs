@@ -5,6 +5,20 @@
 // add noise to every handler.
 #![allow(clippy::result_large_err)]
 
+/// Gives a page struct its frame's fields by name, so that its template and `base.html` write
+/// `l.t(…)`, `me` and `active` while the struct holds them once, in its `frame`.
+macro_rules! framed {
+    ($page:ty) => {
+        impl std::ops::Deref for $page {
+            type Target = $crate::ui::Frame;
+
+            fn deref(&self) -> &$crate::ui::Frame {
+                &self.frame
+            }
+        }
+    };
+}
+
 mod chart;
 mod delivery;
 mod demos;
@@ -25,7 +39,7 @@ use axum::Router;
 use cunjin_core::Permission;
 
 use crate::auth::{authenticate, Caller};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::i18n::Lang;
 use crate::AppState;
 
@@ -174,6 +188,26 @@ impl std::fmt::Display for Me {
     }
 }
 
+/// What `base.html` needs of every page: the language, who is looking (with the form token of
+/// the csrf field) and the menu item to mark. Each page struct holds one in its `frame` field and
+/// `framed!` it, so that a new page cannot forget a piece.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// Language of the page.
+    pub l: Lang,
+    /// Who is looking; empty on public pages, which then have no menu.
+    pub me: Me,
+    /// The menu item marked as the current one; empty for none.
+    pub active: &'static str,
+}
+
+impl Frame {
+    /// The frame of a page shown in `l` to `me`, with `active` marked in the menu.
+    pub fn new(l: Lang, me: Me, active: &'static str) -> Frame {
+        Frame { l, me, active }
+    }
+}
+
 /// A signed-in person looking at a page, and the language to answer in.
 pub struct Page {
     /// Language of the answer.
@@ -183,6 +217,11 @@ pub struct Page {
 }
 
 impl Page {
+    /// The frame of a page shown to this person, with `active` marked in the menu.
+    pub fn frame(&self, active: &'static str) -> Frame {
+        Frame::new(self.l, self.me(), active)
+    }
+
     /// Who is shown the page, with their form token.
     fn me(&self) -> Me {
         Me {
@@ -226,8 +265,10 @@ impl FromRequestParts<AppState> for Page {
             // The reader's language for refusals a person can meet; the English detail only
             // for what a person cannot fix alone.
             Err(e) => Err(match e.code {
-                "csrf" => error_page(l, &Me::default(), e.status, "error.csrf", ""),
-                "cross_origin" => error_page(l, &Me::default(), e.status, "error.cross_origin", ""),
+                ErrorCode::Csrf => error_page(l, &Me::default(), e.status, "error.csrf", ""),
+                ErrorCode::CrossOrigin => {
+                    error_page(l, &Me::default(), e.status, "error.cross_origin", "")
+                }
                 _ => error_page(l, &Me::default(), e.status, "error.title", &e.message),
             }),
         }
@@ -317,9 +358,7 @@ pub fn error_page(
     detail: &str,
 ) -> Response {
     let page = views::ErrorPage {
-        l,
-        me: me.clone(),
-        active: "",
+        frame: Frame::new(l, me.clone(), ""),
         message_key,
         detail: detail.to_string(),
     };
@@ -331,9 +370,9 @@ pub fn api_error_page(l: Lang, me: &Me, e: ApiError) -> Response {
     let key = match (e.status, e.code) {
         (StatusCode::NOT_FOUND, _) => "error.not_found",
         (StatusCode::FORBIDDEN, _) => "error.forbidden",
-        (_, "database_unavailable") => "error.database_unavailable",
-        (_, "database_busy") => "error.busy",
-        (_, "storage_full") => "error.storage_full",
+        (_, ErrorCode::DatabaseUnavailable) => "error.database_unavailable",
+        (_, ErrorCode::DatabaseBusy) => "error.busy",
+        (_, ErrorCode::StorageFull) => "error.storage_full",
         _ => "error.title",
     };
     let mut res = error_page(l, me, e.status, key, &e.message);

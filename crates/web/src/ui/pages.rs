@@ -1,5 +1,6 @@
 //! Page handlers: extract, call one storage function, render.
 
+use super::Frame;
 use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -23,7 +24,7 @@ use crate::auth::{
     clear_session_cookie, device_cookie, form_token, form_token_sent, same_origin, session_cookie,
     session_with_csrf,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::i18n::Lang;
 use crate::logins::Refused;
 use crate::AppState;
@@ -48,9 +49,11 @@ pub async fn login_form(
     let next = q.map(|q| q.0.next).unwrap_or_default();
     let (token, set) = form_token(&headers, state.config.secure_cookies);
     let page = LoginPage {
-        l: Lang::from_headers(&headers),
-        me: Me::before_login(token),
-        active: "login",
+        frame: Frame::new(
+            Lang::from_headers(&headers),
+            Me::before_login(token),
+            "login",
+        ),
         next: safe_next(&next),
         email: String::new(),
         failed: false,
@@ -109,9 +112,7 @@ pub async fn login(
     }
     let refused = |status: StatusCode, failed: bool, too_many: bool| {
         let page = LoginPage {
-            l,
-            me: Me::before_login(form.csrf.clone()),
-            active: "login",
+            frame: Frame::new(l, Me::before_login(form.csrf.clone()), "login"),
             next: safe_next(&form.next),
             email: form.email.clone(),
             failed,
@@ -189,9 +190,7 @@ pub async fn dashboard(p: Page, State(state): State<AppState>) -> PageResult {
         .await
         .map_err(fail(&p))?;
     Ok(render(&DashboardPage {
-        l: p.l,
-        me: p.me(),
-        active: "dashboard",
+        frame: p.frame("dashboard"),
         more_customers: all_customers - gap.customers.len(),
         gap,
         max_chi,
@@ -264,9 +263,7 @@ pub async fn features(p: Page, State(state): State<AppState>) -> PageResult {
         }
     }
     Ok(render(&FeaturesPage {
-        l: p.l,
-        me: p.me(),
-        active: "features",
+        frame: p.frame("features"),
         stages: Stage::ALL.to_vec(),
         rows,
     }))
@@ -280,9 +277,7 @@ pub async fn customers(p: Page, State(state): State<AppState>) -> PageResult {
         .map_err(fail(&p))?;
     gap.customers.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(render(&CustomersPage {
-        l: p.l,
-        me: p.me(),
-        active: "customers",
+        frame: p.frame("customers"),
         gap,
     }))
 }
@@ -384,9 +379,7 @@ pub async fn customer(
         String::new()
     };
     Ok(super::clear_flash(render(&CustomerPage {
-        l: p.l,
-        me: p.me(),
-        active: "customers",
+        frame: p.frame("customers"),
         customer,
         gap,
         deals,
@@ -511,9 +504,7 @@ async fn promise_page(p: &Page, state: &AppState, form: PromiseForm, error: Stri
     Ok((
         status,
         render(&PromisePage {
-            l: p.l,
-            me: p.me(),
-            active: "promise",
+            frame: p.frame("promise"),
             customers,
             deals,
             feature_groups,
@@ -650,9 +641,7 @@ pub async fn roadmap(
         .await
         .map_err(|e: ApiError| api_error_page(l, &p.me(), e))?;
     Ok(render(&RoadmapPage {
-        l,
-        me: p.me(),
-        active: "roadmap",
+        frame: Frame::new(l, p.me(), "roadmap"),
         table: String::from_utf8_lossy(&table).into_owned(),
     }))
 }
@@ -780,7 +769,7 @@ async fn roadmap_table(
             tracing::error!(error = %e, "template failed");
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                ErrorCode::Internal,
                 "路线图无法显示 / the roadmap could not be shown",
             )
         })

@@ -1,6 +1,7 @@
 //! Pages of requests: the triage inbox, the request form, the public intake form and the
 //! requester's status page.
 
+use super::Frame;
 use askama::Template;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
@@ -113,9 +114,7 @@ pub struct InboxRow {
 #[derive(Template)]
 #[template(path = "requests.html")]
 pub struct InboxPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub f: InboxQuery,
     pub roles: Vec<SourceRole>,
     pub decisions: Vec<Decision>,
@@ -130,6 +129,7 @@ pub struct InboxPage {
     pub intake_url: String,
     pub back: String,
 }
+framed!(InboxPage);
 
 pub async fn inbox(
     p: Page,
@@ -196,9 +196,7 @@ pub async fn inbox(
         String::new()
     };
     let page = InboxPage {
-        l: p.l,
-        me: p.me(),
-        active: "requests",
+        frame: p.frame("requests"),
         roles: SourceRole::ALL.to_vec(),
         decisions: Decision::ALL.to_vec(),
         customers: state.store.list_customers(ws).await.map_err(fail(&p))?,
@@ -306,9 +304,7 @@ pub struct RequestForm {
 #[derive(Template)]
 #[template(path = "request_new.html")]
 pub struct NewRequestPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub roles: Vec<SourceRole>,
     pub customers: Vec<Customer>,
     pub products: Vec<Product>,
@@ -317,6 +313,7 @@ pub struct NewRequestPage {
     pub checked: bool,
     pub error: String,
 }
+framed!(NewRequestPage);
 
 async fn request_page(
     p: &Page,
@@ -351,9 +348,7 @@ async fn request_page(
     Ok((
         status,
         render(&NewRequestPage {
-            l: p.l,
-            me: p.me(),
-            active: "request_new",
+            frame: p.frame("request_new"),
             roles: SourceRole::ALL.to_vec(),
             customers: state.store.list_customers(ws).await.map_err(fail(p))?,
             products: state.store.list_products(ws).await.map_err(fail(p))?,
@@ -421,11 +416,10 @@ pub async fn file_request(
 #[derive(Template)]
 #[template(path = "request_status.html")]
 pub struct StatusPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub s: RequestStatus,
 }
+framed!(StatusPage);
 
 /// The requester's page: this request's text, decision and reason, and nothing else. The same
 /// address answers JSON to `Accept: application/json`.
@@ -442,9 +436,7 @@ pub async fn status(
     match state.store.request_status(&token).await {
         Ok(Some(s)) if wants_json => Json(s).into_response(),
         Ok(Some(s)) => render(&StatusPage {
-            l,
-            me: Me::default(),
-            active: "",
+            frame: Frame::new(l, Me::default(), ""),
             s,
         }),
         Ok(None) if wants_json => {
@@ -464,14 +456,13 @@ pub async fn status(
 #[derive(Template)]
 #[template(path = "intake.html")]
 pub struct IntakePage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub token: String,
     pub form: IntakeForm,
     pub receipt: Option<IntakeReceipt>,
     pub error: String,
 }
+framed!(IntakePage);
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
@@ -496,9 +487,7 @@ pub async fn intake_form(
     match state.store.workspace_for_intake(&token).await {
         Ok(Some(_)) => {
             let mut res = render(&IntakePage {
-                l,
-                me: Me::before_login(csrf),
-                active: "",
+                frame: Frame::new(l, Me::before_login(csrf), ""),
                 token,
                 form: IntakeForm::default(),
                 receipt: None,
@@ -566,9 +555,7 @@ pub async fn intake_post(
     (
         status,
         render(&IntakePage {
-            l,
-            me: Me::before_login(form.csrf.clone()),
-            active: "",
+            frame: Frame::new(l, Me::before_login(form.csrf.clone()), ""),
             token,
             form,
             receipt,

@@ -1,42 +1,38 @@
 //! What each page shows, prepared for its template.
 
+use super::Frame;
 use askama::Template;
 use cunjin_core::{Mode, Stage, Status};
 use cunjin_store::ledger::commitments::Commitment;
 use cunjin_store::ledger::customers::Customer;
 use cunjin_store::reports::gap::PortfolioGap;
 
-use super::Me;
 use crate::i18n::Lang;
 
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub message_key: &'static str,
     pub detail: String,
 }
+framed!(ErrorPage);
 
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub next: String,
     pub email: String,
     pub failed: bool,
     pub too_many: bool,
 }
+framed!(LoginPage);
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     /// The portfolio gap; its customer rows cut to the largest gaps.
     pub gap: PortfolioGap,
     /// Customers not listed.
@@ -48,6 +44,7 @@ pub struct DashboardPage {
     /// The progress chart, inline SVG drawn by `chart::gap_chart`.
     pub chart: String,
 }
+framed!(DashboardPage);
 
 /// One line of the menu tree: a menu level, or a feature at its leaf.
 pub struct TreeRow {
@@ -63,21 +60,19 @@ pub struct TreeRow {
 #[derive(Template)]
 #[template(path = "features.html")]
 pub struct FeaturesPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub stages: Vec<Stage>,
     pub rows: Vec<TreeRow>,
 }
+framed!(FeaturesPage);
 
 #[derive(Template)]
 #[template(path = "customers.html")]
 pub struct CustomersPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub gap: PortfolioGap,
 }
+framed!(CustomersPage);
 
 pub struct DealView {
     pub name: String,
@@ -97,9 +92,7 @@ pub struct CommitmentView {
 #[derive(Template)]
 #[template(path = "customer.html")]
 pub struct CustomerPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub customer: Customer,
     pub gap: cunjin_core::Gap,
     pub deals: Vec<DealView>,
@@ -113,6 +106,7 @@ pub struct CustomerPage {
     /// The path of the current status link, empty when none.
     pub status_url: String,
 }
+framed!(CustomerPage);
 
 /// A customer in a release's delivery form.
 pub struct DeliverOption {
@@ -129,9 +123,7 @@ pub struct ReleaseView {
 #[derive(Template)]
 #[template(path = "releases.html")]
 pub struct ReleasesPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub releases: Vec<ReleaseView>,
     pub feature_groups: Vec<FeatureGroup>,
     pub can_manage: bool,
@@ -143,19 +135,19 @@ pub struct ReleasesPage {
     pub version: String,
     pub date: String,
 }
+framed!(ReleasesPage);
 
 /// The public, read-only status page of one customer.
 #[derive(Template)]
 #[template(path = "status.html")]
 pub struct StatusPage {
-    pub l: Lang,
     /// Always empty: nobody is signed in on a status link, so the page has no menu.
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub s: crate::delivery::CustomerStatus,
     /// The releases delivered to the customer (taken out of `s` for the shared template).
     pub shipped: Vec<cunjin_store::delivery::releases::ShippedRelease>,
 }
+framed!(StatusPage);
 
 pub struct DealOption {
     pub id: i64,
@@ -186,9 +178,7 @@ pub struct PromiseForm {
 #[derive(Template)]
 #[template(path = "promise.html")]
 pub struct PromisePage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub customers: Vec<Customer>,
     pub deals: Vec<DealOption>,
     pub feature_groups: Vec<FeatureGroup>,
@@ -196,6 +186,7 @@ pub struct PromisePage {
     pub form: PromiseForm,
     pub error: String,
 }
+framed!(PromisePage);
 
 pub struct RoadmapView {
     pub rank: u32,
@@ -210,12 +201,11 @@ pub struct RoadmapView {
 #[derive(Template)]
 #[template(path = "roadmap.html")]
 pub struct RoadmapPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     /// `RoadmapTable`, rendered.
     pub table: String,
 }
+framed!(RoadmapPage);
 
 /// The roadmap page below its title: the formula, the pager and one page of the ranking.
 #[derive(Template)]

@@ -1,6 +1,7 @@
 //! The notifications page (admin and pm): webhooks with their last deliveries, a form to add
 //! one, a test button, and the calendar link.
 
+use super::Frame;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
@@ -10,11 +11,8 @@ use cunjin_core::notify::{Event, WebhookKind};
 use cunjin_core::Permission;
 use cunjin_store::notify::{Delivery, NewWebhook, Webhook};
 
-use super::{
-    api_error_page, redirect, redirect_with_flash, render, Me, Page, PagePath, PageResult,
-};
+use super::{api_error_page, redirect, redirect_with_flash, render, Page, PagePath, PageResult};
 use crate::error::ApiError;
-use crate::i18n::Lang;
 use crate::i18n::{event_key, kind_key};
 use crate::outbound::Purpose;
 use crate::AppState;
@@ -28,9 +26,7 @@ pub struct HookRow {
 #[derive(Template)]
 #[template(path = "webhooks.html")]
 pub struct WebhooksPage {
-    pub l: Lang,
-    pub me: Me,
-    pub active: &'static str,
+    pub frame: Frame,
     pub error: String,
     pub saved: bool,
     pub hooks: Vec<HookRow>,
@@ -38,6 +34,7 @@ pub struct WebhooksPage {
     pub events: Vec<&'static str>,
     pub calendar_url: String,
 }
+framed!(WebhooksPage);
 
 impl WebhooksPage {
     /// The label of an event name (a test message for anything else).
@@ -97,9 +94,7 @@ pub async fn page(
         .collect();
     let token = state.store.calendar_token(ws).await.map_err(&fail)?;
     Ok(render(&WebhooksPage {
-        l: p.l,
-        me: p.me(),
-        active: "webhooks",
+        frame: p.frame("webhooks"),
         error: super::flash(&headers),
         saved: query.0.is_some_and(|q| q.contains("saved")),
         hooks,
