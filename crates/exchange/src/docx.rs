@@ -39,6 +39,20 @@ pub fn document_xml(bytes: &[u8]) -> Result<Vec<u8>, ExchangeError> {
     Ok(xml)
 }
 
+/// The text of a character or entity reference (`&#x2605;`, `&amp;`) in a document's text; an
+/// unknown entity is dropped (Word writes only the predefined ones).
+pub(crate) fn reference_text(r: &quick_xml::events::BytesRef<'_>) -> String {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => c.to_string(),
+        _ => r
+            .decode()
+            .ok()
+            .and_then(|name| quick_xml::escape::resolve_predefined_entity(&name))
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
 /// The text of a document, one paragraph a line (table cells are paragraphs too), for checking
 /// what a generated paper says.
 pub fn document_text(bytes: &[u8]) -> Result<String, ExchangeError> {
@@ -62,13 +76,7 @@ pub fn document_text(bytes: &[u8]) -> Result<String, ExchangeError> {
             Event::Text(t) if in_text => {
                 out.push_str(&t.decode().map_err(|e| unreadable(e.to_string()))?);
             }
-            Event::GeneralRef(r) if in_text => {
-                if let Ok(Some(c)) = r.resolve_char_ref() {
-                    out.push(c);
-                } else if let Ok(name) = r.decode() {
-                    out.push_str(quick_xml::escape::resolve_predefined_entity(&name).unwrap_or(""));
-                }
-            }
+            Event::GeneralRef(r) if in_text => out.push_str(&reference_text(&r)),
             _ => {}
         }
         buf.clear();

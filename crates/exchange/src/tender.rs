@@ -607,15 +607,7 @@ fn parse_document(xml: &[u8]) -> Result<Vec<(Grid, bool)>, String> {
                 push_text(&mut cell, depth, &mut text_since_table, &s);
             }
             Event::GeneralRef(ref r) if in_text => {
-                let s = match r.resolve_char_ref().map_err(|e| e.to_string())? {
-                    Some(c) => c.to_string(),
-                    None => {
-                        let name = r.decode().map_err(|e| e.to_string())?;
-                        quick_xml::escape::resolve_predefined_entity(&name)
-                            .unwrap_or("")
-                            .to_string()
-                    }
-                };
+                let s = crate::docx::reference_text(r);
                 push_text(&mut cell, depth, &mut text_since_table, &s);
             }
             Event::End(ref e) => match e.local_name().as_ref() {
