@@ -72,3 +72,34 @@ serialize_as_str!(
     tender::Deviation,
     tender::Evidence
 );
+
+/// Reads a contract enum from its stored name, so that a row struct can say
+/// `#[sqlx(try_from = "String")] stage: Stage`; an unknown name is the parser's error.
+macro_rules! parse_from_string {
+    ($($t:ty),*) => {$(
+        impl TryFrom<String> for $t {
+            type Error = ParseError;
+            fn try_from(s: String) -> Result<Self, ParseError> {
+                <$t>::parse(&s)
+            }
+        }
+    )*};
+}
+parse_from_string!(
+    Stage,
+    Mode,
+    Status,
+    Role,
+    DealStage,
+    Decision,
+    SourceRole,
+    ProbeMethod,
+    Hat,
+    notify::WebhookKind,
+    notify::Event,
+    tender::Marker,
+    tender::Deviation,
+    tender::Evidence,
+    payment::MilestoneEvent,
+    payment::MilestoneStatus
+);

@@ -26,6 +26,7 @@ pub mod reports;
 pub mod requests;
 pub mod sample;
 pub mod search;
+mod sql;
 pub mod testing;
 
 use std::str::FromStr;

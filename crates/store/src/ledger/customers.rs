@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::sql::Sql;
 use crate::{conflict_on_unique, now, parse_date, parse_stored, Result, Store, StoreError};
 
 /// A customer of the vendor.
@@ -228,17 +229,17 @@ impl Store {
         workspace_id: i64,
         customer_id: Option<i64>,
     ) -> Result<Vec<Deal>> {
-        sqlx::query(&format!(
-            "SELECT {DEAL_COLUMNS} FROM deals WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) \
-             ORDER BY customer_id, id"
-        ))
-        .bind(workspace_id)
-        .bind(customer_id)
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(deal_from_row)
-        .collect()
+        let mut q = Sql::new(format!(
+            "SELECT {DEAL_COLUMNS} FROM deals WHERE workspace_id = "
+        ));
+        q.bind(workspace_id).and_eq("customer_id", customer_id);
+        q.push(" ORDER BY customer_id, id");
+        q.query()
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(deal_from_row)
+            .collect()
     }
 
     /// One deal.
