@@ -13,6 +13,15 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 
+/// The endpoints of this module, with their OpenAPI descriptions.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list_products, create_product))
+        .routes(routes!(list_features, create_feature))
+        .routes(routes!(get_feature, update_feature))
+}
+
 /// A product to create.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

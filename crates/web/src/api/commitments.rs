@@ -14,6 +14,18 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{parse_date, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 
+/// The endpoints of this module, with their OpenAPI descriptions.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list_commitments, record_promise))
+        .routes(routes!(get_commitment))
+        .routes(routes!(transition))
+        .routes(routes!(add_criterion))
+        .routes(routes!(set_criterion))
+        .routes(routes!(audit_trail))
+}
+
 /// Filters of the commitment list.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

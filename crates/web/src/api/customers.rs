@@ -13,6 +13,16 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{parse_date, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 
+/// The endpoints of this module, with their OpenAPI descriptions.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list_customers, create_customer))
+        .routes(routes!(get_customer))
+        .routes(routes!(list_deals, create_deal))
+        .routes(routes!(get_deal))
+}
+
 /// A customer to create.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -16,6 +16,16 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::readiness::check_demo;
 use crate::AppState;
 
+/// The endpoints of this module, with their OpenAPI descriptions.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list_demos, create_demo))
+        .routes(routes!(get_demo, update_demo))
+        .routes(routes!(check))
+        .routes(routes!(record_promises))
+}
+
 /// Filters of the demo list.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

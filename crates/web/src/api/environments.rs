@@ -19,6 +19,18 @@ use crate::outbound::Purpose;
 use crate::readiness::{check_environment, EnvironmentCheck};
 use crate::AppState;
 
+/// The endpoints of this module, with their OpenAPI descriptions.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list_environments, create_environment))
+        .routes(routes!(get_environment, update_environment))
+        .routes(routes!(run_environment))
+        .routes(routes!(environment_runs))
+        .routes(routes!(list_probes, create_probe))
+        .routes(routes!(delete_probe))
+}
+
 /// The demo environments of the workspace; header values masked.
 #[utoipa::path(get, path = "/api/v1/environments", tag = "demos",
     responses((status = 200, body = Vec<Environment>), (status = 401, body = ErrorBody)),

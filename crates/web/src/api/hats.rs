@@ -17,6 +17,15 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{parse_date, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 
+/// The endpoints of this module, with their OpenAPI descriptions.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list_time_entries, create_time_entry))
+        .routes(routes!(delete_time_entry))
+        .routes(routes!(hats_report))
+}
+
 /// Time to record.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

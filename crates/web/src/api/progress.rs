@@ -13,6 +13,14 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{parse_date, ApiQuery};
 use crate::AppState;
 
+/// The endpoints of this module, with their OpenAPI descriptions.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(gap_history))
+        .routes(routes!(week_progress))
+}
+
 /// Range and scope of the history.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -17,6 +17,18 @@ use crate::extract::{parse_date, ApiJson, ApiPath, ApiQuery};
 use crate::i18n::Lang;
 use crate::AppState;
 
+/// The endpoints of this module, with their OpenAPI descriptions.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list_releases, create_release))
+        .routes(routes!(get_release))
+        .routes(routes!(deliver_release))
+        .routes(routes!(release_notes))
+        .routes(routes!(get_status_link, rotate_status_link))
+        .routes(routes!(public_status))
+}
+
 /// Releases, newest first.
 #[utoipa::path(get, path = "/api/v1/releases", tag = "delivery",
     responses((status = 200, body = Vec<Release>), (status = 401, body = ErrorBody)),

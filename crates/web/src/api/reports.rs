@@ -16,6 +16,15 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{parse_date, ApiPath, ApiQuery};
 use crate::AppState;
 
+/// The endpoints of this module, with their OpenAPI descriptions.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(gap))
+        .routes(routes!(customer_gap))
+        .routes(routes!(roadmap))
+}
+
 /// JSON made once per kept report (the store keeps it with the report).
 fn kept_json(json: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], json).into_response()

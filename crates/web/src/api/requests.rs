@@ -21,6 +21,23 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::intake::{spam_check, ClientIp};
 use crate::AppState;
 
+/// The endpoints of this module, with their OpenAPI descriptions.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list_requests, create_request))
+        .routes(routes!(similar_to_text))
+        .routes(routes!(get_request, link_feature))
+        .routes(routes!(similar_to_request))
+        .routes(routes!(decide))
+        .routes(routes!(request_audit))
+        .routes(routes!(search))
+        .routes(routes!(intake_link))
+        .routes(routes!(rotate_intake_link))
+        .routes(routes!(intake))
+        .routes(routes!(request_status))
+}
+
 /// Filters of the request list.
 #[derive(Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]

@@ -16,6 +16,18 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::outbound::Purpose;
 use crate::AppState;
 
+/// The endpoints of this module, with their OpenAPI descriptions.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list_webhooks, create_webhook))
+        .routes(routes!(get_webhook, update_webhook, delete_webhook))
+        .routes(routes!(test_webhook))
+        .routes(routes!(deliveries))
+        .routes(routes!(calendar_link))
+        .routes(routes!(rotate_calendar_link))
+}
+
 /// A webhook to add.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]

@@ -26,6 +26,16 @@ use crate::i18n::Lang;
 use crate::status_cache::PageKey;
 use crate::AppState;
 
+/// The pages of this module and the forms they post to.
+pub(super) fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/releases", get(releases).post(create_release))
+        .route("/releases/{id}/deliver", post(deliver_release))
+        .route("/customers/{id}/status-link", post(rotate_status_link))
+        .route("/status/c/{token}", get(public_status))
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ReleasesQuery {

@@ -28,6 +28,27 @@ use crate::outbound::Purpose;
 use crate::readiness::{check_demo, check_environment};
 use crate::AppState;
 
+/// The pages of this module and the forms they post to.
+pub(super) fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/environments", get(environments).post(create_environment))
+        .route(
+            "/environments/{id}",
+            get(environment).post(update_environment),
+        )
+        .route("/environments/{id}/run", post(run_environment))
+        .route("/environments/{id}/probes", post(create_probe))
+        .route("/environments/{id}/probes/{pid}/delete", post(delete_probe))
+        .route("/demos", get(demos).post(create_demo))
+        .route("/demos/new", get(new_demo))
+        .route("/demos/{id}", get(demo))
+        .route("/demos/{id}/edit", get(edit_demo).post(update_demo))
+        .route("/demos/{id}/check", post(check))
+        .route("/demos/{id}/promises", post(record_promises))
+        .route("/demos/{id}/talk-track", get(talk_track))
+}
+
 /// Rows of the script editor on the new-demo form.
 const SCRIPT_ROWS: usize = 10;
 

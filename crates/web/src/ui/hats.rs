@@ -18,6 +18,14 @@ use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::AppState;
 
+/// The pages of this module and the forms they post to.
+pub(super) fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/hats", get(page).post(record))
+        .route("/hats/{id}/delete", post(delete))
+}
+
 /// One week of the table.
 pub struct WeekRow {
     pub week: String,

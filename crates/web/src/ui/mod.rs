@@ -1,5 +1,7 @@
-//! The server-rendered web UI: login, dashboard, catalogue, customers, recording a promise,
-//! roadmap. Every page speaks zh-CN and English; forms keep what was typed when they fail.
+//! The server-rendered web UI, one module per domain like the API's: session (login), dashboard,
+//! catalogue, customers, promises, roadmap, delivery, requests, demos, hats, webhooks. Each module
+//! lists its own routes (`routes()`), merged in [`router`]. Every page speaks zh-CN and English;
+//! forms keep what was typed when they fail.
 
 // A page handler's error is the finished error page, an axum `Response`; boxing it would only
 // add noise to every handler.
@@ -19,12 +21,17 @@ macro_rules! framed {
     };
 }
 
+mod catalogue;
 mod chart;
+mod customers;
+mod dashboard;
 mod delivery;
 mod demos;
 mod hats;
-mod pages;
+mod promises;
 mod requests;
+mod roadmap;
+mod session;
 mod views;
 pub(crate) mod webhooks;
 
@@ -34,7 +41,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use cunjin_core::Permission;
 
@@ -43,82 +50,22 @@ use crate::error::{ApiError, ErrorCode};
 use crate::i18n::Lang;
 use crate::AppState;
 
-/// The UI routes.
+/// The UI routes: each module's own list, merged here, with the language switch, the static
+/// files and the HTML 404 page.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::dashboard))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
+        .merge(session::routes())
+        .merge(dashboard::routes())
+        .merge(catalogue::routes())
+        .merge(customers::routes())
+        .merge(promises::routes())
+        .merge(roadmap::routes())
+        .merge(delivery::routes())
+        .merge(requests::routes())
+        .merge(demos::routes())
+        .merge(hats::routes())
+        .merge(webhooks::routes())
         .route("/lang/{code}", get(switch_lang))
-        .route("/features", get(pages::features))
-        .route("/customers", get(pages::customers))
-        .route("/customers/{id}", get(pages::customer))
-        .route(
-            "/customers/{id}/commitments/{cid}/transition",
-            post(pages::transition),
-        )
-        .route(
-            "/customers/{id}/commitments/{cid}/criteria/{kid}",
-            post(pages::set_criterion),
-        )
-        .route("/promises/new", get(pages::promise_form))
-        .route("/promises", post(pages::record_promise))
-        .route("/roadmap", get(pages::roadmap))
-        .route(
-            "/releases",
-            get(delivery::releases).post(delivery::create_release),
-        )
-        .route("/releases/{id}/deliver", post(delivery::deliver_release))
-        .route(
-            "/customers/{id}/status-link",
-            post(delivery::rotate_status_link),
-        )
-        .route("/status/c/{token}", get(delivery::public_status))
-        .route(
-            "/requests",
-            get(requests::inbox).post(requests::file_request),
-        )
-        .route("/requests/new", get(requests::new_request_form))
-        .route("/requests/{id}/decision", post(requests::decide))
-        .route(
-            "/requests/intake-link/rotate",
-            post(requests::rotate_intake),
-        )
-        .route("/status/r/{token}", get(requests::status))
-        .route(
-            "/intake/{token}",
-            get(requests::intake_form).post(requests::intake_post),
-        )
-        .route(
-            "/environments",
-            get(demos::environments).post(demos::create_environment),
-        )
-        .route(
-            "/environments/{id}",
-            get(demos::environment).post(demos::update_environment),
-        )
-        .route("/environments/{id}/run", post(demos::run_environment))
-        .route("/environments/{id}/probes", post(demos::create_probe))
-        .route(
-            "/environments/{id}/probes/{pid}/delete",
-            post(demos::delete_probe),
-        )
-        .route("/demos", get(demos::demos).post(demos::create_demo))
-        .route("/demos/new", get(demos::new_demo))
-        .route("/demos/{id}", get(demos::demo))
-        .route(
-            "/demos/{id}/edit",
-            get(demos::edit_demo).post(demos::update_demo),
-        )
-        .route("/demos/{id}/check", post(demos::check))
-        .route("/demos/{id}/promises", post(demos::record_promises))
-        .route("/demos/{id}/talk-track", get(demos::talk_track))
-        .route("/hats", get(hats::page).post(hats::record))
-        .route("/hats/{id}/delete", post(hats::delete))
-        .route("/webhooks", get(webhooks::page).post(webhooks::create))
-        .route("/webhooks/{id}/test", post(webhooks::test))
-        .route("/webhooks/{id}/delete", post(webhooks::delete))
-        .route("/webhooks/calendar/rotate", post(webhooks::rotate_calendar))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .fallback(not_found)

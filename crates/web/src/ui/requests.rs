@@ -27,6 +27,18 @@ use crate::i18n::{Lang, Val};
 use crate::intake::ClientIp;
 use crate::AppState;
 
+/// The pages of this module and the forms they post to.
+pub(super) fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/requests", get(inbox).post(file_request))
+        .route("/requests/new", get(new_request_form))
+        .route("/requests/{id}/decision", post(decide))
+        .route("/requests/intake-link/rotate", post(rotate_intake))
+        .route("/status/r/{token}", get(status))
+        .route("/intake/{token}", get(intake_form).post(intake_post))
+}
+
 /// Names of request decisions and source roles in the page's language.
 pub trait RequestLabels {
     /// The name of a decision.

@@ -17,6 +17,16 @@ use crate::i18n::{event_key, kind_key};
 use crate::outbound::Purpose;
 use crate::AppState;
 
+/// The pages of this module and the forms they post to.
+pub(super) fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/webhooks", get(page).post(create))
+        .route("/webhooks/{id}/test", post(test))
+        .route("/webhooks/{id}/delete", post(delete))
+        .route("/webhooks/calendar/rotate", post(rotate_calendar))
+}
+
 /// One webhook and its latest messages.
 pub struct HookRow {
     pub hook: Webhook,
