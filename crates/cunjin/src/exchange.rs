@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use cunjin_core::CustomerId;
 use cunjin_exchange::{
     parse_commitments, parse_customers, parse_features, parse_requests, read_table,
     unused_text_columns, write_csv, write_xlsx, Container, Dialect, Kind, RowError, Sheet, Table,
@@ -481,7 +482,7 @@ async fn features_sheet(store: &Store, ws: i64) -> anyhow::Result<Sheet> {
 
 async fn customers_sheet(store: &Store, ws: i64) -> anyhow::Result<Sheet> {
     let customers = store.list_customers(ws).await?;
-    let mut deals: HashMap<i64, Vec<cunjin_store::ledger::customers::Deal>> = HashMap::new();
+    let mut deals: HashMap<CustomerId, Vec<cunjin_store::ledger::customers::Deal>> = HashMap::new();
     for d in store.list_deals(ws, None).await? {
         deals.entry(d.customer_id).or_default().push(d);
     }
@@ -523,13 +524,13 @@ async fn commitments_sheet(store: &Store, ws: i64) -> anyhow::Result<Sheet> {
         .list_customers(ws)
         .await?
         .into_iter()
-        .map(|c| (c.id, c.name))
+        .map(|c| (c.id.get(), c.name))
         .collect();
     let deals: HashMap<i64, String> = store
         .list_deals(ws, None)
         .await?
         .into_iter()
-        .map(|d| (d.id, d.name))
+        .map(|d| (d.id.get(), d.name))
         .collect();
     let feature_product: HashMap<i64, i64> = store
         .list_features(ws, &Default::default())

@@ -778,7 +778,7 @@ async fn gap(
             eprintln!("no customer named '{name}' / 没有名为“{name}”的客户");
             return Ok(ExitCode::from(1));
         };
-        let g = store.gap_for_customer(ws, c.id).await?;
+        let g = store.gap_for_customer(ws, c.id.get()).await?;
         if json {
             println!("{}", serde_json::to_string_pretty(&g)?);
         } else {

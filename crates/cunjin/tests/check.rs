@@ -108,7 +108,8 @@ async fn world(store: &Store, base_url: &str) -> World {
         .create_customer(ws, "某某医院", None)
         .await
         .unwrap()
-        .id;
+        .id
+        .get();
     let env = store
         .create_environment(
             ws,

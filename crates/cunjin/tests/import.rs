@@ -275,7 +275,7 @@ on_both_engines! {
         let idea = list.iter().find(|c| c.feature_title == "AI 病历质控").unwrap();
         assert_eq!((idea.stage.as_str(), idea.shown_as.as_str()), ("idea", "promise"));
         assert_eq!(idea.promised_by, "import");
-        let gap = store.gap_for_customer(ws, hosp.id).await.unwrap();
+        let gap = store.gap_for_customer(ws, hosp.id.get()).await.unwrap();
         assert_eq!((gap.chi, gap.open_commitments), (5, 2), "1 for built + 4 for the idea");
     }
 
@@ -366,7 +366,7 @@ on_both_engines! {
         let all = store.list_requests(ws, &RequestFilter::default()).await.unwrap();
         let export = all.iter().find(|r| r.text.starts_with("医保结算清单导出")).unwrap();
         assert_eq!(export.text, "医保结算清单导出\n按月汇总并可导出为 Excel 表格", "the description is kept");
-        assert_eq!(export.customer_id, Some(hosp.id), "the note names the customer");
+        assert_eq!(export.customer_id, Some(hosp.id.get()), "the note names the customer");
         assert_eq!(export.requester, "张三");
         let copy = all.iter().find(|r| r.text.starts_with("排班复制")).unwrap();
         assert_eq!(copy.text, "排班复制\n可复制上周的排班表到本周");
@@ -583,10 +583,25 @@ async fn ledger_by_name(store: &Store, ws: i64) -> serde_json::Value {
         .map(|p| (p.id, p.name))
         .collect();
     let customers = store.list_customers(ws).await.unwrap();
-    let customer = |id: i64| customers.iter().find(|c| c.id == id).unwrap().name.clone();
+    let customer = |id: i64| {
+        customers
+            .iter()
+            .find(|c| c.id.get() == id)
+            .unwrap()
+            .name
+            .clone()
+    };
     let deals = store.list_deals(ws, None).await.unwrap();
-    let deal =
-        |id: Option<i64>| id.map(|id| deals.iter().find(|d| d.id == id).unwrap().name.clone());
+    let deal = |id: Option<i64>| {
+        id.map(|id| {
+            deals
+                .iter()
+                .find(|d| d.id.get() == id)
+                .unwrap()
+                .name
+                .clone()
+        })
+    };
     let features = store.list_features(ws, &Default::default()).await.unwrap();
     let path = |id: i64| {
         let f = features.iter().find(|f| f.id == id).unwrap();
@@ -614,7 +629,7 @@ async fn ledger_by_name(store: &Store, ws: i64) -> serde_json::Value {
         .iter()
         .map(|d| {
             json!([
-                customer(d.customer_id),
+                customer(d.customer_id.get()),
                 d.name,
                 d.stage.as_str(),
                 d.contract_value,

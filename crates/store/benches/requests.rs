@@ -187,7 +187,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 source_role: SourceRole::ALL[rng.random_range(0..SourceRole::ALL.len())],
                 customer_id: rng
                     .random_ratio(7, 10)
-                    .then(|| customers[rng.random_range(0..customers.len())]),
+                    .then(|| customers[rng.random_range(0..customers.len())].get()),
                 requester: "bench".into(),
                 product_id: None,
                 feature_id: None,

@@ -54,7 +54,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let id = store
             .create_customer(ws, &format!("第{c}人民医院"), None)
             .await?
-            .id;
+            .id
+            .get();
         ids.push(id);
         for &f in &features {
             store

@@ -15,6 +15,7 @@
 //! so that behaviour cannot drift between engines. Migrations are kept per engine.
 
 pub mod access;
+mod column;
 pub mod delivery;
 pub mod demos;
 pub mod hats;
@@ -140,6 +141,11 @@ impl From<sqlx::Error> for StoreError {
                     "may not contain the NUL character (U+0000) / 文本不能含有 NUL 字符",
                 ));
             }
+        }
+        // A column that does not read as its row struct says (a bad stored date, an unknown
+        // stage name): the data was changed outside cunjin.
+        if let sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) = &e {
+            return StoreError::Corrupt(e.to_string());
         }
         match failure_kind(&e) {
             Failure::Unavailable => StoreError::Unavailable(e),

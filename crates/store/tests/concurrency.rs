@@ -1,7 +1,7 @@
 //! Writers that meet: instances starting together on an empty database, and many writes of
 //! different kinds on one workspace at once. Run on SQLite and on PostgreSQL with the same code.
 
-use cunjin_core::{DealStage, MenuPath, Money, Stage};
+use cunjin_core::{CustomerId, DealId, DealStage, MenuPath, Money, Stage};
 use cunjin_store::delivery::releases::NewRelease;
 use cunjin_store::ledger::catalogue::{FeatureChange, NewFeature};
 use cunjin_store::ledger::commitments::{FeatureRef, NewCommitment};
@@ -115,9 +115,9 @@ on_both_engines! {
                 .id;
             customers.push((c, d));
         }
-        let promise = |customer: (i64, i64), feature: i64| NewCommitment {
-            customer_id: customer.0,
-            deal_id: Some(customer.1),
+        let promise = |customer: (CustomerId, DealId), feature: i64| NewCommitment {
+            customer_id: customer.0.get(),
+            deal_id: Some(customer.1.get()),
             feature: FeatureRef::Id(feature),
             shown_as: None,
             promised_by: None,
@@ -185,7 +185,7 @@ on_both_engines! {
                         Ok("deal")
                     }
                     6 => {
-                        let ids: Vec<i64> = customers.iter().rev().map(|c| c.0).collect();
+                        let ids: Vec<i64> = customers.iter().rev().map(|c| c.0.get()).collect();
                         s.deliver_release(ws, "impl@x", early, &ids).await?;
                         Ok("delivery")
                     }

@@ -116,7 +116,7 @@ async fn the_demo_shows_every_mode_status_and_a_closing_gap(engine: TestEngine) 
     }
     let gulou = customers.iter().find(|c| c.name.contains("鼓楼")).unwrap();
     let shipped = store
-        .shipped_for_customer(ws, gulou.id, None)
+        .shipped_for_customer(ws, gulou.id.get(), None)
         .await
         .unwrap();
     assert_eq!(shipped[0].version, "v5.3");

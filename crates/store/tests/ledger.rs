@@ -1,7 +1,7 @@
 //! Repository tests, run on SQLite and on PostgreSQL with the same code.
 
 use chrono::NaiveDate;
-use cunjin_core::{DealStage, Email, MenuPath, Mode, Money, Role, Stage, Status};
+use cunjin_core::{CustomerId, DealStage, Email, MenuPath, Mode, Money, Role, Stage, Status};
 use cunjin_store::ledger::catalogue::{FeatureChange, FeatureFilter, NewFeature};
 use cunjin_store::ledger::commitments::{CommitmentFilter, FeatureRef, NewCommitment};
 use cunjin_store::ledger::customers::NewDeal;
@@ -67,8 +67,8 @@ async fn fixture(store: &Store) -> Fixture {
         .unwrap();
     Fixture {
         ws,
-        customer: customer.id,
-        deal: deal.id,
+        customer: customer.id.get(),
+        deal: deal.id.get(),
         slide_feature: f.id,
     }
 }
@@ -90,7 +90,7 @@ fn promise(fx: &Fixture, feature: FeatureRef, criteria: &[&str]) -> NewCommitmen
 on_both_engines! {
     a_page_of_commitments_carries_exactly_its_own_criteria(store) {
         let fx = fixture(&store).await;
-        let other = store.create_customer(fx.ws, "第二人民医院", None).await.unwrap().id;
+        let other = store.create_customer(fx.ws, "第二人民医院", None).await.unwrap().id.get();
         for i in 0..5 {
             let mine = [format!("c{i}-a"), format!("c{i}-b")];
             let mine: Vec<&str> = mine.iter().map(String::as_str).collect();
@@ -210,15 +210,15 @@ on_both_engines! {
     workspaces_do_not_see_each_other(store) {
         let fx = fixture(&store).await;
         let other = store.create_workspace("另一家厂商").await.unwrap().id;
-        assert!(matches!(store.get_customer(other, fx.customer).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(store.get_customer(other, CustomerId(fx.customer)).await, Err(StoreError::NotFound { .. })));
         assert!(matches!(store.get_feature(other, fx.slide_feature).await, Err(StoreError::NotFound { .. })));
         let oc = store.create_customer(other, "别家医院", None).await.unwrap();
         // A promise in another workspace cannot point at this workspace's feature or deal.
         let mut p = promise(&fx, FeatureRef::Id(fx.slide_feature), &[]);
-        p.customer_id = oc.id;
+        p.customer_id = oc.id.get();
         p.deal_id = None;
         assert!(matches!(store.record_promise(other, "x@y", p).await, Err(StoreError::NotFound { .. })));
-        assert!(store.gap(other, None).await.unwrap().customers.iter().all(|c| c.customer_id == oc.id));
+        assert!(store.gap(other, None).await.unwrap().customers.iter().all(|c| c.customer_id == oc.id.get()));
         assert!(store.list_commitments(other, &CommitmentFilter::default()).await.unwrap().is_empty());
     }
 
@@ -226,7 +226,7 @@ on_both_engines! {
         let fx = fixture(&store).await;
         let other = store.create_customer(fx.ws, "另一家医院", Some(2.0)).await.unwrap();
         let mut p = promise(&fx, FeatureRef::Id(fx.slide_feature), &[]);
-        p.customer_id = other.id;
+        p.customer_id = other.id.get();
         assert!(matches!(store.record_promise(fx.ws, "pm@x", p).await, Err(StoreError::Conflict(_))));
         assert!(store.list_commitments(fx.ws, &CommitmentFilter::default()).await.unwrap().is_empty());
     }

@@ -299,7 +299,7 @@ on_both_engines! {
         // A new customer and a deal made a pilot, in SQL: both customers.
         let since = a.report_version(ws).await.unwrap();
         let stale = a.gap(ws, None).await.unwrap();
-        let new_customer = a.create_customer(ws, "新客户人民医院", None).await.unwrap().id;
+        let new_customer = a.create_customer(ws, "新客户人民医院", None).await.unwrap().id.get();
         let deal_customer = one_i64(&pool, "SELECT MAX(customer_id) FROM deals WHERE pilot = 0").await;
         sqlx::query("UPDATE deals SET pilot = 1 WHERE customer_id = $1").bind(deal_customer).execute(&pool).await.unwrap();
         let mut expected = vec![new_customer, deal_customer];

@@ -210,7 +210,7 @@ async fn decisions_follow_the_rules_and_feed_the_roadmap(engine: TestEngine) {
             ws,
             "x",
             Via::Api,
-            new_request("病历模板科室自行维护", Some(a.id)),
+            new_request("病历模板科室自行维护", Some(a.id.get())),
         )
         .await
         .unwrap();
@@ -219,7 +219,7 @@ async fn decisions_follow_the_rules_and_feed_the_roadmap(engine: TestEngine) {
             ws,
             "x",
             Via::Api,
-            new_request("科室能自己维护病历模板", Some(b.id)),
+            new_request("科室能自己维护病历模板", Some(b.id.get())),
         )
         .await
         .unwrap();
@@ -228,7 +228,7 @@ async fn decisions_follow_the_rules_and_feed_the_roadmap(engine: TestEngine) {
             ws,
             "x",
             Via::Api,
-            new_request("病历模板导出 PDF", Some(c.id)),
+            new_request("病历模板导出 PDF", Some(c.id.get())),
         )
         .await
         .unwrap();

@@ -3,7 +3,7 @@
 //! notes "what shipped for you" as Markdown or CSV in the reader's language.
 
 use chrono::NaiveDate;
-use cunjin_core::{Gap, Stage, Status};
+use cunjin_core::{CustomerId, Gap, Stage, Status};
 use cunjin_store::delivery::releases::ShippedRelease;
 use cunjin_store::{Store, StoreError};
 use serde::Serialize;
@@ -65,7 +65,9 @@ pub async fn customer_status(
     workspace_id: i64,
     customer_id: i64,
 ) -> Result<CustomerStatus, StoreError> {
-    let customer = store.get_customer(workspace_id, customer_id).await?;
+    let customer = store
+        .get_customer(workspace_id, CustomerId(customer_id))
+        .await?;
     let gap = store.gap_for_customer(workspace_id, customer_id).await?;
     let filter = cunjin_store::ledger::commitments::CommitmentFilter {
         customer_id: Some(customer_id),

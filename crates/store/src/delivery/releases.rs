@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
-use cunjin_core::{required_text, ParseError, Stage, Status};
+use cunjin_core::{required_text, CustomerId, ParseError, Stage, Status};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -477,7 +477,8 @@ impl Store {
         customer_id: i64,
         release_id: Option<i64>,
     ) -> Result<Vec<ShippedRelease>> {
-        self.get_customer(workspace_id, customer_id).await?;
+        self.get_customer(workspace_id, CustomerId(customer_id))
+            .await?;
         let rows = sqlx::query(
             "SELECT r.id, r.version, r.date, d.delivered_at FROM deliveries d JOIN releases r ON r.id = d.release_id \
              WHERE d.workspace_id = $1 AND d.customer_id = $2 AND ($3 IS NULL OR r.id = $3) \

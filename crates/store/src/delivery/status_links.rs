@@ -87,7 +87,8 @@ impl Store {
         workspace_id: i64,
         customer_id: i64,
     ) -> Result<Option<StatusLink>> {
-        self.get_customer(workspace_id, customer_id).await?;
+        self.get_customer(workspace_id, cunjin_core::CustomerId(customer_id))
+            .await?;
         let r = sqlx::query(
             "SELECT token, created_by, created_at FROM status_links WHERE workspace_id = $1 AND customer_id = $2",
         )

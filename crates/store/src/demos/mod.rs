@@ -6,7 +6,7 @@ pub mod calendar;
 pub mod environments;
 
 use chrono::{DateTime, Utc};
-use cunjin_core::{required_text, Mode};
+use cunjin_core::{required_text, CustomerId, DealId, Mode};
 use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -365,9 +365,13 @@ impl Store {
 
     /// Creates a demo with its script, in one transaction.
     pub async fn create_demo(&self, workspace_id: i64, new: NewDemo) -> Result<Demo> {
-        let customer = self.get_customer(workspace_id, new.customer_id).await?;
+        let customer = self
+            .get_customer(workspace_id, CustomerId(new.customer_id))
+            .await?;
         if let Some(d) = new.deal_id {
-            if self.get_deal(workspace_id, d).await?.customer_id != new.customer_id {
+            if self.get_deal(workspace_id, DealId(d)).await?.customer_id
+                != CustomerId(new.customer_id)
+            {
                 return Err(StoreError::Conflict(format!(
                     "deal {d} belongs to another customer"
                 )));

@@ -1,20 +1,21 @@
 //! Customers (hospitals and other enterprises) and their deals.
 
 use chrono::NaiveDate;
-use cunjin_core::{required_text, DealStage, Money, ParseError};
+use cunjin_core::{required_text, CustomerId, DealId, DealStage, Money, ParseError};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::Row;
+use std::collections::HashMap;
 
+use crate::column::{Cents, Flag, OptionalDate};
 use crate::sql::Sql;
-use crate::{conflict_on_unique, now, parse_date, parse_stored, Result, Store, StoreError};
+use crate::{conflict_on_unique, now, Result, Store, StoreError};
 
 /// A customer of the vendor.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     /// Id.
-    pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: CustomerId,
     /// Name, e.g. 华西第一人民医院.
     pub name: String,
     /// Weight of its requests in the roadmap (default 1.0).
@@ -22,24 +23,30 @@ pub struct Customer {
 }
 
 /// A deal with a customer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deal {
     /// Id.
-    pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: DealId,
     /// Customer.
-    pub customer_id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub customer_id: CustomerId,
     /// Name.
     pub name: String,
     /// Stage in the pipeline.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "won"))]
+    #[sqlx(try_from = "String")]
     pub stage: DealStage,
     /// Contract value in the contract currency.
+    #[sqlx(try_from = "Cents")]
     pub contract_value: f64,
     /// Acceptance date (验收), the default due date of its commitments.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    #[sqlx(try_from = "OptionalDate")]
     pub acceptance_date: Option<NaiveDate>,
     /// A pilot customer (试点).
+    #[sqlx(try_from = "Flag")]
     pub pilot: bool,
 }
 
@@ -47,7 +54,7 @@ pub struct Deal {
 #[derive(Debug, Clone)]
 pub struct NewDeal {
     /// Customer.
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     /// Name.
     pub name: String,
     /// Stage.
@@ -69,18 +76,6 @@ pub fn check_weight(w: f64) -> Result<f64> {
     }
 }
 
-fn deal_from_row(r: &AnyRow) -> Result<Deal> {
-    Ok(Deal {
-        id: r.try_get("id")?,
-        customer_id: r.try_get("customer_id")?,
-        name: r.try_get("name")?,
-        stage: parse_stored(&r.try_get::<String, _>("stage")?, DealStage::parse)?,
-        contract_value: Money::from_cents(r.try_get("contract_value")?).units(),
-        acceptance_date: parse_date(r.try_get("acceptance_date")?)?,
-        pilot: r.try_get::<i64, _>("pilot")? != 0,
-    })
-}
-
 const DEAL_COLUMNS: &str = "id, customer_id, name, stage, contract_value, acceptance_date, pilot";
 
 impl Store {
@@ -97,7 +92,7 @@ impl Store {
         // its place in the unique index, which another ledger write inserting the same name
         // (an import) waits for, and the trigger of this one would then wait for that write.
         let mut tx = self.begin_ledger(workspace_id).await?;
-        let id: i64 = sqlx::query(
+        let id: CustomerId = sqlx::query_scalar(
             "INSERT INTO customers (workspace_id, name, weight, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(workspace_id)
@@ -106,28 +101,18 @@ impl Store {
         .bind(now())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| conflict_on_unique(e, || format!("a customer named '{name}' exists")))?
-        .try_get(0)?;
+        .map_err(|e| conflict_on_unique(e, || format!("a customer named '{name}' exists")))?;
         tx.commit().await?;
         Ok(Customer { id, name, weight })
     }
 
     /// The customers of a workspace, by name.
     pub async fn list_customers(&self, workspace_id: i64) -> Result<Vec<Customer>> {
-        let mut list =
-            sqlx::query("SELECT id, name, weight FROM customers WHERE workspace_id = $1")
+        let mut list: Vec<Customer> =
+            sqlx::query_as("SELECT id, name, weight FROM customers WHERE workspace_id = $1")
                 .bind(workspace_id)
                 .fetch_all(self.reader())
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(Customer {
-                        id: r.try_get(0)?,
-                        name: r.try_get(1)?,
-                        weight: r.try_get(2)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+                .await?;
         // By code point, the same on both engines (PostgreSQL's collation would differ).
         list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         Ok(list)
@@ -137,41 +122,32 @@ impl Store {
     pub async fn customer_names(
         &self,
         workspace_id: i64,
-        ids: &[i64],
-    ) -> Result<std::collections::HashMap<i64, String>> {
-        let mut names = std::collections::HashMap::with_capacity(ids.len());
+        ids: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, String>> {
+        let mut names = HashMap::with_capacity(ids.len());
         // Ids are integers, written into the text in chunks: the `Any` driver binds no lists.
         for chunk in ids.chunks(500) {
-            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-            let rows = sqlx::query(&format!(
+            let list: Vec<String> = chunk.iter().map(CustomerId::to_string).collect();
+            let rows: Vec<(CustomerId, String)> = sqlx::query_as(&format!(
                 "SELECT id, name FROM customers WHERE workspace_id = $1 AND id IN ({})",
                 list.join(", ")
             ))
             .bind(workspace_id)
             .fetch_all(self.reader())
             .await?;
-            for r in &rows {
-                names.insert(r.try_get(0)?, r.try_get(1)?);
-            }
+            names.extend(rows);
         }
         Ok(names)
     }
 
     /// One customer.
-    pub async fn get_customer(&self, workspace_id: i64, id: i64) -> Result<Customer> {
-        let r = sqlx::query(
-            "SELECT id, name, weight FROM customers WHERE workspace_id = $1 AND id = $2",
-        )
-        .bind(workspace_id)
-        .bind(id)
-        .fetch_optional(self.reader())
-        .await?
-        .ok_or_else(|| StoreError::not_found("customer", id))?;
-        Ok(Customer {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            weight: r.try_get(2)?,
-        })
+    pub async fn get_customer(&self, workspace_id: i64, id: CustomerId) -> Result<Customer> {
+        sqlx::query_as("SELECT id, name, weight FROM customers WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found("customer", id))
     }
 
     /// A customer by exact name.
@@ -180,15 +156,13 @@ impl Store {
         workspace_id: i64,
         name: &str,
     ) -> Result<Option<Customer>> {
-        let r = sqlx::query("SELECT id FROM customers WHERE workspace_id = $1 AND name = $2")
-            .bind(workspace_id)
-            .bind(name.trim())
-            .fetch_optional(self.reader())
-            .await?;
-        match r {
-            Some(r) => Ok(Some(self.get_customer(workspace_id, r.try_get(0)?).await?)),
-            None => Ok(None),
-        }
+        Ok(sqlx::query_as(
+            "SELECT id, name, weight FROM customers WHERE workspace_id = $1 AND name = $2",
+        )
+        .bind(workspace_id)
+        .bind(name.trim())
+        .fetch_optional(self.reader())
+        .await?)
     }
 
     /// Creates a deal for a customer of the same workspace.
@@ -196,7 +170,7 @@ impl Store {
         self.get_customer(workspace_id, new.customer_id).await?;
         let name = required_text("name", &new.name, 200)?;
         let mut tx = self.begin_ledger(workspace_id).await?;
-        let id: i64 = sqlx::query(
+        let id: DealId = sqlx::query_scalar(
             "INSERT INTO deals (workspace_id, customer_id, name, stage, contract_value, acceptance_date, pilot, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -209,8 +183,7 @@ impl Store {
         .bind(i64::from(new.pilot))
         .bind(now())
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await?;
         tx.commit().await?;
         Ok(Deal {
             id,
@@ -227,31 +200,25 @@ impl Store {
     pub async fn list_deals(
         &self,
         workspace_id: i64,
-        customer_id: Option<i64>,
+        customer_id: Option<CustomerId>,
     ) -> Result<Vec<Deal>> {
         let mut q = Sql::new(format!(
             "SELECT {DEAL_COLUMNS} FROM deals WHERE workspace_id = "
         ));
         q.bind(workspace_id).and_eq("customer_id", customer_id);
         q.push(" ORDER BY customer_id, id");
-        q.query()
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(deal_from_row)
-            .collect()
+        Ok(q.query_as().fetch_all(self.reader()).await?)
     }
 
     /// One deal.
-    pub async fn get_deal(&self, workspace_id: i64, id: i64) -> Result<Deal> {
-        let r = sqlx::query(&format!(
+    pub async fn get_deal(&self, workspace_id: i64, id: DealId) -> Result<Deal> {
+        sqlx::query_as(&format!(
             "SELECT {DEAL_COLUMNS} FROM deals WHERE workspace_id = $1 AND id = $2"
         ))
         .bind(workspace_id)
         .bind(id)
         .fetch_optional(self.reader())
         .await?
-        .ok_or_else(|| StoreError::not_found("deal", id))?;
-        deal_from_row(&r)
+        .ok_or_else(|| StoreError::not_found("deal", id))
     }
 }

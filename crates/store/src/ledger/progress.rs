@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use cunjin_core::progress::{accumulate, gap_on, week_start};
-use cunjin_core::{Gained, Gap};
+use cunjin_core::{CustomerId, Gained, Gap};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
@@ -161,7 +161,8 @@ impl Store {
         day: NaiveDate,
         gap: Gap,
     ) -> Result<()> {
-        self.get_customer(workspace_id, customer_id).await?;
+        self.get_customer(workspace_id, CustomerId(customer_id))
+            .await?;
         put_snapshot(self.writer(), workspace_id, customer_id, day, gap).await
     }
 
@@ -276,7 +277,7 @@ impl Store {
         to: NaiveDate,
     ) -> Result<Vec<GapPoint>> {
         if let Some(id) = customer_id {
-            self.get_customer(workspace_id, id).await?;
+            self.get_customer(workspace_id, CustomerId(id)).await?;
         }
         let today = crate::today();
         let to = to.min(today);

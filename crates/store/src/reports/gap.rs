@@ -244,7 +244,8 @@ impl Store {
         workspace_id: i64,
         customer_id: i64,
     ) -> Result<CustomerGap> {
-        self.get_customer(workspace_id, customer_id).await?;
+        self.get_customer(workspace_id, cunjin_core::CustomerId(customer_id))
+            .await?;
         let p = self.gap(workspace_id, Some(customer_id)).await?;
         p.customers
             .into_iter()

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{Duration, NaiveDate};
-use cunjin_core::{DealStage, Gap, MenuPath, Mode, Money, Stage, Status};
+use cunjin_core::{CustomerId, DealStage, Gap, MenuPath, Mode, Money, Stage, Status};
 use serde::Serialize;
 
 use super::data::{loaded, records, Record};
@@ -433,7 +433,7 @@ impl Store {
     ) -> Result<(Vec<i64>, Vec<(i64, i64)>)> {
         let mut customers = Vec::with_capacity(sample.customers.len());
         for (name, weight) in &sample.customers {
-            customers.push(self.create_customer(ws, name, Some(*weight)).await?.id);
+            customers.push(self.create_customer(ws, name, Some(*weight)).await?.id.0);
         }
         let mut deals = Vec::with_capacity(sample.deals.len());
         for d in &sample.deals {
@@ -441,7 +441,7 @@ impl Store {
                 .create_deal(
                     ws,
                     NewDeal {
-                        customer_id: customers[d.customer],
+                        customer_id: CustomerId(customers[d.customer]),
                         name: d.name.to_string(),
                         stage: d.stage,
                         contract_value: Money::from_units(d.value)?,
@@ -450,7 +450,7 @@ impl Store {
                     },
                 )
                 .await?;
-            deals.push((created.id, created.customer_id));
+            deals.push((created.id.0, created.customer_id.0));
         }
         Ok((customers, deals))
     }

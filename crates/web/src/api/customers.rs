@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use cunjin_core::{DealStage, Money, Permission};
+use cunjin_core::{CustomerId, DealId, DealStage, Money, Permission};
 use cunjin_store::ledger::customers::{Customer, Deal, NewDeal};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -73,7 +73,12 @@ pub async fn get_customer(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Customer>> {
     caller.require(Permission::Read, "read")?;
-    Ok(Json(state.store.get_customer(caller.ws(), id).await?))
+    Ok(Json(
+        state
+            .store
+            .get_customer(caller.ws(), CustomerId(id))
+            .await?,
+    ))
 }
 
 /// Filters of the deal list.
@@ -95,7 +100,10 @@ pub async fn list_deals(
 ) -> ApiResult<Json<Vec<Deal>>> {
     caller.require(Permission::Read, "read")?;
     Ok(Json(
-        state.store.list_deals(caller.ws(), q.customer_id).await?,
+        state
+            .store
+            .list_deals(caller.ws(), q.customer_id.map(CustomerId))
+            .await?,
     ))
 }
 
@@ -129,7 +137,7 @@ pub async fn create_deal(
 ) -> ApiResult<(StatusCode, Json<Deal>)> {
     caller.require(Permission::EditCustomers, "change deals")?;
     let new = NewDeal {
-        customer_id: body.customer_id,
+        customer_id: CustomerId(body.customer_id),
         name: body.name,
         stage: body
             .stage
@@ -156,5 +164,5 @@ pub async fn get_deal(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Deal>> {
     caller.require(Permission::Read, "read")?;
-    Ok(Json(state.store.get_deal(caller.ws(), id).await?))
+    Ok(Json(state.store.get_deal(caller.ws(), DealId(id)).await?))
 }

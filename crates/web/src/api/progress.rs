@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use chrono::Days;
-use cunjin_core::Permission;
+use cunjin_core::{CustomerId, Permission};
 use cunjin_store::ledger::progress::{GapPoint, WeekProgress};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -77,7 +77,10 @@ pub async fn week_progress(
 ) -> ApiResult<Json<WeekProgress>> {
     caller.require(Permission::Read, "read")?;
     if let Some(id) = q.customer_id {
-        state.store.get_customer(caller.ws(), id).await?;
+        state
+            .store
+            .get_customer(caller.ws(), CustomerId(id))
+            .await?;
     }
     Ok(Json(
         state

@@ -5,7 +5,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cunjin_core::Permission;
+use cunjin_core::{CustomerId, Permission};
 use cunjin_store::delivery::releases::{DeliveryReport, NewRelease, Release, ShippedRelease};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -160,7 +160,10 @@ pub async fn release_notes(
             "format: '{format}' is not one of: json, md, csv"
         )));
     }
-    let customer = state.store.get_customer(caller.ws(), id).await?;
+    let customer = state
+        .store
+        .get_customer(caller.ws(), CustomerId(id))
+        .await?;
     let shipped = state
         .store
         .shipped_for_customer(caller.ws(), id, q.release_id)

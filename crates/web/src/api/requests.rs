@@ -516,7 +516,7 @@ pub async fn file_through_intake(
             NewRequest {
                 text: body.text,
                 source_role,
-                customer_id: customer.map(|c| c.id),
+                customer_id: customer.map(|c| c.id.0),
                 requester,
                 contact: body.contact.unwrap_or_default(),
                 product_id: None,

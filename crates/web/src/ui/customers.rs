@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
-use cunjin_core::{Gap, Permission, Status};
+use cunjin_core::{CustomerId, Gap, Permission, Status};
 use cunjin_store::ledger::commitments::CommitmentFilter;
 use serde::Deserialize;
 
@@ -76,10 +76,14 @@ pub async fn customer(
     let ws = p.caller.ws();
     let error = super::flash(&headers);
     let q = q.map(|q| q.0).unwrap_or_default();
-    let customer = state.store.get_customer(ws, id).await.map_err(fail(&p))?;
+    let customer = state
+        .store
+        .get_customer(ws, CustomerId(id))
+        .await
+        .map_err(fail(&p))?;
     let deals = state
         .store
-        .list_deals(ws, Some(id))
+        .list_deals(ws, Some(CustomerId(id)))
         .await
         .map_err(fail(&p))?
         .into_iter()

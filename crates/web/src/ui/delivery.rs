@@ -81,9 +81,9 @@ async fn releases_page(
                 customers: customers
                     .iter()
                     .map(|c| DeliverOption {
-                        id: c.id,
+                        id: c.id.0,
                         name: c.name.clone(),
-                        delivered: done.contains(&c.id),
+                        delivered: done.contains(&c.id.0),
                     })
                     .collect(),
                 r,

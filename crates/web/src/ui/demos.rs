@@ -9,7 +9,7 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use cunjin_core::{Mode, Permission, ProbeMethod};
+use cunjin_core::{CustomerId, Mode, Permission, ProbeMethod};
 use cunjin_store::demos::environments::{
     Environment, EnvironmentChange, NewEnvironment, NewProbe, Probe,
 };
@@ -637,7 +637,8 @@ async fn demo_form_page(
 ) -> PageResult {
     let ws = p.caller.ws();
     let customers = state.store.list_customers(ws).await.map_err(fail(p))?;
-    let names: HashMap<i64, &str> = customers.iter().map(|c| (c.id, c.name.as_str())).collect();
+    let names: HashMap<CustomerId, &str> =
+        customers.iter().map(|c| (c.id, c.name.as_str())).collect();
     let deals = state
         .store
         .list_deals(ws, None)
@@ -645,7 +646,7 @@ async fn demo_form_page(
         .map_err(fail(p))?
         .into_iter()
         .map(|d| Choice {
-            id: d.id,
+            id: d.id.0,
             label: format!(
                 "{} — {}",
                 names.get(&d.customer_id).copied().unwrap_or_default(),

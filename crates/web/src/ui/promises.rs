@@ -6,7 +6,7 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use axum::Form;
-use cunjin_core::{Mode, Permission};
+use cunjin_core::{CustomerId, Mode, Permission};
 use cunjin_store::ledger::catalogue::FeatureFilter;
 use serde::Deserialize;
 
@@ -28,7 +28,8 @@ pub(super) fn routes() -> axum::Router<AppState> {
 async fn promise_page(p: &Page, state: &AppState, form: PromiseForm, error: String) -> PageResult {
     let ws = p.caller.ws();
     let customers = state.store.list_customers(ws).await.map_err(fail(p))?;
-    let names: HashMap<i64, &str> = customers.iter().map(|c| (c.id, c.name.as_str())).collect();
+    let names: HashMap<CustomerId, &str> =
+        customers.iter().map(|c| (c.id, c.name.as_str())).collect();
     let deals = state
         .store
         .list_deals(ws, None)
@@ -36,8 +37,8 @@ async fn promise_page(p: &Page, state: &AppState, form: PromiseForm, error: Stri
         .map_err(fail(p))?
         .into_iter()
         .map(|d| DealOption {
-            id: d.id,
-            customer_id: d.customer_id,
+            id: d.id.0,
+            customer_id: d.customer_id.0,
             label: format!(
                 "{} — {} (¥{})",
                 names.get(&d.customer_id).copied().unwrap_or_default(),

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use cunjin_core::CustomerId;
 use serde::Deserialize;
 
 use super::views::*;
@@ -93,14 +94,14 @@ async fn roadmap_table(
     let total = page.total;
     let entries = page.entries;
     // Names of the customers the explanations mention, not of every customer.
-    let mut ids: Vec<i64> = entries
+    let mut ids: Vec<CustomerId> = entries
         .iter()
         .flat_map(|e| heaviest_promises(&e.terms.commitments).0)
-        .map(|c| c.customer_id)
+        .map(|c| CustomerId(c.customer_id))
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let customers: HashMap<i64, String> = state.store.customer_names(ws, &ids).await?;
+    let customers: HashMap<CustomerId, String> = state.store.customer_names(ws, &ids).await?;
     let shown = entries.len();
     let views = entries
         .into_iter()
@@ -119,7 +120,7 @@ async fn roadmap_table(
                     format!(
                         "{}: {} {} × {} {} ÷ {} ({}) = {} · {} {:.2}{} → {}",
                         customers
-                            .get(&c.customer_id)
+                            .get(&CustomerId(c.customer_id))
                             .map(String::as_str)
                             .unwrap_or("?"),
                         l.t("col.value"),
