@@ -17,7 +17,7 @@ use cunjin_core::commitment::check_deliverable;
 use cunjin_core::{Decision, Health, MenuPath, Mode, Stage, Status};
 use cunjin_exchange::{CommitmentRow, CustomerRow, FeatureRow, RequestRow, RowError};
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::access::audit::{Action, Entity, ImportKind};
 use crate::ledger::catalogue::{effort_param, UNSORTED_PRODUCT};
@@ -80,15 +80,14 @@ async fn names_of(
     workspace_id: i64,
     table: &'static str,
 ) -> Result<HashMap<String, i64>> {
-    sqlx::query(&format!(
-        "SELECT id, name FROM {table} WHERE workspace_id = $1"
+    Ok(sqlx::query_as(&format!(
+        "SELECT name, id FROM {table} WHERE workspace_id = $1"
     ))
     .bind(workspace_id)
     .fetch_all(&mut **tx)
     .await?
-    .iter()
-    .map(|r| Ok((r.try_get::<String, _>(1)?, r.try_get::<i64, _>(0)?)))
-    .collect()
+    .into_iter()
+    .collect())
 }
 
 /// The names of a table (customers, products) that an import uses: the workspace's, with their
@@ -205,20 +204,18 @@ struct Catalogue {
 impl Catalogue {
     async fn load(tx: &mut Transaction<'_, Any>, workspace_id: i64) -> Result<Catalogue> {
         let mut c = Catalogue::default();
-        for r in sqlx::query(
+        let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
             "SELECT id, product_id, menu_path, title, stage FROM features WHERE workspace_id = $1 ORDER BY id",
         )
         .bind(workspace_id)
         .fetch_all(&mut **tx)
-        .await?
-        {
+        .await?;
+        for (id, product_id, path, title, stage) in rows {
             let f = CatalogueFeature {
-                id: r.try_get(0)?,
-                product_id: r.try_get(1)?,
-                stage: crate::parse_stored(&r.try_get::<String, _>(4)?, Stage::parse)?,
+                id,
+                product_id,
+                stage: crate::parse_stored(&stage, Stage::parse)?,
             };
-            let path: String = r.try_get(2)?;
-            let title: String = r.try_get(3)?;
             c.by_path.entry((f.product_id, path.clone())).or_insert(f);
             c.by_any_path.entry(path).or_insert(f);
             c.by_title.entry(title.to_lowercase()).or_default().push(f);
@@ -525,10 +522,9 @@ async fn lock_for_import(
 /// The next free id of a table, for inserts that write their ids.
 async fn next_id(tx: &mut Transaction<'_, Any>, table: &'static str) -> Result<i64> {
     Ok(
-        sqlx::query(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
+        sqlx::query_scalar(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
             .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?,
+            .await?,
     )
 }
 
@@ -636,16 +632,16 @@ async fn load_deals(
     workspace_id: i64,
 ) -> Result<HashMap<(i64, String), (i64, Option<String>)>> {
     let mut deals: HashMap<(i64, String), (i64, Option<String>)> = HashMap::new();
-    for r in sqlx::query(
+    let rows: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
         "SELECT id, customer_id, name, acceptance_date FROM deals WHERE workspace_id = $1 ORDER BY id",
     )
     .bind(workspace_id)
     .fetch_all(&mut **tx)
-    .await?
-    {
+    .await?;
+    for (id, customer_id, name, acceptance_date) in rows {
         deals
-            .entry((r.try_get(1)?, r.try_get(2)?))
-            .or_insert((r.try_get(0)?, r.try_get(3)?));
+            .entry((customer_id, name))
+            .or_insert((id, acceptance_date));
     }
     Ok(deals)
 }
@@ -1050,13 +1046,12 @@ impl Store {
         )
         .await?;
         let existing_deals: std::collections::HashSet<(i64, String)> =
-            sqlx::query("SELECT customer_id, name FROM deals WHERE workspace_id = $1")
+            sqlx::query_as("SELECT customer_id, name FROM deals WHERE workspace_id = $1")
                 .bind(workspace_id)
                 .fetch_all(&mut *tx)
                 .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_>>()?;
+                .into_iter()
+                .collect();
         let mut in_file: HashMap<(i64, String), u64> = HashMap::new();
         // The weight a new customer gets: the first the file gives it.
         let mut weights: HashMap<i64, f64> = HashMap::new();
@@ -1152,13 +1147,12 @@ impl Store {
         .await?;
         report.created.products = products.created();
         let existing: std::collections::HashSet<(i64, String)> =
-            sqlx::query("SELECT product_id, menu_path FROM features WHERE workspace_id = $1")
+            sqlx::query_as("SELECT product_id, menu_path FROM features WHERE workspace_id = $1")
                 .bind(workspace_id)
                 .fetch_all(&mut *tx)
                 .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_>>()?;
+                .into_iter()
+                .collect();
         let mut in_file: HashMap<(i64, String), u64> = HashMap::new();
         let mut new = Vec::new();
         for (line, r) in rows {

@@ -1,8 +1,6 @@
 //! Workspace links opened by an unguessable token (the intake form, the calendar feed): one
 //! current token per workspace, made on first use; rotating it kills the old link at once.
 
-use sqlx::Row;
-
 use crate::access::audit::{Action, Entity};
 use crate::access::auth::new_secret;
 use crate::{access::audit, now, Result, Store};
@@ -55,14 +53,13 @@ impl Store {
         link: WorkspaceLink,
         workspace_id: i64,
     ) -> Result<Option<String>> {
-        let found = sqlx::query(&format!(
+        Ok(sqlx::query_scalar(&format!(
             "SELECT token FROM {} WHERE workspace_id = $1",
             link.table
         ))
         .bind(workspace_id)
         .fetch_optional(self.reader())
-        .await?;
-        found.map(|r| Ok(r.try_get(0)?)).transpose()
+        .await?)
     }
 
     /// Replaces the workspace's token of `link`: the old link stops working at once.
@@ -114,13 +111,12 @@ impl Store {
         if !looks_like_token(token) {
             return Ok(None);
         }
-        let r = sqlx::query(&format!(
+        Ok(sqlx::query_scalar(&format!(
             "SELECT workspace_id FROM {} WHERE token = $1",
             link.table
         ))
         .bind(token)
         .fetch_optional(self.reader())
-        .await?;
-        r.map(|r| Ok(r.try_get(0)?)).transpose()
+        .await?)
     }
 }

@@ -7,17 +7,18 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::NaiveDate;
 use cunjin_core::{required_text, CustomerId, ParseError, Stage, Status};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::access::audit::{Action, Entity};
+use crate::column::Date;
 use crate::ledger::catalogue::get_feature_in;
 use crate::ledger::commitments::{load_in, Commitment, CommitmentFilter};
 use crate::ledger::progress::{refresh_snapshots, Scope};
-use crate::{access::audit, conflict_on_unique, now, parse_date, Result, Store, StoreError};
+use crate::sql::Sql;
+use crate::{access::audit, conflict_on_unique, now, Result, Store, StoreError};
 
 /// A feature shipped in a release.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReleaseFeature {
     /// Feature.
@@ -45,7 +46,7 @@ pub struct ReleaseDelivery {
 }
 
 /// A shipped version of the product.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Release {
     /// Id.
@@ -54,12 +55,16 @@ pub struct Release {
     pub version: String,
     /// Release date.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    #[sqlx(try_from = "Date")]
     pub date: NaiveDate,
     /// Ids of the features it ships.
+    #[sqlx(skip)]
     pub feature_ids: Vec<i64>,
     /// The features it ships.
+    #[sqlx(skip)]
     pub features: Vec<ReleaseFeature>,
     /// Customers it was delivered to.
+    #[sqlx(skip)]
     pub deliveries: Vec<ReleaseDelivery>,
     /// Who created it.
     pub created_by: String,
@@ -149,18 +154,35 @@ pub struct ShippedRelease {
     pub items: Vec<ShippedItem>,
 }
 
-fn release_from_row(r: &AnyRow) -> Result<Release> {
-    Ok(Release {
-        id: r.try_get("id")?,
-        version: r.try_get("version")?,
-        date: parse_date(Some(r.try_get("date")?))?.unwrap_or_default(),
-        feature_ids: Vec::new(),
-        features: Vec::new(),
-        deliveries: Vec::new(),
-        created_by: r.try_get("created_by")?,
-        created_at: r.try_get("created_at")?,
-    })
+/// A feature of a release, as read.
+#[derive(sqlx::FromRow)]
+struct ReleaseFeatureRow {
+    release_id: i64,
+    #[sqlx(flatten)]
+    feature: ReleaseFeature,
 }
+
+/// A delivery of a release, as read.
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    release_id: i64,
+    customer_id: i64,
+    customer_name: String,
+    delivered_at: String,
+    delivered_by: String,
+}
+
+/// A release delivered to a customer, as read.
+#[derive(sqlx::FromRow)]
+struct ShippedRow {
+    id: i64,
+    version: String,
+    #[sqlx(try_from = "Date")]
+    date: NaiveDate,
+    delivered_at: String,
+}
+
+const RELEASE_COLUMNS: &str = "id, version, date, created_by, created_at";
 
 async fn fill_release(
     conn: &mut sqlx::AnyConnection,
@@ -170,50 +192,43 @@ async fn fill_release(
     if releases.is_empty() {
         return Ok(());
     }
+    // One release reads its own rows only; a list reads the workspace's.
     let only = (releases.len() == 1).then(|| releases[0].id);
-    let features = sqlx::query(
-        "SELECT rf.release_id, f.id, f.title, f.menu_path FROM release_features rf \
-         JOIN features f ON f.id = rf.feature_id \
-         WHERE rf.workspace_id = $1 AND ($2 IS NULL OR rf.release_id = $2) ORDER BY f.menu_path, f.id",
-    )
-    .bind(workspace_id)
-    .bind(only)
-    .fetch_all(&mut *conn)
-    .await?;
-    let deliveries = sqlx::query(
-        "SELECT d.release_id, d.customer_id, c.name, d.delivered_at, d.delivered_by FROM deliveries d \
-         JOIN customers c ON c.id = d.customer_id \
-         WHERE d.workspace_id = $1 AND ($2 IS NULL OR d.release_id = $2) ORDER BY d.delivered_at, c.name",
-    )
-    .bind(workspace_id)
-    .bind(only)
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut q = Sql::new(
+        "SELECT rf.release_id, f.id AS feature_id, f.title, f.menu_path FROM release_features rf \
+         JOIN features f ON f.id = rf.feature_id WHERE rf.workspace_id = ",
+    );
+    q.bind(workspace_id)
+        .and_eq("rf.release_id", only)
+        .push(" ORDER BY f.menu_path, f.id");
+    let features: Vec<ReleaseFeatureRow> = q.query_as().fetch_all(&mut *conn).await?;
+    let mut q = Sql::new(
+        "SELECT d.release_id, d.customer_id, c.name AS customer_name, d.delivered_at, d.delivered_by \
+         FROM deliveries d JOIN customers c ON c.id = d.customer_id WHERE d.workspace_id = ",
+    );
+    q.bind(workspace_id)
+        .and_eq("d.release_id", only)
+        .push(" ORDER BY d.delivered_at, c.name");
+    let deliveries: Vec<DeliveryRow> = q.query_as().fetch_all(&mut *conn).await?;
     let index: HashMap<i64, usize> = releases
         .iter()
         .enumerate()
         .map(|(i, r)| (r.id, i))
         .collect();
-    for r in &features {
-        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
-            let f = ReleaseFeature {
-                feature_id: r.try_get(1)?,
-                title: r.try_get(2)?,
-                menu_path: r.try_get(3)?,
-            };
-            releases[i].feature_ids.push(f.feature_id);
-            releases[i].features.push(f);
+    for r in features {
+        if let Some(&i) = index.get(&r.release_id) {
+            releases[i].feature_ids.push(r.feature.feature_id);
+            releases[i].features.push(r.feature);
         }
     }
-    for r in &deliveries {
-        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
-            let delivered_at: String = r.try_get(3)?;
+    for r in deliveries {
+        if let Some(&i) = index.get(&r.release_id) {
             releases[i].deliveries.push(ReleaseDelivery {
-                customer_id: r.try_get(1)?,
-                customer_name: r.try_get(2)?,
-                delivered_on: day_of(&delivered_at),
-                delivered_at,
-                delivered_by: r.try_get(4)?,
+                customer_id: r.customer_id,
+                customer_name: r.customer_name,
+                delivered_on: day_of(&r.delivered_at),
+                delivered_at: r.delivered_at,
+                delivered_by: r.delivered_by,
             });
         }
     }
@@ -225,15 +240,15 @@ async fn get_release_in(
     workspace_id: i64,
     id: i64,
 ) -> Result<Release> {
-    let r = sqlx::query(
-        "SELECT id, version, date, created_by, created_at FROM releases WHERE workspace_id = $1 AND id = $2",
-    )
+    let r: Release = sqlx::query_as(&format!(
+        "SELECT {RELEASE_COLUMNS} FROM releases WHERE workspace_id = $1 AND id = $2"
+    ))
     .bind(workspace_id)
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or_else(|| StoreError::not_found("release", id))?;
-    let mut list = [release_from_row(&r)?];
+    let mut list = [r];
     fill_release(tx, workspace_id, &mut list).await?;
     let [release] = list;
     Ok(release)
@@ -254,7 +269,7 @@ impl Store {
             return Err(ParseError::new("feature_ids", "choose at least one feature").into());
         }
         let mut tx = self.begin_ledger(workspace_id).await?;
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO releases (workspace_id, version, date, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -265,8 +280,7 @@ impl Store {
         .bind(now())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| conflict_on_unique(e, || format!("release '{version}' exists")))?
-        .try_get(0)?;
+        .map_err(|e| conflict_on_unique(e, || format!("release '{version}' exists")))?;
         let reason = format!("release {version}");
         for &feature_id in &feature_ids {
             let before = get_feature_in(&mut *tx, workspace_id, feature_id).await?;
@@ -314,16 +328,12 @@ impl Store {
 
     /// Releases, newest first.
     pub async fn list_releases(&self, workspace_id: i64) -> Result<Vec<Release>> {
-        let mut list: Vec<Release> = sqlx::query(
-            "SELECT id, version, date, created_by, created_at FROM releases WHERE workspace_id = $1 \
-             ORDER BY date DESC, id DESC",
-        )
+        let mut list: Vec<Release> = sqlx::query_as(&format!(
+            "SELECT {RELEASE_COLUMNS} FROM releases WHERE workspace_id = $1 ORDER BY date DESC, id DESC"
+        ))
         .bind(workspace_id)
         .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(release_from_row)
-        .collect::<Result<_>>()?;
+        .await?;
         let mut conn = self.reader().acquire().await?;
         fill_release(&mut conn, workspace_id, &mut list).await?;
         Ok(list)
@@ -396,7 +406,7 @@ impl Store {
             .bind(actor)
             .execute(&mut *tx)
             .await?;
-            let ids: Vec<i64> = sqlx::query(
+            let ids: Vec<i64> = sqlx::query_scalar(
                 "SELECT c.id FROM commitments c JOIN release_features rf ON rf.feature_id = c.feature_id \
                  WHERE c.workspace_id = $1 AND rf.release_id = $2 AND c.customer_id = $3 ORDER BY c.id",
             )
@@ -404,10 +414,7 @@ impl Store {
             .bind(release_id)
             .bind(customer_id)
             .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<std::result::Result<_, _>>()?;
+            .await?;
             let mut delivered_here = Vec::new();
             for id in ids {
                 let before = load_in(&mut tx, workspace_id, id).await?;
@@ -479,16 +486,15 @@ impl Store {
     ) -> Result<Vec<ShippedRelease>> {
         self.get_customer(workspace_id, CustomerId(customer_id))
             .await?;
-        let rows = sqlx::query(
-            "SELECT r.id, r.version, r.date, d.delivered_at FROM deliveries d JOIN releases r ON r.id = d.release_id \
-             WHERE d.workspace_id = $1 AND d.customer_id = $2 AND ($3 IS NULL OR r.id = $3) \
-             ORDER BY r.date DESC, r.id DESC",
-        )
-        .bind(workspace_id)
-        .bind(customer_id)
-        .bind(release_id)
-        .fetch_all(self.reader())
-        .await?;
+        let mut q = Sql::new(
+            "SELECT r.id, r.version, r.date, d.delivered_at FROM deliveries d \
+             JOIN releases r ON r.id = d.release_id WHERE d.workspace_id = ",
+        );
+        q.bind(workspace_id)
+            .push_bind(" AND d.customer_id = ", customer_id)
+            .and_eq("r.id", release_id)
+            .push(" ORDER BY r.date DESC, r.id DESC");
+        let rows: Vec<ShippedRow> = q.query_as().fetch_all(self.reader()).await?;
         if rows.is_empty() {
             if let Some(id) = release_id {
                 // Tell an unknown release from one not delivered to this customer.
@@ -496,7 +502,7 @@ impl Store {
             }
             return Ok(Vec::new());
         }
-        let release_features = sqlx::query(
+        let release_features: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT rf.release_id, rf.feature_id FROM release_features rf \
              JOIN deliveries d ON d.release_id = rf.release_id AND d.customer_id = $2 \
              WHERE rf.workspace_id = $1",
@@ -506,11 +512,8 @@ impl Store {
         .fetch_all(self.reader())
         .await?;
         let mut features_of: HashMap<i64, HashSet<i64>> = HashMap::new();
-        for r in &release_features {
-            features_of
-                .entry(r.try_get(0)?)
-                .or_default()
-                .insert(r.try_get(1)?);
+        for (release, feature) in release_features {
+            features_of.entry(release).or_default().insert(feature);
         }
         let commitments = self
             .list_commitments(
@@ -523,8 +526,8 @@ impl Store {
             )
             .await?;
         let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let id: i64 = r.try_get(0)?;
+        for r in rows {
+            let id = r.id;
             let features = features_of.get(&id);
             let mut items: Vec<ShippedItem> = commitments
                 .iter()
@@ -537,13 +540,12 @@ impl Store {
                     .cmp(&b.menu_path)
                     .then(a.commitment_id.cmp(&b.commitment_id))
             });
-            let delivered_at: String = r.try_get(3)?;
             out.push(ShippedRelease {
                 release_id: id,
-                version: r.try_get(1)?,
-                date: parse_date(Some(r.try_get(2)?))?.unwrap_or_default(),
-                delivered_on: day_of(&delivered_at),
-                delivered_at,
+                version: r.version,
+                date: r.date,
+                delivered_on: day_of(&r.delivered_at),
+                delivered_at: r.delivered_at,
                 items,
             });
         }

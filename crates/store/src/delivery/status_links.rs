@@ -5,14 +5,13 @@
 //! the link again from the customer page; it only grants reading data the database holds anyway.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::access::audit::{Action, Entity};
 use crate::access::auth::new_secret;
 use crate::{access::audit, now, Result, Store, StoreError};
 
 /// A customer's status link.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusLink {
     /// Customer.
@@ -89,22 +88,14 @@ impl Store {
     ) -> Result<Option<StatusLink>> {
         self.get_customer(workspace_id, cunjin_core::CustomerId(customer_id))
             .await?;
-        let r = sqlx::query(
-            "SELECT token, created_by, created_at FROM status_links WHERE workspace_id = $1 AND customer_id = $2",
+        Ok(sqlx::query_as(
+            "SELECT customer_id, token, created_by, created_at FROM status_links \
+             WHERE workspace_id = $1 AND customer_id = $2",
         )
         .bind(workspace_id)
         .bind(customer_id)
         .fetch_optional(self.reader())
-        .await?;
-        r.map(|r| {
-            Ok(StatusLink {
-                customer_id,
-                token: r.try_get(0)?,
-                created_by: r.try_get(1)?,
-                created_at: r.try_get(2)?,
-            })
-        })
-        .transpose()
+        .await?)
     }
 
     /// The (workspace, customer) a status token opens, if it is current.
@@ -112,10 +103,11 @@ impl Store {
         if !crate::access::links::looks_like_token(token) {
             return Ok(None);
         }
-        let r = sqlx::query("SELECT workspace_id, customer_id FROM status_links WHERE token = $1")
-            .bind(token)
-            .fetch_optional(self.reader())
-            .await?;
-        r.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+        Ok(
+            sqlx::query_as("SELECT workspace_id, customer_id FROM status_links WHERE token = $1")
+                .bind(token)
+                .fetch_optional(self.reader())
+                .await?,
+        )
     }
 }

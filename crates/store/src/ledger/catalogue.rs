@@ -2,15 +2,15 @@
 
 use cunjin_core::{required_text, MenuPath, Stage};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::access::audit::{Action, Entity};
 use crate::ledger::progress::{refresh_snapshots, Scope};
-use crate::{access::audit, conflict_on_unique, now, parse_stored, Result, Store, StoreError};
+use crate::sql::Sql;
+use crate::{access::audit, conflict_on_unique, now, Result, Store, StoreError};
 
 /// A product line (EMR, HIS, DRG/DIP…).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     /// Id.
@@ -20,7 +20,7 @@ pub struct Product {
 }
 
 /// A feature of a product.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Feature {
     /// Id.
@@ -33,6 +33,7 @@ pub struct Feature {
     pub title: String,
     /// How real it is.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "built"))]
+    #[sqlx(try_from = "String")]
     pub stage: Stage,
     /// Estimated effort in person-days.
     pub effort_days: Option<f64>,
@@ -96,20 +97,6 @@ pub struct FeatureFilter {
 const FEATURE_COLUMNS: &str = "id, product_id, menu_path, title, stage, effort_days, \
      target_release, slide_url, recording_url";
 
-fn feature_from_row(r: &AnyRow) -> Result<Feature> {
-    Ok(Feature {
-        id: r.try_get("id")?,
-        product_id: r.try_get("product_id")?,
-        menu_path: r.try_get("menu_path")?,
-        title: r.try_get("title")?,
-        stage: parse_stored(&r.try_get::<String, _>("stage")?, Stage::parse)?,
-        effort_days: r.try_get("effort_days")?,
-        target_release: r.try_get("target_release")?,
-        slide_url: r.try_get("slide_url")?,
-        recording_url: r.try_get("recording_url")?,
-    })
-}
-
 /// An optional effort as a query parameter: -1 stands for "none" and the query turns it back
 /// into NULL. sqlx's `Any` driver declares a NULL `f64` as a 4-byte float, and PostgreSQL then
 /// refuses the 8-byte value of the next execution of the same cached statement; a number is
@@ -137,7 +124,7 @@ impl Store {
     /// Creates a product.
     pub async fn create_product(&self, workspace_id: i64, name: &str) -> Result<Product> {
         let name = required_text("name", name, 200)?;
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO products (workspace_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(workspace_id)
@@ -145,25 +132,17 @@ impl Store {
         .bind(now())
         .fetch_one(self.writer())
         .await
-        .map_err(|e| conflict_on_unique(e, || format!("a product named '{name}' exists")))?
-        .try_get(0)?;
+        .map_err(|e| conflict_on_unique(e, || format!("a product named '{name}' exists")))?;
         Ok(Product { id, name })
     }
 
     /// The products of a workspace, by name.
     pub async fn list_products(&self, workspace_id: i64) -> Result<Vec<Product>> {
-        let mut list = sqlx::query("SELECT id, name FROM products WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Product {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mut list: Vec<Product> =
+            sqlx::query_as("SELECT id, name FROM products WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_all(self.reader())
+                .await?;
         // Sorted here, by code point: PostgreSQL's ORDER BY follows the database's collation and
         // would order Chinese names differently from SQLite.
         list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
@@ -172,16 +151,12 @@ impl Store {
 
     /// One product.
     pub async fn get_product(&self, workspace_id: i64, id: i64) -> Result<Product> {
-        let r = sqlx::query("SELECT id, name FROM products WHERE workspace_id = $1 AND id = $2")
+        sqlx::query_as("SELECT id, name FROM products WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
             .bind(id)
             .fetch_optional(self.reader())
             .await?
-            .ok_or_else(|| StoreError::not_found("product", id))?;
-        Ok(Product {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-        })
+            .ok_or_else(|| StoreError::not_found("product", id))
     }
 
     /// Creates a feature.
@@ -207,25 +182,18 @@ impl Store {
         workspace_id: i64,
         filter: &FeatureFilter,
     ) -> Result<Vec<Feature>> {
-        sqlx::query(&format!(
-            "SELECT {FEATURE_COLUMNS} FROM features WHERE workspace_id = $1 \
-             AND ($2 IS NULL OR product_id = $2) AND ($3 IS NULL OR stage = $3)"
-        ))
-        .bind(workspace_id)
-        .bind(filter.product_id)
-        .bind(filter.stage.map(Stage::as_str))
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(feature_from_row)
-        .collect::<Result<Vec<_>>>()
-        .map(|mut list| {
-            // By code point, the same on both engines (see `list_products`).
-            list.sort_by(|a, b| {
-                (a.product_id, &a.menu_path, a.id).cmp(&(b.product_id, &b.menu_path, b.id))
-            });
-            list
-        })
+        let mut q = Sql::new(format!(
+            "SELECT {FEATURE_COLUMNS} FROM features WHERE workspace_id = "
+        ));
+        q.bind(workspace_id)
+            .and_eq("product_id", filter.product_id)
+            .and_eq("stage", filter.stage.map(Stage::as_str));
+        let mut list: Vec<Feature> = q.query_as().fetch_all(self.reader()).await?;
+        // By code point, the same on both engines (see `list_products`).
+        list.sort_by(|a, b| {
+            (a.product_id, &a.menu_path, a.id).cmp(&(b.product_id, &b.menu_path, b.id))
+        });
+        Ok(list)
     }
 
     /// One feature.
@@ -307,15 +275,14 @@ pub(crate) async fn get_feature_in<'e, E>(exec: E, workspace_id: i64, id: i64) -
 where
     E: sqlx::Executor<'e, Database = Any>,
 {
-    let r = sqlx::query(&format!(
+    sqlx::query_as(&format!(
         "SELECT {FEATURE_COLUMNS} FROM features WHERE workspace_id = $1 AND id = $2"
     ))
     .bind(workspace_id)
     .bind(id)
     .fetch_optional(exec)
     .await?
-    .ok_or_else(|| StoreError::not_found("feature", id))?;
-    feature_from_row(&r)
+    .ok_or_else(|| StoreError::not_found("feature", id))
 }
 
 pub(crate) async fn insert_feature(
@@ -338,7 +305,7 @@ pub(crate) async fn insert_feature(
     let slide_url = check_link("slide_url", new.slide_url)?;
     let recording_url = check_link("recording_url", new.recording_url)?;
     let ts = now();
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO features (workspace_id, product_id, menu_path, title, stage, effort_days, \
          target_release, slide_url, recording_url, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 < 0 THEN NULL ELSE $6 END, $7, $8, $9, $10, $10) RETURNING id",
@@ -354,8 +321,7 @@ pub(crate) async fn insert_feature(
     .bind(&recording_url)
     .bind(&ts)
     .fetch_one(&mut **tx)
-    .await?
-    .try_get(0)?;
+    .await?;
     crate::search::index(
         tx,
         workspace_id,
@@ -389,17 +355,16 @@ pub(crate) async fn find_or_create_idea(
     title: &str,
 ) -> Result<(Feature, bool)> {
     let title = required_text("feature_title", title, 500)?;
-    let existing = sqlx::query(&format!(
-        "SELECT {FEATURE_COLUMNS} FROM features WHERE workspace_id = $1 AND LOWER(title) = LOWER($2) \
-         AND ($3 IS NULL OR product_id = $3) ORDER BY id LIMIT 1"
-    ))
-    .bind(workspace_id)
-    .bind(&title)
-    .bind(product_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if let Some(r) = existing {
-        return Ok((feature_from_row(&r)?, false));
+    let mut q = Sql::new(format!(
+        "SELECT {FEATURE_COLUMNS} FROM features WHERE workspace_id = "
+    ));
+    q.bind(workspace_id)
+        .push_bind(" AND LOWER(title) = LOWER(", title.as_str())
+        .push(")")
+        .and_eq("product_id", product_id)
+        .push(" ORDER BY id LIMIT 1");
+    if let Some(f) = q.query_as().fetch_optional(&mut **tx).await? {
+        return Ok((f, false));
     }
     let product_id = match product_id {
         Some(p) => p,
@@ -440,11 +405,10 @@ pub(crate) async fn unsorted_product(
     .execute(&mut **tx)
     .await?;
     Ok(
-        sqlx::query("SELECT id FROM products WHERE workspace_id = $1 AND name = $2")
+        sqlx::query_scalar("SELECT id FROM products WHERE workspace_id = $1 AND name = $2")
             .bind(workspace_id)
             .bind(UNSORTED_PRODUCT)
             .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?,
+            .await?,
     )
 }

@@ -4,16 +4,17 @@
 use chrono::NaiveDate;
 use cunjin_core::{required_text, Gap, Health, Mode, Stage, Status};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::access::audit::{Action, Entity};
+use crate::column::{Date, Flag, OptionalDate};
 use crate::ledger::catalogue::{find_or_create_idea, get_feature_in};
 use crate::ledger::progress::{refresh_snapshots, Scope};
-use crate::{access::audit, now, parse_date, parse_stored, Result, Store, StoreError};
+use crate::sql::Sql;
+use crate::{access::audit, now, Result, Store, StoreError};
 
 /// One acceptance criterion: the customer's words for the effect they really want.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Criterion {
     /// Id.
@@ -21,6 +22,7 @@ pub struct Criterion {
     /// The customer's words.
     pub text: String,
     /// Whether it is met.
+    #[sqlx(try_from = "Flag")]
     pub met: bool,
     /// When it was marked met.
     pub met_at: Option<String>,
@@ -29,7 +31,7 @@ pub struct Criterion {
 }
 
 /// A promise to a customer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Commitment {
     /// Id.
@@ -41,31 +43,41 @@ pub struct Commitment {
     /// Feature.
     pub feature_id: i64,
     /// The feature's title.
+    #[sqlx(rename = "title")]
     pub feature_title: String,
     /// The feature's menu path.
     pub menu_path: String,
     /// The feature's stage now.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "designed"))]
+    #[sqlx(try_from = "String")]
     pub stage: Stage,
     /// How it was shown when promised.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "slides"))]
+    #[sqlx(try_from = "String")]
     pub shown_as: Mode,
     /// Who promised it.
     pub promised_by: String,
     /// When.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    #[sqlx(try_from = "Date")]
     pub promised_at: NaiveDate,
     /// When it is due.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    #[sqlx(try_from = "OptionalDate")]
     pub due_date: Option<NaiveDate>,
     /// Acceptance-critical (验收必须).
+    #[sqlx(try_from = "Flag")]
     pub critical: bool,
     /// Where it stands.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "open"))]
+    #[sqlx(try_from = "String")]
     pub status: Status,
     /// Acceptance criteria.
+    #[sqlx(skip)]
     pub criteria: Vec<Criterion>,
     /// Its gap now.
+    // Computed once the criteria are read.
+    #[sqlx(skip)]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::reports::gap::GapSchema))]
     pub gap: Gap,
 }
@@ -132,38 +144,15 @@ const COMMITMENT_COLUMNS: &str =
     "c.id, c.customer_id, c.deal_id, c.feature_id, f.title, f.menu_path, \
      f.stage, c.shown_as, c.promised_by, c.promised_at, c.due_date, c.critical, c.status";
 
-fn commitment_from_row(r: &AnyRow) -> Result<Commitment> {
-    Ok(Commitment {
-        id: r.try_get("id")?,
-        customer_id: r.try_get("customer_id")?,
-        deal_id: r.try_get("deal_id")?,
-        feature_id: r.try_get("feature_id")?,
-        feature_title: r.try_get("title")?,
-        menu_path: r.try_get("menu_path")?,
-        stage: parse_stored(&r.try_get::<String, _>("stage")?, Stage::parse)?,
-        shown_as: parse_stored(&r.try_get::<String, _>("shown_as")?, Mode::parse)?,
-        promised_by: r.try_get("promised_by")?,
-        promised_at: parse_date(Some(r.try_get("promised_at")?))?.unwrap_or_default(),
-        due_date: parse_date(r.try_get("due_date")?)?,
-        critical: r.try_get::<i64, _>("critical")? != 0,
-        status: parse_stored(&r.try_get::<String, _>("status")?, Status::parse)?,
-        criteria: Vec::new(),
-        gap: Gap::default(),
-    })
+/// A criterion with the commitment it belongs to, as read.
+#[derive(sqlx::FromRow)]
+struct CriterionRow {
+    commitment_id: i64,
+    #[sqlx(flatten)]
+    criterion: Criterion,
 }
 
-fn criterion_from_row(r: &AnyRow) -> Result<(i64, Criterion)> {
-    Ok((
-        r.try_get("commitment_id")?,
-        Criterion {
-            id: r.try_get("id")?,
-            text: r.try_get("text")?,
-            met: r.try_get::<i64, _>("met")? != 0,
-            met_at: r.try_get("met_at")?,
-            met_by: r.try_get("met_by")?,
-        },
-    ))
-}
+const CRITERION_COLUMNS: &str = "k.id, k.commitment_id, k.text, k.met, k.met_at, k.met_by";
 
 fn finish(mut c: Commitment) -> Commitment {
     c.gap = Gap::of_commitment(c.stage, c.status, c.unmet());
@@ -175,7 +164,7 @@ pub(crate) async fn load_in(
     workspace_id: i64,
     id: i64,
 ) -> Result<Commitment> {
-    let r = sqlx::query(&format!(
+    let mut c: Commitment = sqlx::query_as(&format!(
         "SELECT {COMMITMENT_COLUMNS} FROM commitments c JOIN features f ON f.id = c.feature_id \
          WHERE c.workspace_id = $1 AND c.id = $2"
     ))
@@ -184,16 +173,12 @@ pub(crate) async fn load_in(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or_else(|| StoreError::not_found("commitment", id))?;
-    let mut c = commitment_from_row(&r)?;
-    c.criteria = sqlx::query(
-        "SELECT id, commitment_id, text, met, met_at, met_by FROM criteria WHERE commitment_id = $1 ORDER BY position, id",
+    c.criteria = sqlx::query_as(
+        "SELECT id, text, met, met_at, met_by FROM criteria WHERE commitment_id = $1 ORDER BY position, id",
     )
     .bind(id)
     .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| criterion_from_row(r).map(|(_, k)| k))
-    .collect::<Result<_>>()?;
+    .await?;
     Ok(finish(c))
 }
 
@@ -252,27 +237,26 @@ impl Store {
 
     /// Every commitment of a workspace with its criteria, oldest first, for an export.
     pub async fn all_commitments(&self, workspace_id: i64) -> Result<Vec<Commitment>> {
-        let mut list: Vec<Commitment> = sqlx::query(&format!(
+        let mut list: Vec<Commitment> = sqlx::query_as(&format!(
             "SELECT {COMMITMENT_COLUMNS} FROM commitments c JOIN features f ON f.id = c.feature_id \
              WHERE c.workspace_id = $1 ORDER BY c.id"
         ))
         .bind(workspace_id)
         .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(commitment_from_row)
-        .collect::<Result<_>>()?;
+        .await?;
         let mut criteria: std::collections::HashMap<i64, Vec<Criterion>> = Default::default();
-        for r in sqlx::query(
-            "SELECT id, commitment_id, text, met, met_at, met_by FROM criteria \
-             WHERE workspace_id = $1 ORDER BY commitment_id, position, id",
-        )
+        let rows: Vec<CriterionRow> = sqlx::query_as(&format!(
+            "SELECT {CRITERION_COLUMNS} FROM criteria k \
+             WHERE k.workspace_id = $1 ORDER BY k.commitment_id, k.position, k.id"
+        ))
         .bind(workspace_id)
         .fetch_all(self.reader())
-        .await?
-        {
-            let (cid, k) = criterion_from_row(&r)?;
-            criteria.entry(cid).or_default().push(k);
+        .await?;
+        for r in rows {
+            criteria
+                .entry(r.commitment_id)
+                .or_default()
+                .push(r.criterion);
         }
         for c in &mut list {
             c.criteria = criteria.remove(&c.id).unwrap_or_default();
@@ -297,35 +281,15 @@ impl Store {
         let limit = filter.limit.unwrap_or(500).clamp(1, 5000);
         let offset = filter.offset.unwrap_or(0).max(0);
         let status = filter.status.map(Status::as_str);
-        // Only the filters given appear in the query text: with `($2 IS NULL OR c.customer_id =
-        // $2)` neither engine can plan an index lookup, and one customer's page read every
-        // commitment of the workspace (and its criteria over their whole id range).
-        let mut condition = String::from("c.workspace_id = $1");
-        let mut n = 1;
-        for (given, column) in [
-            (filter.customer_id.is_some(), "c.customer_id"),
-            (filter.feature_id.is_some(), "c.feature_id"),
-            (status.is_some(), "c.status"),
-        ] {
-            if given {
-                n += 1;
-                condition.push_str(&format!(" AND {column} = ${n}"));
-            }
-        }
-        let (a, b) = (n + 1, n + 2);
-        let sql = format!(
+        let mut q = Sql::new(format!(
             "SELECT {COMMITMENT_COLUMNS} FROM commitments c JOIN features f ON f.id = c.feature_id \
-             WHERE {condition} ORDER BY c.id DESC LIMIT ${a} OFFSET ${b}"
-        );
-        let rows = bind_filters(sqlx::query(&sql), workspace_id, filter, status)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(self.reader())
-            .await?;
-        let mut list: Vec<Commitment> = rows
-            .iter()
-            .map(commitment_from_row)
-            .collect::<Result<_>>()?;
+             WHERE c.workspace_id = "
+        ));
+        q.bind(workspace_id);
+        list_conditions(&mut q, filter, status);
+        q.push_bind(" ORDER BY c.id DESC LIMIT ", limit)
+            .push_bind(" OFFSET ", offset);
+        let mut list: Vec<Commitment> = q.query_as().fetch_all(self.reader()).await?;
         if list.is_empty() {
             return Ok(list);
         }
@@ -335,27 +299,22 @@ impl Store {
         // plan combined the customer index with a scan of every id in the range, 16 ms instead
         // of 1.5 ms at 200,000 commitments.)
         let whole = offset == 0 && (list.len() as i64) < limit;
-        let range = if whole {
-            String::new()
-        } else {
-            format!(" AND c.id BETWEEN ${a} AND ${b}")
-        };
-        let sql = format!(
-            "SELECT k.id, k.commitment_id, k.text, k.met, k.met_at, k.met_by FROM criteria k \
-             JOIN commitments c ON c.id = k.commitment_id \
-             WHERE {condition}{range} ORDER BY k.commitment_id, k.position, k.id"
-        );
-        let mut query = bind_filters(sqlx::query(&sql), workspace_id, filter, status);
+        let mut q = Sql::new(format!(
+            "SELECT {CRITERION_COLUMNS} FROM criteria k JOIN commitments c ON c.id = k.commitment_id \
+             WHERE c.workspace_id = "
+        ));
+        q.bind(workspace_id);
+        list_conditions(&mut q, filter, status);
         if !whole {
             let (lo, hi) = (list.last().map(|c| c.id).unwrap_or(0), list[0].id);
-            query = query.bind(lo).bind(hi);
+            q.push_bind(" AND c.id BETWEEN ", lo).push_bind(" AND ", hi);
         }
-        let criteria = query.fetch_all(self.reader()).await?;
+        q.push(" ORDER BY k.commitment_id, k.position, k.id");
+        let criteria: Vec<CriterionRow> = q.query_as().fetch_all(self.reader()).await?;
         let mut by_id: std::collections::HashMap<i64, Vec<Criterion>> =
             std::collections::HashMap::new();
-        for r in &criteria {
-            let (cid, k) = criterion_from_row(r)?;
-            by_id.entry(cid).or_default().push(k);
+        for r in criteria {
+            by_id.entry(r.commitment_id).or_default().push(r.criterion);
         }
         for c in &mut list {
             c.criteria = by_id.remove(&c.id).unwrap_or_default();
@@ -537,7 +496,7 @@ pub(crate) async fn record_promise_in(
         .ok_or_else(|| StoreError::not_found("customer", new.customer_id))?;
     let mut deal_acceptance = None;
     if let Some(deal_id) = new.deal_id {
-        let r = sqlx::query(
+        let r: DealOwner = sqlx::query_as(
             "SELECT customer_id, acceptance_date FROM deals WHERE workspace_id = $1 AND id = $2",
         )
         .bind(workspace_id)
@@ -545,12 +504,12 @@ pub(crate) async fn record_promise_in(
         .fetch_optional(&mut **tx)
         .await?
         .ok_or_else(|| StoreError::not_found("deal", deal_id))?;
-        if r.try_get::<i64, _>(0)? != new.customer_id {
+        if r.customer_id != new.customer_id {
             return Err(StoreError::Conflict(format!(
                 "deal {deal_id} belongs to another customer"
             )));
         }
-        deal_acceptance = parse_date(r.try_get(1)?)?;
+        deal_acceptance = r.acceptance_date;
     }
     let (feature, from_text) = match new.feature {
         FeatureRef::Id(id) => (get_feature_in(&mut **tx, workspace_id, id).await?, false),
@@ -573,7 +532,7 @@ pub(crate) async fn record_promise_in(
     let promised_at = new.promised_at.unwrap_or_else(crate::today);
     let due = new.due_date.or(deal_acceptance);
     let ts = now();
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO commitments (workspace_id, customer_id, deal_id, feature_id, shown_as, promised_by, \
          promised_at, due_date, critical, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $10) RETURNING id",
@@ -589,8 +548,7 @@ pub(crate) async fn record_promise_in(
     .bind(i64::from(new.critical))
     .bind(ts)
     .fetch_one(&mut **tx)
-    .await?
-    .try_get(0)?;
+    .await?;
     let criteria = new.criteria.iter().filter(|t| !t.trim().is_empty());
     for (i, text) in criteria.enumerate() {
         insert_criterion(tx, workspace_id, id, i as i64, text).await?;
@@ -601,21 +559,20 @@ pub(crate) async fn record_promise_in(
 
 /// Binds the workspace and the filters that [`Store::list_commitments`] put in its query text,
 /// in the same order.
-fn bind_filters<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    workspace_id: i64,
-    filter: &CommitmentFilter,
-    status: Option<&'static str>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    let mut q = q.bind(workspace_id);
-    if let Some(id) = filter.customer_id {
-        q = q.bind(id);
-    }
-    if let Some(id) = filter.feature_id {
-        q = q.bind(id);
-    }
-    if let Some(s) = status {
-        q = q.bind(s);
-    }
-    q
+/// Appends the filters of the commitment list that are given. Only those appear in the text:
+/// with `($2 IS NULL OR c.customer_id = $2)` neither engine can plan an index lookup, and one
+/// customer's page read every commitment of the workspace (and its criteria over their whole id
+/// range).
+fn list_conditions(q: &mut Sql<'_>, filter: &CommitmentFilter, status: Option<&'static str>) {
+    q.and_eq("c.customer_id", filter.customer_id)
+        .and_eq("c.feature_id", filter.feature_id)
+        .and_eq("c.status", status);
+}
+
+/// A deal's customer and acceptance date, as read.
+#[derive(sqlx::FromRow)]
+struct DealOwner {
+    customer_id: i64,
+    #[sqlx(try_from = "OptionalDate")]
+    acceptance_date: Option<NaiveDate>,
 }

@@ -11,10 +11,12 @@ use chrono::{Days, NaiveDate};
 use cunjin_core::progress::{accumulate, gap_on, week_start};
 use cunjin_core::{CustomerId, Gained, Gap};
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
-use crate::reports::gap::fold_groups;
-use crate::{parse_date, Result, Store, StoreError};
+use crate::column::Date;
+use crate::reports::gap::{fold_groups, GroupRow};
+use crate::sql::Sql;
+use crate::{Result, Store, StoreError};
 
 /// Whose snapshots a write refreshes.
 #[derive(Debug, Clone, Copy)]
@@ -84,6 +86,53 @@ pub struct WeekProgress {
     pub gained: Gained,
 }
 
+/// A customer's snapshot of one day.
+#[derive(sqlx::FromRow)]
+struct SnapshotRow {
+    customer_id: i64,
+    #[sqlx(try_from = "Date")]
+    day: NaiveDate,
+    chi: i64,
+    cun: i64,
+}
+
+/// The change of the kept gap on one day, summed over customers.
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    #[sqlx(try_from = "Date")]
+    day: NaiveDate,
+    dchi: i64,
+    dcun: i64,
+}
+
+/// Appends the snapshots from `from` to `to` of every customer (or one), plus each customer's
+/// last one before `from`, as rows `customer_id, day, chi, cun`. The last one before is looked
+/// up per customer through the primary key rather than per snapshot row, which PostgreSQL would
+/// otherwise do for every row of the workspace. Only a given customer appears in the text.
+fn kept_snapshots(
+    q: &mut Sql<'_>,
+    workspace_id: i64,
+    customer_id: Option<i64>,
+    from: NaiveDate,
+    to: NaiveDate,
+) {
+    q.push("SELECT customer_id, day, chi, cun FROM gap_snapshots WHERE workspace_id = ")
+        .bind(workspace_id)
+        .and_eq("customer_id", customer_id)
+        .push_bind(" AND day >= ", from.to_string())
+        .push_bind(" AND day <= ", to.to_string())
+        .push(
+            " UNION ALL SELECT s.customer_id, s.day, s.chi, s.cun FROM customers c \
+             JOIN gap_snapshots s ON s.workspace_id = c.workspace_id AND s.customer_id = c.id \
+             AND s.day = (SELECT MAX(t.day) FROM gap_snapshots t \
+             WHERE t.workspace_id = c.workspace_id AND t.customer_id = c.id AND t.day < ",
+        )
+        .bind(from.to_string())
+        .push(") WHERE c.workspace_id = ")
+        .bind(workspace_id)
+        .and_eq("c.id", customer_id);
+}
+
 /// Recomputes today's snapshot of every customer in `scope`, inside the caller's transaction.
 pub(crate) async fn refresh_snapshots(
     tx: &mut Transaction<'_, Any>,
@@ -91,20 +140,17 @@ pub(crate) async fn refresh_snapshots(
     scope: Scope,
 ) -> Result<()> {
     let customers_sql = scope.customers_sql();
-    let customers: Vec<i64> = sqlx::query(customers_sql)
+    let customers: Vec<i64> = sqlx::query_scalar(customers_sql)
         .bind(workspace_id)
         .bind(scope.id())
         .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<std::result::Result<_, _>>()?;
+        .await?;
     if customers.is_empty() {
         return Ok(());
     }
     // Unmet criteria are counted per commitment in scope through the criteria index, so that a
     // write costs what its customers own, not what the whole workspace holds.
-    let groups = sqlx::query(&format!(
+    let groups: Vec<GroupRow> = sqlx::query_as(&format!(
         "SELECT customer_id, stage, status, COUNT(*) AS n, CAST(COALESCE(SUM(unmet), 0) AS BIGINT) AS unmet \
          FROM (SELECT c.customer_id, f.stage, c.status, \
                  (SELECT COUNT(*) FROM criteria k WHERE k.commitment_id = c.id AND k.met = 0) AS unmet \
@@ -117,7 +163,7 @@ pub(crate) async fn refresh_snapshots(
     .bind(scope.id())
     .fetch_all(&mut **tx)
     .await?;
-    let gaps = fold_groups(&groups)?;
+    let gaps = fold_groups(&groups);
     let today = crate::today();
     for customer_id in customers {
         let gap = gaps.get(&customer_id).map(|g| g.0).unwrap_or_default();
@@ -193,34 +239,20 @@ impl Store {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<BTreeMap<i64, Vec<(NaiveDate, Gap)>>> {
-        let rows = sqlx::query(
-            "SELECT customer_id, day, chi, cun FROM gap_snapshots \
-             WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) AND day >= $3 AND day <= $4 \
-             UNION ALL \
-             SELECT s.customer_id, s.day, s.chi, s.cun FROM customers c JOIN gap_snapshots s \
-               ON s.workspace_id = $1 AND s.customer_id = c.id AND s.day = \
-               (SELECT MAX(t.day) FROM gap_snapshots t \
-                WHERE t.workspace_id = $1 AND t.customer_id = c.id AND t.day < $3) \
-             WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2) \
-             ORDER BY 1, 2",
-        )
-        .bind(workspace_id)
-        .bind(customer_id)
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(self.reader())
-        .await?;
+        let mut q = Sql::new("");
+        kept_snapshots(&mut q, workspace_id, customer_id, from, to);
+        q.push(" ORDER BY 1, 2");
+        let rows: Vec<SnapshotRow> = q.query_as().fetch_all(self.reader()).await?;
         let mut by_customer: BTreeMap<i64, Vec<(NaiveDate, Gap)>> = BTreeMap::new();
-        for r in &rows {
-            let day = parse_date(Some(r.try_get(1)?))?.unwrap_or_default();
+        for r in rows {
             let gap = Gap {
-                chi: r.try_get::<i64, _>(2)?.max(0) as u64,
-                cun: r.try_get::<i64, _>(3)?.max(0) as u64,
+                chi: r.chi.max(0) as u64,
+                cun: r.cun.max(0) as u64,
             };
             by_customer
-                .entry(r.try_get(0)?)
+                .entry(r.customer_id)
                 .or_default()
-                .push((day, gap));
+                .push((r.day, gap));
         }
         Ok(by_customer)
     }
@@ -235,34 +267,20 @@ impl Store {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<Gap>> {
-        let rows = sqlx::query(
-            "SELECT day, CAST(SUM(dchi) AS BIGINT), CAST(SUM(dcun) AS BIGINT) FROM ( \
+        let mut q = Sql::new(
+            "SELECT day, CAST(SUM(dchi) AS BIGINT) AS dchi, CAST(SUM(dcun) AS BIGINT) AS dcun FROM ( \
                SELECT day, chi - LAG(chi, 1, 0) OVER (PARTITION BY customer_id ORDER BY day) AS dchi, \
-                      cun - LAG(cun, 1, 0) OVER (PARTITION BY customer_id ORDER BY day) AS dcun FROM ( \
-                 SELECT customer_id, day, chi, cun FROM gap_snapshots \
-                 WHERE workspace_id = $1 AND ($2 IS NULL OR customer_id = $2) AND day >= $3 AND day <= $4 \
-                 UNION ALL \
-                 SELECT s.customer_id, s.day, s.chi, s.cun FROM customers c JOIN gap_snapshots s \
-                   ON s.workspace_id = $1 AND s.customer_id = c.id AND s.day = \
-                   (SELECT MAX(t.day) FROM gap_snapshots t \
-                    WHERE t.workspace_id = $1 AND t.customer_id = c.id AND t.day < $3) \
-                 WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2) \
-               ) kept \
-             ) changes GROUP BY day ORDER BY day",
-        )
-        .bind(workspace_id)
-        .bind(customer_id)
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(self.reader())
-        .await?;
-        let changes = rows
-            .iter()
-            .map(|r| {
-                let day = parse_date(Some(r.try_get(0)?))?.unwrap_or_default();
-                Ok((day, r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(2)?))
-            })
-            .collect::<Result<Vec<_>>>()?;
+                      cun - LAG(cun, 1, 0) OVER (PARTITION BY customer_id ORDER BY day) AS dcun FROM ( ",
+        );
+        kept_snapshots(&mut q, workspace_id, customer_id, from, to);
+        q.push(") kept ) changes GROUP BY day ORDER BY day");
+        let changes: Vec<(NaiveDate, i64, i64)> = q
+            .query_as::<ChangeRow>()
+            .fetch_all(self.reader())
+            .await?
+            .into_iter()
+            .map(|r| (r.day, r.dchi, r.dcun))
+            .collect();
         Ok(accumulate(&changes, from, to))
     }
 

@@ -1,8 +1,6 @@
 //! The version of a workspace's reports and the logs of what each write may have changed
 //! (migration 0010), from which a kept report is brought up to date.
 
-use sqlx::Row;
-
 use crate::{Result, Store, StoreError};
 
 /// The logs of what writes may have changed (migration 0010), one id per row with the report
@@ -45,12 +43,10 @@ impl Store {
     /// The workspace's report version, read before the data a report is computed from, so a
     /// report is never labelled newer than what it saw.
     pub async fn report_version(&self, workspace_id: i64) -> Result<i64> {
-        sqlx::query("SELECT report_version FROM workspaces WHERE id = $1")
+        sqlx::query_scalar("SELECT report_version FROM workspaces WHERE id = $1")
             .bind(workspace_id)
             .fetch_optional(self.reader())
             .await?
-            .ok_or_else(|| StoreError::not_found("workspace", workspace_id))?
-            .try_get(0)
-            .map_err(Into::into)
+            .ok_or_else(|| StoreError::not_found("workspace", workspace_id))
     }
 }

@@ -7,11 +7,10 @@ use std::collections::HashMap;
 
 use cunjin_core::{Gap, Stage, Status};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
+use crate::column::Flag;
 use crate::reports::changes::ChangeLog;
-use crate::{parse_stored, Result, Store};
+use crate::{Result, Store};
 
 /// The shape of a gap in the OpenAPI document.
 #[cfg(feature = "openapi")]
@@ -83,20 +82,38 @@ impl PortfolioGap {
     }
 }
 
-/// Adds up rows of (customer_id, stage, status, count, unmet) into each customer's gap and
-/// number of live commitments.
-pub(crate) fn fold_groups(groups: &[AnyRow]) -> Result<HashMap<i64, (Gap, u64)>> {
+/// Live commitments of one customer at one stage and status: how many, and their unmet
+/// criteria.
+#[derive(sqlx::FromRow)]
+pub(crate) struct GroupRow {
+    customer_id: i64,
+    #[sqlx(try_from = "String")]
+    stage: Stage,
+    #[sqlx(try_from = "String")]
+    status: Status,
+    n: i64,
+    unmet: i64,
+}
+
+/// A customer's name and whether any of its deals is a pilot, as read.
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: i64,
+    name: String,
+    #[sqlx(try_from = "Flag")]
+    pilot: bool,
+}
+
+/// Adds up groups into each customer's gap and number of live commitments.
+pub(crate) fn fold_groups(groups: &[GroupRow]) -> HashMap<i64, (Gap, u64)> {
     let mut per_customer: HashMap<i64, (Gap, u64)> = HashMap::new();
-    for r in groups {
-        let stage = parse_stored(&r.try_get::<String, _>(1)?, Stage::parse)?;
-        let status = parse_stored(&r.try_get::<String, _>(2)?, Status::parse)?;
-        let n = r.try_get::<i64, _>(3)?.max(0) as u64;
-        let unmet = r.try_get::<i64, _>(4)?.max(0) as u64;
-        let e = per_customer.entry(r.try_get(0)?).or_default();
-        e.0 += Gap::of_group(stage, status, n, unmet);
+    for g in groups {
+        let (n, unmet) = (g.n.max(0) as u64, g.unmet.max(0) as u64);
+        let e = per_customer.entry(g.customer_id).or_default();
+        e.0 += Gap::of_group(g.stage, g.status, n, unmet);
         e.1 += n;
     }
-    Ok(per_customer)
+    per_customer
 }
 
 impl Store {
@@ -119,9 +136,9 @@ impl Store {
         // one shape cannot serve the other well on PostgreSQL. One customer counts the unmet
         // criteria of its own commitments only (through the criteria index); the portfolio
         // counts them once for the workspace.
-        let groups = match only_customer {
+        let groups: Vec<GroupRow> = match only_customer {
             Some(customer_id) => {
-                sqlx::query(
+                sqlx::query_as(
                     "SELECT customer_id, stage, status, COUNT(*) AS n, \
                      CAST(COALESCE(SUM(unmet), 0) AS BIGINT) AS unmet FROM \
                      (SELECT c.customer_id, f.stage, c.status, \
@@ -137,7 +154,7 @@ impl Store {
                 .await?
             }
             None => {
-                sqlx::query(
+                sqlx::query_as(
                     "SELECT c.customer_id, f.stage, c.status, COUNT(*) AS n, \
                      CAST(COALESCE(SUM(u.unmet), 0) AS BIGINT) AS unmet \
                      FROM commitments c JOIN features f ON f.id = c.feature_id \
@@ -151,14 +168,14 @@ impl Store {
                 .await?
             }
         };
-        let per_customer = fold_groups(&groups)?;
+        let per_customer = fold_groups(&groups);
         let customers_sql =
-            "SELECT c.id, c.name, CAST(COALESCE(MAX(d.pilot), 0) AS BIGINT) FROM customers c \
+            "SELECT c.id, c.name, CAST(COALESCE(MAX(d.pilot), 0) AS BIGINT) AS pilot FROM customers c \
              LEFT JOIN deals d ON d.workspace_id = c.workspace_id AND d.customer_id = c.id \
              WHERE c.workspace_id = $1";
-        let customers = match only_customer {
+        let customers: Vec<CustomerRow> = match only_customer {
             Some(customer_id) => {
-                sqlx::query(&format!(
+                sqlx::query_as(&format!(
                     "{customers_sql} AND c.id = $2 GROUP BY c.id, c.name"
                 ))
                 .bind(workspace_id)
@@ -167,23 +184,22 @@ impl Store {
                 .await?
             }
             None => {
-                sqlx::query(&format!("{customers_sql} GROUP BY c.id, c.name"))
+                sqlx::query_as(&format!("{customers_sql} GROUP BY c.id, c.name"))
                     .bind(workspace_id)
                     .fetch_all(self.reader())
                     .await?
             }
         };
         let mut rows = Vec::with_capacity(customers.len());
-        for r in &customers {
-            let id: i64 = r.try_get(0)?;
-            let (gap, n) = per_customer.get(&id).copied().unwrap_or_default();
+        for c in customers {
+            let (gap, n) = per_customer.get(&c.id).copied().unwrap_or_default();
             rows.push(CustomerGap {
-                customer_id: id,
-                name: r.try_get(1)?,
+                customer_id: c.id,
+                name: c.name,
                 chi: gap.chi,
                 cun: gap.cun,
                 open_commitments: n,
-                pilot: r.try_get::<i64, _>(2)? != 0,
+                pilot: c.pilot,
             });
         }
         Ok(PortfolioGap::of(rows))

@@ -8,7 +8,6 @@ use cunjin_core::{
     CommitmentDemand, FeatureInput, Money, Requester, RoadmapWeights, ScoreTerms, Stage, Status,
 };
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::reports::changes::ChangeLog;
 use crate::{parse_date, parse_stored, Result, Store};
@@ -405,7 +404,7 @@ impl Store {
              GROUP BY feature_id",
             only_sql("feature_id")
         );
-        let rows = sqlx::query(&packed_sql)
+        let rows: Vec<(i64, String)> = sqlx::query_as(&packed_sql)
             .persistent(persistent)
             .bind(workspace_id)
             .fetch_all(self.reader())
@@ -418,22 +417,20 @@ impl Store {
                  (SELECT deal_id FROM commitments WHERE workspace_id = $1 AND feature_id IN ({list}))"
             ),
         };
-        let contract_values: HashMap<i64, i64> = sqlx::query(&deals_sql)
+        let contract_values: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(&deals_sql)
             .persistent(persistent)
             .bind(workspace_id)
             .fetch_all(self.reader())
             .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_>>()?;
+            .into_iter()
+            .collect();
         let mut by_feature: HashMap<i64, Vec<CommitmentDemand>> = HashMap::new();
-        for r in &rows {
-            let packed: String = r.try_get(1)?;
+        for (feature_id, packed) in &rows {
             let list = packed
                 .split(';')
                 .map(|c| unpack_commitment(c, &contract_values))
                 .collect::<Result<Vec<_>>>()?;
-            by_feature.insert(r.try_get(0)?, list);
+            by_feature.insert(*feature_id, list);
         }
         // In id order, so that sums come out the same on every engine.
         for list in by_feature.values_mut() {
@@ -457,7 +454,7 @@ impl Store {
                  AND +r.customer_id IS NOT NULL"
             ),
         };
-        let demand_rows = sqlx::query(&format!(
+        let demand_rows: Vec<(i64, i64, String, f64)> = sqlx::query_as(&format!(
             "SELECT d.feature_id, c.id, c.name, c.weight FROM ({demand}) d \
              JOIN customers c ON c.id = d.customer_id ORDER BY d.feature_id, c.name, c.id"
         ))
@@ -466,20 +463,19 @@ impl Store {
         .fetch_all(self.reader())
         .await?;
         let mut requesters: HashMap<i64, Vec<Requester>> = HashMap::new();
-        for r in &demand_rows {
-            let list = requesters.entry(r.try_get(0)?).or_default();
-            let customer_id: i64 = r.try_get(1)?;
+        for (feature_id, customer_id, name, weight) in demand_rows {
+            let list = requesters.entry(feature_id).or_default();
             if list.iter().all(|x| x.customer_id != customer_id) {
                 list.push(Requester {
                     customer_id,
-                    name: r.try_get(2)?,
-                    weight: r.try_get(3)?,
+                    name,
+                    weight,
                 });
             }
         }
         // Features with live commitments, and features asked for without any promise: every
         // feature of the workspace read once, those two kinds kept.
-        let features = sqlx::query(&format!(
+        let features: Vec<FeatureRow> = sqlx::query_as(&format!(
             "SELECT id, title, menu_path, product_id, stage, effort_days FROM features \
              WHERE workspace_id = $1{}",
             only_sql("id")
@@ -489,22 +485,22 @@ impl Store {
         .fetch_all(self.reader())
         .await?;
         let mut ranked = Vec::with_capacity(features.len());
-        for r in &features {
-            let id: i64 = r.try_get("id")?;
+        for f in features {
+            let id = f.id;
             if !by_feature.contains_key(&id) && !requesters.contains_key(&id) {
                 continue;
             }
             let input = FeatureInput {
-                stage: parse_stored(&r.try_get::<String, _>("stage")?, Stage::parse)?,
-                effort_days: r.try_get("effort_days")?,
+                stage: f.stage,
+                effort_days: f.effort_days,
                 commitments: by_feature.remove(&id).unwrap_or_default(),
                 requesters: requesters.remove(&id).unwrap_or_default(),
             };
             ranked.push(RankedFeature {
                 feature_id: id,
-                title: r.try_get("title")?,
-                menu_path: r.try_get("menu_path")?,
-                product_id: r.try_get("product_id")?,
+                title: f.title,
+                menu_path: f.menu_path,
+                product_id: f.product_id,
                 // Not scored yet (`Ranking::of` scores it).
                 score: f64::NAN,
                 input,
@@ -512,6 +508,18 @@ impl Store {
         }
         Ok(ranked)
     }
+}
+
+/// A feature as the ranking reads it.
+#[derive(sqlx::FromRow)]
+struct FeatureRow {
+    id: i64,
+    title: String,
+    menu_path: String,
+    product_id: i64,
+    #[sqlx(try_from = "String")]
+    stage: Stage,
+    effort_days: Option<f64>,
 }
 
 /// One live commitment as packed by the ranking's read: `id,customer,deal,critical,due,status`

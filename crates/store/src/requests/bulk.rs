@@ -2,7 +2,7 @@
 //! SQLite, rows read from one JSON value on PostgreSQL.
 
 use cunjin_core::Decision;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use super::BulkRequest;
 use crate::access::auth::new_ordered_secret;
@@ -33,10 +33,9 @@ pub(crate) async fn insert_requests_in(
         return Ok(Vec::new());
     }
     // Ids are taken up front so that the terms can be written without reading them back.
-    let first: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM requests")
+    let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM requests")
         .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
+        .await?;
     let ts = now();
     let ids: Vec<i64> = (0..batch.len() as i64).map(|i| first + i).collect();
     if tx.backend_name() == "SQLite" {

@@ -6,15 +6,13 @@ mod bulk;
 
 use cunjin_core::{check_decision, required_text, Decision, DecisionInput, ParseError, SourceRole};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, FromRow, Transaction};
 
 use crate::access::audit::{Action, Entity};
 use crate::ledger::catalogue::{find_or_create_idea, get_feature_in};
-use crate::search::{index, match_sql, DocKind, QueryTerms};
-use crate::{
-    access::audit, access::auth::new_ordered_secret, now, parse_stored, Result, Store, StoreError,
-};
+use crate::search::{index, push_match, DocKind, QueryTerms};
+use crate::sql::Sql;
+use crate::{access::audit, access::auth::new_ordered_secret, now, Result, Store, StoreError};
 use crate::{access::links, notify};
 pub(crate) use bulk::{insert_requests_in, sync_id_sequence, Terms};
 use cunjin_core::notify::{DecisionMade, Notice};
@@ -23,7 +21,7 @@ use cunjin_core::notify::{DecisionMade, Notice};
 pub const MAX_TEXT_CHARS: usize = 2000;
 
 /// A request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Request {
     /// Id.
@@ -32,6 +30,7 @@ pub struct Request {
     pub text: String,
     /// Who it comes from.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "customer"))]
+    #[sqlx(try_from = "String")]
     pub source_role: SourceRole,
     /// The customer it is for, if any.
     pub customer_id: Option<i64>,
@@ -49,6 +48,7 @@ pub struct Request {
     pub feature_title: Option<String>,
     /// The decision.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "new"))]
+    #[sqlx(try_from = "String")]
     pub decision: Decision,
     /// The reason given with the decision.
     pub reason: Option<String>,
@@ -57,6 +57,7 @@ pub struct Request {
     /// Planned release, once accepted.
     pub planned_release: Option<String>,
     /// The requester's read-only link: this request's text, decision and reason, nothing else.
+    #[sqlx(rename = "status_token", try_from = "StatusToken")]
     pub status_url: String,
     /// How it arrived: `api`, `web` or `intake`.
     pub via: String,
@@ -71,13 +72,14 @@ pub struct Request {
 }
 
 /// What the requester sees through the status link, and nothing more.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestStatus {
     /// The request's text.
     pub text: String,
     /// The decision.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "declined"))]
+    #[sqlx(try_from = "String")]
     pub decision: Decision,
     /// The reason given.
     pub reason: Option<String>,
@@ -226,44 +228,29 @@ pub fn status_path(token: &str) -> String {
     format!("/status/r/{token}")
 }
 
-fn request_from_row(r: &AnyRow) -> Result<Request> {
-    Ok(Request {
-        id: r.try_get("id")?,
-        text: r.try_get("text")?,
-        source_role: parse_stored(&r.try_get::<String, _>("source_role")?, SourceRole::parse)?,
-        customer_id: r.try_get("customer_id")?,
-        customer_name: r.try_get("customer_name")?,
-        requester: r.try_get("requester")?,
-        contact: r.try_get("contact")?,
-        product_id: r.try_get("product_id")?,
-        feature_id: r.try_get("feature_id")?,
-        feature_title: r.try_get("feature_title")?,
-        decision: parse_stored(&r.try_get::<String, _>("decision")?, Decision::parse)?,
-        reason: r.try_get("reason")?,
-        duplicate_of: r.try_get("duplicate_of")?,
-        planned_release: r.try_get("planned_release")?,
-        status_url: status_path(&r.try_get::<String, _>("status_token")?),
-        via: r.try_get("via")?,
-        created_by: r.try_get("created_by")?,
-        created_at: r.try_get("created_at")?,
-        decided_by: r.try_get("decided_by")?,
-        decided_at: r.try_get("decided_at")?,
-    })
+/// A request's stored status token, read as the path of its status page.
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+struct StatusToken(String);
+
+impl From<StatusToken> for String {
+    fn from(t: StatusToken) -> String {
+        status_path(&t.0)
+    }
 }
 
 async fn load_in<'e, E>(exec: E, workspace_id: i64, id: i64) -> Result<Request>
 where
     E: sqlx::Executor<'e, Database = Any>,
 {
-    let r = sqlx::query(&format!(
+    sqlx::query_as(&format!(
         "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 AND r.id = $2"
     ))
     .bind(workspace_id)
     .bind(id)
     .fetch_optional(exec)
     .await?
-    .ok_or_else(|| StoreError::not_found("request", id))?;
-    request_from_row(&r)
+    .ok_or_else(|| StoreError::not_found("request", id))
 }
 
 fn optional_text(field: &'static str, s: &str, max: usize) -> Result<String> {
@@ -326,7 +313,7 @@ impl Store {
             let f = get_feature_in(&mut *tx, workspace_id, fid).await?;
             product_id = Some(f.product_id);
         }
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO requests (workspace_id, text, source_role, customer_id, requester, contact, \
              product_id, feature_id, decision, status_token, via, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'new', $9, $10, $11, $12) RETURNING id",
@@ -344,8 +331,7 @@ impl Store {
         .bind(actor)
         .bind(now())
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await?;
         index(&mut tx, workspace_id, DocKind::Request, id, &text).await?;
         let created = load_in(&mut *tx, workspace_id, id).await?;
         audit::Entry::new(workspace_id, Entity::Request, id, Action::Create, actor)
@@ -381,14 +367,21 @@ impl Store {
         } else {
             (limit.saturating_add(offset), 0)
         };
-        let (sql, binds) = match q {
-            None => (
-                format!(
-                    "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 AND {LIST_CONDITIONS} \
-                     ORDER BY r.id DESC LIMIT {limit} OFFSET {offset}"
-                ),
-                Vec::new(),
-            ),
+        // Planned afresh with the actual values each time: a cached generic plan cannot know
+        // which filters are empty or how rare a term is, and PostgreSQL then scans everything.
+        let mut sql = Sql::new(format!("SELECT {REQUEST_COLUMNS} FROM "));
+        sql.planned_each_time();
+        let found: Vec<Request> = match q {
+            None => {
+                sql.push(REQUEST_FROM)
+                    .push(" WHERE r.workspace_id = ")
+                    .bind(workspace_id);
+                list_conditions(&mut sql, filter);
+                sql.push(&format!(
+                    " ORDER BY r.id DESC LIMIT {limit} OFFSET {offset}"
+                ));
+                sql.query_as().fetch_all(self.reader()).await?
+            }
             Some(q) => {
                 let Some(plan) = self.plan_query(workspace_id, DocKind::Request, q).await? else {
                     return self
@@ -397,37 +390,34 @@ impl Store {
                 };
                 // Driven by the postings of the rarest term, newest first (see `search`); the
                 // matching ids are a table of their own, joined to the requests afterwards.
-                let (m, binds) = match_sql(&plan, "s.doc_id", 8);
-                (
-                    format!(
-                        "SELECT {REQUEST_COLUMNS} FROM (SELECT {} s.doc_id FROM search_terms s \
-                         WHERE s.workspace_id = $1 AND s.kind = $7 AND {m}) m \
-                         JOIN requests r ON r.id = m.doc_id \
-                         LEFT JOIN customers c ON c.id = r.customer_id LEFT JOIN features f ON f.id = r.feature_id \
-                         WHERE r.workspace_id = $1 AND {LIST_CONDITIONS} \
-                         ORDER BY m.doc_id DESC LIMIT {index_limit} OFFSET {index_offset}",
-                        if plan.exact.is_empty() { "DISTINCT" } else { "" },
-                    ),
-                    binds,
+                sql.push("(SELECT ")
+                    .push(if plan.exact.is_empty() {
+                        "DISTINCT"
+                    } else {
+                        ""
+                    })
+                    .push(" s.doc_id FROM search_terms s WHERE s.workspace_id = ")
+                    .bind(workspace_id)
+                    .push_bind(" AND s.kind = ", DocKind::Request.as_str())
+                    .push(" AND ");
+                push_match(&mut sql, &plan, "s.doc_id");
+                sql.push(
+                    ") m JOIN requests r ON r.id = m.doc_id \
+                     LEFT JOIN customers c ON c.id = r.customer_id LEFT JOIN features f ON f.id = r.feature_id \
+                     WHERE r.workspace_id = ",
                 )
+                .bind(workspace_id);
+                list_conditions(&mut sql, filter);
+                sql.push(&format!(
+                    " ORDER BY m.doc_id DESC LIMIT {index_limit} OFFSET {index_offset}"
+                ));
+                self.fetch_search(sql.query())
+                    .await?
+                    .iter()
+                    .map(|r| Ok(Request::from_row(r)?))
+                    .collect::<Result<Vec<_>>>()?
             }
         };
-        let mut query = list_query(&sql, workspace_id, filter);
-        if q.is_some() {
-            query = query.bind(DocKind::Request.as_str());
-            for b in &binds {
-                query = query.bind(b.as_str());
-            }
-        }
-        let rows = if q.is_some() {
-            self.fetch_search(query).await?
-        } else {
-            query.fetch_all(self.reader()).await?
-        };
-        let found = rows
-            .iter()
-            .map(request_from_row)
-            .collect::<Result<Vec<_>>>()?;
         if backlog.is_empty() {
             return Ok(found);
         }
@@ -452,25 +442,24 @@ impl Store {
         }
         let patterns = wanted.like_patterns();
         let need = usize::try_from(limit.saturating_add(offset)).unwrap_or(usize::MAX);
-        let sql = format!(
-            "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 AND {LIST_CONDITIONS} \
-             AND r.id >= $7 AND r.id <= $8{} ORDER BY r.id DESC LIMIT $9",
-            like_sql("r.text", &patterns, 10)
-        );
         for (first, last) in backlog {
             // Newest first, a page at a time, until `need` match: the rest is not read.
             let (mut upper, mut n, mut page) = (*last, 0, BACKLOG_SCAN_PAGE);
             'range: while upper >= *first {
-                let mut query = list_query(&sql, workspace_id, filter)
-                    .bind(*first)
-                    .bind(upper)
-                    .bind(page as i64);
+                let mut sql = Sql::new(format!(
+                    "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = "
+                ));
+                sql.planned_each_time().bind(workspace_id);
+                list_conditions(&mut sql, filter);
+                sql.push_bind(" AND r.id >= ", *first)
+                    .push_bind(" AND r.id <= ", upper);
                 for p in &patterns {
-                    query = query.bind(p.as_str());
+                    sql.push_bind(" AND r.text LIKE ", p.as_str());
                 }
-                let rows = query.fetch_all(self.reader()).await?;
-                for r in &rows {
-                    let request = request_from_row(r)?;
+                sql.push_bind(" ORDER BY r.id DESC LIMIT ", page as i64);
+                let rows: Vec<Request> = sql.query_as().fetch_all(self.reader()).await?;
+                let read = rows.len();
+                for request in rows {
                     upper = request.id - 1;
                     if wanted.matches(&request.text) {
                         found.push(request);
@@ -480,7 +469,7 @@ impl Store {
                         }
                     }
                 }
-                if rows.len() < page {
+                if read < page {
                     break;
                 }
                 page = (page * 2).min(BACKLOG_SCAN_PAGE_MAX);
@@ -662,24 +651,13 @@ impl Store {
         if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }
-        let row = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT text, decision, reason, planned_release, created_at, decided_at \
              FROM requests WHERE status_token = $1",
         )
         .bind(token)
         .fetch_optional(self.reader())
-        .await?;
-        row.map(|r| {
-            Ok(RequestStatus {
-                text: r.try_get("text")?,
-                decision: parse_stored(&r.try_get::<String, _>("decision")?, Decision::parse)?,
-                reason: r.try_get("reason")?,
-                planned_release: r.try_get("planned_release")?,
-                created_at: r.try_get("created_at")?,
-                decided_at: r.try_get("decided_at")?,
-            })
-        })
-        .transpose()
+        .await?)
     }
 
     /// The workspace's intake link token, created on first use.
@@ -700,15 +678,12 @@ impl Store {
 
     /// Every request of a workspace, oldest first, for an export.
     pub async fn all_requests(&self, workspace_id: i64) -> Result<Vec<Request>> {
-        sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE r.workspace_id = $1 ORDER BY r.id"
         ))
         .bind(workspace_id)
         .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(request_from_row)
-        .collect()
+        .await?)
     }
 
     /// Loads many requests at once, with their search terms: batched multi-row inserts in one
@@ -730,34 +705,12 @@ impl Store {
     }
 }
 
-/// ` AND col LIKE $n …` for each pattern, placeholders from `$first`.
-fn like_sql(col: &str, patterns: &[String], first: usize) -> String {
-    (0..patterns.len())
-        .map(|i| format!(" AND {col} LIKE ${}", first + i))
-        .collect()
+/// Appends the filters of the request list that are given, ` AND r.customer_id = $n` and so on;
+/// a filter not given is not in the text.
+fn list_conditions<'q>(sql: &mut Sql<'q>, filter: &'q RequestFilter) {
+    sql.and_eq("r.source_role", filter.source_role.map(SourceRole::as_str))
+        .and_eq("r.customer_id", filter.customer_id)
+        .and_eq("r.decision", filter.decision.map(Decision::as_str))
+        .and_eq("r.product_id", filter.product_id)
+        .and_eq("r.feature_id", filter.feature_id);
 }
-
-/// A statement of the request list with the workspace as `$1` and the filter's values as `$2`
-/// to `$6` (see [`LIST_CONDITIONS`]). Planned afresh with the actual values each time: a cached
-/// generic plan cannot know which filters are empty or how rare a term is, and PostgreSQL then
-/// scans everything.
-fn list_query<'q>(
-    sql: &'q str,
-    workspace_id: i64,
-    filter: &'q RequestFilter,
-) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    sqlx::query(sql)
-        .persistent(false)
-        .bind(workspace_id)
-        .bind(filter.source_role.map(SourceRole::as_str))
-        .bind(filter.customer_id)
-        .bind(filter.decision.map(Decision::as_str))
-        .bind(filter.product_id)
-        .bind(filter.feature_id)
-}
-
-/// The filters of the request list; `$2` to `$6` are the filter's values, `NULL` for none.
-const LIST_CONDITIONS: &str =
-    "($2 IS NULL OR r.source_role = $2) AND ($3 IS NULL OR r.customer_id = $3) \
-     AND ($4 IS NULL OR r.decision = $4) AND ($5 IS NULL OR r.product_id = $5) \
-     AND ($6 IS NULL OR r.feature_id = $6)";

@@ -2,7 +2,7 @@
 //! indexed in the background by `cunjin serve`; until then search matches their text directly.
 
 use cunjin_core::search::terms;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::search::{insert_terms_in, DocKind};
 use crate::{Result, Store};
@@ -50,27 +50,23 @@ impl Store {
         workspace_id: i64,
         kind: DocKind,
     ) -> Result<Vec<(i64, i64)>> {
-        sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT first_id, last_id FROM search_backlog WHERE workspace_id = $1 AND kind = $2 \
              ORDER BY last_id DESC",
         )
         .bind(workspace_id)
         .bind(kind.as_str())
         .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
+        .await?)
     }
 
     /// How many documents, of every workspace, wait for their search terms.
     pub async fn search_backlog_len(&self) -> Result<i64> {
-        Ok(sqlx::query(
+        Ok(sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(last_id - first_id + 1), 0) AS BIGINT) FROM search_backlog",
         )
         .fetch_one(self.reader())
-        .await?
-        .try_get(0)?)
+        .await?)
     }
 
     /// Indexes the oldest part of the backlog: up to [`BACKLOG_CHUNK`] documents, in one
@@ -86,27 +82,27 @@ impl Store {
 
     /// The oldest entry of the backlog, as it is now.
     pub(crate) async fn backlog_head(&self) -> Result<Option<BacklogHead>> {
-        let Some(entry) = sqlx::query(
-            "SELECT id, workspace_id, kind, first_id, last_id FROM search_backlog \
-             ORDER BY id LIMIT 1",
-        )
-        .fetch_optional(self.reader())
-        .await?
+        let Some((id, workspace_id, kind, first, last)) =
+            sqlx::query_as::<_, (i64, i64, String, i64, i64)>(
+                "SELECT id, workspace_id, kind, first_id, last_id FROM search_backlog \
+                 ORDER BY id LIMIT 1",
+            )
+            .fetch_optional(self.reader())
+            .await?
         else {
             return Ok(None);
         };
-        let id: i64 = entry.try_get(0)?;
         // Only bulk-imported requests go to the backlog.
-        if entry.try_get::<String, _>(2)? != DocKind::Request.as_str() {
+        if kind != DocKind::Request.as_str() {
             return Err(crate::StoreError::Corrupt(format!(
                 "search backlog {id}: unknown kind"
             )));
         }
         Ok(Some(BacklogHead {
             id,
-            workspace_id: entry.try_get(1)?,
-            first: entry.try_get(3)?,
-            last: entry.try_get(4)?,
+            workspace_id,
+            first,
+            last,
         }))
     }
 
@@ -142,7 +138,7 @@ impl Store {
         }
         // A request's text never changes once written, so the terms read here stay right.
         let sql = "SELECT id, text FROM requests WHERE workspace_id = $1 AND id >= $2 AND id <= $3";
-        let docs = sqlx::query(sql)
+        let docs: Vec<(i64, String)> = sqlx::query_as(sql)
             .bind(workspace_id)
             .bind(first)
             .bind(upto)
@@ -159,10 +155,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let mut rows = Vec::new();
-        for d in &docs {
-            let doc: i64 = d.try_get(0)?;
-            for t in terms(&d.try_get::<String, _>(1)?) {
-                rows.push((doc, t));
+        for (doc, text) in &docs {
+            for t in terms(text) {
+                rows.push((*doc, t));
             }
         }
         insert_terms_in(&mut tx, workspace_id, kind, rows).await?;

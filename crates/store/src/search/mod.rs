@@ -18,6 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use cunjin_core::search::{is_prefix_term, terms};
 use sqlx::{Any, Row, Transaction};
 
+use crate::sql::Sql;
 use crate::{Result, Store, StoreError};
 
 /// What kind of record a document of the index is.
@@ -183,29 +184,29 @@ impl Store {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
-        let parts: Vec<String> = (0..terms.len())
-            .map(|i| {
-                format!(
-                    "SELECT CAST({i} AS BIGINT) AS i, COUNT(*) AS n,                      CAST(COALESCE(MIN(doc_id), 0) AS BIGINT) AS oldest FROM                      (SELECT doc_id FROM search_terms WHERE workspace_id = $1 AND kind = $2                       AND term = ${} ORDER BY doc_id DESC LIMIT {FREQUENCY_CAP}) t",
-                    i + 3
-                )
-            })
-            .collect();
-        let sql = parts.join(" UNION ALL ");
-        let mut q = sqlx::query(&sql)
-            .persistent(false)
+        let mut q = Sql::new("");
+        q.planned_each_time();
+        for (i, t) in terms.iter().enumerate() {
+            if i > 0 {
+                q.push(" UNION ALL ");
+            }
+            q.push(&format!(
+                "SELECT CAST({i} AS BIGINT) AS i, COUNT(*) AS n, \
+                 CAST(COALESCE(MIN(doc_id), 0) AS BIGINT) AS oldest FROM \
+                 (SELECT doc_id FROM search_terms WHERE workspace_id = "
+            ))
             .bind(workspace_id)
-            .bind(kind.as_str());
-        for t in terms {
-            q = q.bind(t.as_str());
+            .push_bind(" AND kind = ", kind.as_str())
+            .push_bind(" AND term = ", t.as_str())
+            .push(&format!(" ORDER BY doc_id DESC LIMIT {FREQUENCY_CAP}) t"));
         }
         let mut out = vec![Rarity::default(); terms.len()];
-        for r in q.fetch_all(self.reader()).await? {
-            let i: i64 = r.try_get(0)?;
+        let rows: Vec<(i64, i64, i64)> = q.query_as().fetch_all(self.reader()).await?;
+        for (i, documents, oldest_recent) in rows {
             if let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
                 *slot = Rarity {
-                    documents: r.try_get(1)?,
-                    oldest_recent: r.try_get(2)?,
+                    documents,
+                    oldest_recent,
                 };
             }
         }
@@ -249,27 +250,27 @@ impl Store {
         let Some(plan) = self.plan_query(workspace_id, kind, q).await? else {
             return Ok(Vec::new());
         };
-        let (sql, binds) = match_sql(&plan, "s.doc_id", 3);
-        let sql = format!(
-            "SELECT {} s.doc_id FROM search_terms s WHERE s.workspace_id = $1 AND s.kind = $2 AND {sql} \
-             ORDER BY s.doc_id DESC LIMIT {limit}",
-            if plan.exact.is_empty() { "DISTINCT" } else { "" },
-        );
-        let mut query = sqlx::query(&sql)
-            .persistent(false)
+        let mut sql = Sql::new("SELECT ");
+        sql.planned_each_time()
+            .push(if plan.exact.is_empty() {
+                "DISTINCT"
+            } else {
+                ""
+            })
+            .push(" s.doc_id FROM search_terms s WHERE s.workspace_id = ")
             .bind(workspace_id)
-            .bind(kind.as_str());
-        for b in &binds {
-            query = query.bind(b.as_str());
-        }
-        self.fetch_search(query)
+            .push_bind(" AND s.kind = ", kind.as_str())
+            .push(" AND ");
+        push_match(&mut sql, &plan, "s.doc_id");
+        sql.push(&format!(" ORDER BY s.doc_id DESC LIMIT {limit}"));
+        self.fetch_search(sql.query())
             .await?
             .iter()
             .map(|r| Ok(r.try_get(0)?))
             .collect()
     }
 
-    /// Runs a search statement (see [`match_sql`]). Each term is a join of `search_terms` with
+    /// Runs a search statement (see [`push_match`]). Each term is a join of `search_terms` with
     /// itself, and PostgreSQL searches every order of them when planning: 20–60 ms for a query
     /// of six terms at 200,000 requests, more than running it. The terms are already written
     /// rarest first, so on PostgreSQL the statement is planned in the order written
@@ -322,25 +323,22 @@ impl Store {
         let mut shared: HashMap<i64, u32> = HashMap::new();
         if !freq.is_empty() {
             // The newest postings of each probe term, in one round trip.
-            let parts: Vec<String> = (0..freq.len())
-                .map(|i| {
-                    format!(
-                        "SELECT doc_id FROM (SELECT doc_id FROM search_terms WHERE workspace_id = $1 \
-                         AND kind = $2 AND term = ${} ORDER BY doc_id DESC LIMIT {SIMILAR_POSTINGS_PER_TERM}) p{i}",
-                        i + 3
-                    )
-                })
-                .collect();
-            let sql = parts.join(" UNION ALL ");
-            let mut q = sqlx::query(&sql)
-                .persistent(false)
-                .bind(workspace_id)
-                .bind(kind.as_str());
-            for (_, t) in &freq {
-                q = q.bind(t.as_str());
+            let mut q = Sql::new("");
+            q.planned_each_time();
+            for (i, (_, t)) in freq.iter().enumerate() {
+                if i > 0 {
+                    q.push(" UNION ALL ");
+                }
+                q.push("SELECT doc_id FROM (SELECT doc_id FROM search_terms WHERE workspace_id = ")
+                    .bind(workspace_id)
+                    .push_bind(" AND kind = ", kind.as_str())
+                    .push_bind(" AND term = ", t.as_str())
+                    .push(&format!(
+                        " ORDER BY doc_id DESC LIMIT {SIMILAR_POSTINGS_PER_TERM}) p{i}"
+                    ));
             }
-            for r in q.fetch_all(self.reader()).await? {
-                let id: i64 = r.try_get(0)?;
+            let ids: Vec<i64> = q.query_scalar().fetch_all(self.reader()).await?;
+            for id in ids {
                 if Some(id) != exclude {
                     *shared.entry(id).or_default() += 1;
                 }
@@ -353,22 +351,19 @@ impl Store {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = candidates.iter().map(|(_, id)| *id).collect();
-        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
-        let sql = format!(
-            "SELECT doc_id, term FROM search_terms WHERE workspace_id = $1 AND kind = $2 \
-             AND doc_id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut q = sqlx::query(&sql)
-            .persistent(false)
+        let mut q = Sql::new("SELECT doc_id, term FROM search_terms WHERE workspace_id = ");
+        q.planned_each_time()
             .bind(workspace_id)
-            .bind(kind.as_str());
-        for id in &ids {
-            q = q.bind(*id);
+            .push_bind(" AND kind = ", kind.as_str())
+            .push(" AND doc_id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            q.push(if i == 0 { "" } else { ", " }).bind(*id);
         }
+        q.push(")");
+        let rows: Vec<(i64, String)> = q.query_as().fetch_all(self.reader()).await?;
         let mut sets: HashMap<i64, BTreeSet<String>> = HashMap::new();
-        for r in q.fetch_all(self.reader()).await? {
-            sets.entry(r.try_get(0)?).or_default().insert(r.try_get(1)?);
+        for (doc, term) in rows {
+            sets.entry(doc).or_default().insert(term);
         }
         let mut scored: Vec<(i64, f64)> = sets
             .into_iter()
@@ -397,7 +392,7 @@ impl Store {
 
     /// Indexes the features that have no terms yet: those created before search existed.
     pub async fn index_unindexed_features(&self) -> Result<usize> {
-        let rows = sqlx::query(
+        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
             "SELECT f.workspace_id, f.id, f.title, f.menu_path FROM features f WHERE NOT EXISTS \
              (SELECT 1 FROM search_terms s WHERE s.workspace_id = f.workspace_id \
               AND s.kind = 'feature' AND s.doc_id = f.id)",
@@ -405,16 +400,9 @@ impl Store {
         .fetch_all(self.reader())
         .await?;
         let mut tx = self.writer().begin().await?;
-        for r in &rows {
-            let text = feature_text(&r.try_get::<String, _>(2)?, &r.try_get::<String, _>(3)?);
-            index(
-                &mut tx,
-                r.try_get(0)?,
-                DocKind::Feature,
-                r.try_get(1)?,
-                &text,
-            )
-            .await?;
+        for (workspace_id, id, title, menu_path) in &rows {
+            let text = feature_text(title, menu_path);
+            index(&mut tx, *workspace_id, DocKind::Feature, *id, &text).await?;
         }
         tx.commit().await?;
         Ok(rows.len())
@@ -453,45 +441,39 @@ pub(crate) fn feature_text(title: &str, menu_path: &str) -> String {
     format!("{title} {menu_path}")
 }
 
-/// The condition that a document `doc` (an SQL expression) matches every term of the plan,
-/// driven by the first exact term on the `s` alias; placeholders start at `$first`.
-pub(crate) fn match_sql(plan: &QueryPlan, doc: &str, first: usize) -> (String, Vec<String>) {
-    let mut n = first;
-    let mut binds = Vec::new();
-    let mut parts = Vec::new();
-    let mut next = |v: &str, binds: &mut Vec<String>| {
-        binds.push(v.to_string());
-        let p = format!("${n}");
-        n += 1;
-        p
-    };
+/// Appends the condition that a document `doc` (an SQL expression) matches every term of the
+/// plan, driven by the first exact term on the `s` alias, binding each term as it goes.
+pub(crate) fn push_match(q: &mut Sql<'_>, plan: &QueryPlan, doc: &str) {
     let mut exact = plan.exact.iter();
     let mut prefix = plan.prefix.iter();
     match exact.next() {
-        Some(t) => parts.push(format!("s.term = {}", next(t, &mut binds))),
+        Some(t) => {
+            q.push_bind("s.term = ", t.clone());
+        }
         None => {
             // Only one-character terms: drive by the first one's range.
-            if let Some((lo, hi)) = prefix.next() {
-                let lo = next(lo, &mut binds);
-                let hi = next(hi, &mut binds);
-                parts.push(format!("s.term >= {lo} AND s.term < {hi}"));
+            match prefix.next() {
+                Some((lo, hi)) => {
+                    q.push_bind("s.term >= ", lo.clone())
+                        .push_bind(" AND s.term < ", hi.clone());
+                }
+                None => {
+                    q.push("1 = 1");
+                }
             }
         }
     }
+    let other = format!(
+        " AND EXISTS (SELECT 1 FROM search_terms o WHERE o.workspace_id = s.workspace_id \
+         AND o.kind = s.kind AND o.doc_id = {doc} AND o.term "
+    );
     for t in exact {
-        let p = next(t, &mut binds);
-        parts.push(format!(
-            "EXISTS (SELECT 1 FROM search_terms o WHERE o.workspace_id = s.workspace_id \
-             AND o.kind = s.kind AND o.doc_id = {doc} AND o.term = {p})"
-        ));
+        q.push(&other).push_bind("= ", t.clone()).push(")");
     }
     for (lo, hi) in prefix {
-        let lo = next(lo, &mut binds);
-        let hi = next(hi, &mut binds);
-        parts.push(format!(
-            "EXISTS (SELECT 1 FROM search_terms o WHERE o.workspace_id = s.workspace_id \
-             AND o.kind = s.kind AND o.doc_id = {doc} AND o.term >= {lo} AND o.term < {hi})"
-        ));
+        q.push(&other)
+            .push_bind(">= ", lo.clone())
+            .push_bind(" AND o.term < ", hi.clone())
+            .push(")");
     }
-    (parts.join(" AND "), binds)
 }
