@@ -4,13 +4,12 @@ use chrono::NaiveDate;
 use cunjin_core::hats::{check_minutes, Attendance, Spent};
 use cunjin_core::{Hat, ParseError};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
-use crate::{now, parse_date, parse_stored, Result, Store, StoreError};
+use crate::column::Date;
+use crate::sql::Sql;
+use crate::{now, parse_date, Result, Store, StoreError};
 
 /// One entry of the hats ledger.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeEntry {
     /// Id.
@@ -19,11 +18,14 @@ pub struct TimeEntry {
     pub person: String,
     /// The day.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    #[sqlx(try_from = "Date")]
     pub date: NaiveDate,
     /// The hat.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "planning"))]
+    #[sqlx(try_from = "String")]
     pub hat: Hat,
     /// Minutes, 1 to 1440.
+    #[sqlx(try_from = "i64")]
     pub minutes: u32,
     /// What it was.
     pub note: String,
@@ -59,16 +61,36 @@ pub struct TimeFilter {
     pub limit: Option<i64>,
 }
 
-fn entry_from_row(r: &AnyRow) -> Result<TimeEntry> {
-    Ok(TimeEntry {
-        id: r.try_get("id")?,
-        person: r.try_get("person")?,
-        date: parse_date(Some(r.try_get("date")?))?.unwrap_or_default(),
-        hat: parse_stored(&r.try_get::<String, _>("hat")?, Hat::parse)?,
-        minutes: u32::try_from(r.try_get::<i64, _>("minutes")?).unwrap_or(0),
-        note: r.try_get("note")?,
-        created_by: r.try_get("created_by")?,
-    })
+const ENTRY_COLUMNS: &str = "SELECT id, person, date, hat, minutes, note, created_by FROM time_entries";
+
+/// Time spent as the report reads it: the minutes of one person, day and hat added up.
+#[derive(sqlx::FromRow)]
+struct SpentRow {
+    person: String,
+    #[sqlx(try_from = "Date")]
+    date: NaiveDate,
+    #[sqlx(try_from = "String")]
+    hat: Hat,
+    #[sqlx(try_from = "i64")]
+    minutes: u32,
+}
+
+impl From<SpentRow> for Spent {
+    fn from(r: SpentRow) -> Spent {
+        Spent {
+            person: r.person,
+            date: r.date,
+            hat: r.hat,
+            minutes: r.minutes,
+        }
+    }
+}
+
+/// A demo as attendance reads it.
+#[derive(sqlx::FromRow)]
+struct DemoAttendees {
+    starts_at: String,
+    attendees: String,
 }
 
 /// People are matched without regard to case or surrounding blanks.
@@ -91,7 +113,7 @@ impl Store {
         if note.chars().count() > 1000 {
             return Err(ParseError::new("note", "at most 1000 characters").into());
         }
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO time_entries (workspace_id, person, date, hat, minutes, note, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -104,8 +126,7 @@ impl Store {
         .bind(actor)
         .bind(now())
         .fetch_one(self.writer())
-        .await?
-        .try_get(0)?;
+        .await?;
         Ok(TimeEntry {
             id,
             person,
@@ -124,33 +145,25 @@ impl Store {
         f: &TimeFilter,
     ) -> Result<Vec<TimeEntry>> {
         let person = f.person.as_deref().map(normalize_person).transpose()?;
-        sqlx::query(
-            "SELECT id, person, date, hat, minutes, note, created_by FROM time_entries \
-             WHERE workspace_id = $1 AND ($2 IS NULL OR person = $2) AND ($3 IS NULL OR date >= $3) \
-             AND ($4 IS NULL OR date <= $4) ORDER BY date DESC, id DESC LIMIT $5",
-        )
-        .bind(workspace_id)
-        .bind(person)
-        .bind(f.from.map(|d| d.to_string()))
-        .bind(f.to.map(|d| d.to_string()))
-        .bind(f.limit.unwrap_or(500).clamp(1, 5000))
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(entry_from_row)
-        .collect()
+        let mut q = Sql::new(ENTRY_COLUMNS);
+        q.push_bind(" WHERE workspace_id = ", workspace_id)
+            .and_eq("person", person)
+            .and_cmp("date", ">=", f.from.map(|d| d.to_string()))
+            .and_cmp("date", "<=", f.to.map(|d| d.to_string()))
+            .push_bind(
+                " ORDER BY date DESC, id DESC LIMIT ",
+                f.limit.unwrap_or(500).clamp(1, 5000),
+            );
+        Ok(q.query_as().fetch_all(self.reader()).await?)
     }
 
     /// Everybody with time recorded, by name.
     pub async fn time_people(&self, workspace_id: i64) -> Result<Vec<String>> {
         let mut people: Vec<String> =
-            sqlx::query("SELECT DISTINCT person FROM time_entries WHERE workspace_id = $1")
+            sqlx::query_scalar("SELECT DISTINCT person FROM time_entries WHERE workspace_id = $1")
                 .bind(workspace_id)
                 .fetch_all(self.reader())
-                .await?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<Result<_, _>>()?;
+                .await?;
         // By code point, the same on both engines.
         people.sort();
         Ok(people)
@@ -158,15 +171,13 @@ impl Store {
 
     /// One entry.
     pub async fn get_time_entry(&self, workspace_id: i64, id: i64) -> Result<TimeEntry> {
-        let r = sqlx::query(
-            "SELECT id, person, date, hat, minutes, note, created_by FROM time_entries WHERE workspace_id = $1 AND id = $2",
-        )
-        .bind(workspace_id)
-        .bind(id)
-        .fetch_optional(self.reader())
-        .await?
-        .ok_or_else(|| StoreError::not_found("time entry", id))?;
-        entry_from_row(&r)
+        let mut q = Sql::new(ENTRY_COLUMNS);
+        q.push_bind(" WHERE workspace_id = ", workspace_id)
+            .push_bind(" AND id = ", id);
+        q.query_as()
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found("time entry", id))
     }
 
     /// Removes an entry (a correction).
@@ -191,27 +202,17 @@ impl Store {
         person: Option<&str>,
     ) -> Result<Vec<Spent>> {
         let person = person.map(normalize_person).transpose()?;
-        sqlx::query(
+        let mut q = Sql::new(
             "SELECT person, date, hat, CAST(SUM(minutes) AS BIGINT) AS minutes FROM time_entries \
-             WHERE workspace_id = $1 AND date >= $2 AND date <= $3 AND ($4 IS NULL OR person = $4) \
-             GROUP BY person, date, hat",
-        )
-        .bind(workspace_id)
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .bind(person)
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Spent {
-                person: r.try_get("person")?,
-                date: parse_date(Some(r.try_get("date")?))?.unwrap_or_default(),
-                hat: parse_stored(&r.try_get::<String, _>("hat")?, Hat::parse)?,
-                minutes: u32::try_from(r.try_get::<i64, _>("minutes")?).unwrap_or(u32::MAX),
-            })
-        })
-        .collect()
+             WHERE workspace_id = ",
+        );
+        q.bind(workspace_id)
+            .push_bind(" AND date >= ", from.to_string())
+            .push_bind(" AND date <= ", to.to_string())
+            .and_eq("person", person)
+            .push(" GROUP BY person, date, hat");
+        let rows: Vec<SpentRow> = q.query_as().fetch_all(self.reader()).await?;
+        Ok(rows.into_iter().map(Spent::from).collect())
     }
 }
 
@@ -231,18 +232,17 @@ impl Store {
         person: Option<&str>,
     ) -> Result<Vec<Attendance>> {
         let only = person.map(normalize_person).transpose()?;
-        let users = sqlx::query("SELECT email, name FROM users WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_all(self.reader())
-            .await?;
+        let users: Vec<(String, String)> =
+            sqlx::query_as("SELECT email, name FROM users WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_all(self.reader())
+                .await?;
         let mut by_name = std::collections::HashMap::new();
-        for u in &users {
-            let email: String = u.try_get(0)?;
-            let name: String = u.try_get(1)?;
+        for (email, name) in users {
             by_name.insert(name.trim().to_lowercase(), email.clone());
             by_name.insert(email.clone(), email);
         }
-        let rows = sqlx::query(
+        let rows: Vec<DemoAttendees> = sqlx::query_as(
             "SELECT starts_at, attendees FROM demos \
              WHERE workspace_id = $1 AND starts_at >= $2 AND starts_at < $3",
         )
@@ -252,12 +252,11 @@ impl Store {
         .fetch_all(self.reader())
         .await?;
         let mut out = Vec::new();
-        for r in &rows {
-            let starts_at: String = r.try_get(0)?;
-            let Some(date) = parse_date(Some(starts_at.chars().take(10).collect()))? else {
+        for r in rows {
+            let Some(date) = parse_date(Some(r.starts_at.chars().take(10).collect()))? else {
                 continue;
             };
-            let attendees: Vec<String> = serde_json::from_str(&r.try_get::<String, _>(1)?)
+            let attendees: Vec<String> = serde_json::from_str(&r.attendees)
                 .map_err(|e| StoreError::Corrupt(format!("demo attendees: {e}")))?;
             let minutes = DEFAULT_DEMO_MINUTES;
             for a in attendees {

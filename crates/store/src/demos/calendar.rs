@@ -6,9 +6,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use cunjin_core::calendar::{CalendarEvent, When};
-use sqlx::Row;
-
-use crate::{access::links, parse_date, Result, Store, StoreError};
+use crate::column::{Date, Flag};
+use crate::{access::links, Result, Store, StoreError};
 
 /// How far back the feed reaches.
 const PAST_DAYS: u64 = 90;
@@ -16,6 +15,39 @@ const PAST_DAYS: u64 = 90;
 const MAX_PER_KIND: i64 = 2000;
 /// How long a demo is shown in the calendar.
 const DEMO_MINUTES: i64 = 90;
+
+/// A demo as the feed shows it.
+#[derive(sqlx::FromRow)]
+struct DemoEntry {
+    id: i64,
+    title: String,
+    customer: String,
+    starts_at: String,
+    attendees: String,
+}
+
+/// A deal's acceptance date.
+#[derive(sqlx::FromRow)]
+struct AcceptanceEntry {
+    id: i64,
+    deal: String,
+    customer: String,
+    #[sqlx(try_from = "Date")]
+    day: NaiveDate,
+}
+
+/// A commitment's due date.
+#[derive(sqlx::FromRow)]
+struct DueEntry {
+    id: i64,
+    feature: String,
+    customer: String,
+    #[sqlx(try_from = "Date")]
+    day: NaiveDate,
+    #[sqlx(try_from = "Flag")]
+    critical: bool,
+    status: String,
+}
 
 impl Store {
     /// The workspace's calendar token, if one was made: a feed that nobody asked for does not
@@ -43,16 +75,15 @@ impl Store {
         workspace_id: i64,
         today: NaiveDate,
     ) -> Result<(String, Vec<CalendarEvent>)> {
-        let name: String = sqlx::query("SELECT name FROM workspaces WHERE id = $1")
+        let name: String = sqlx::query_scalar("SELECT name FROM workspaces WHERE id = $1")
             .bind(workspace_id)
             .fetch_optional(self.reader())
             .await?
-            .ok_or_else(|| StoreError::not_found("workspace", workspace_id))?
-            .try_get(0)?;
+            .ok_or_else(|| StoreError::not_found("workspace", workspace_id))?;
         let from = today - chrono::Days::new(PAST_DAYS);
         let mut events = Vec::new();
-        let demos = sqlx::query(
-            "SELECT d.id, d.title, c.name, d.starts_at, d.attendees FROM demos d \
+        let demos: Vec<DemoEntry> = sqlx::query_as(
+            "SELECT d.id, d.title, c.name AS customer, d.starts_at, d.attendees FROM demos d \
              JOIN customers c ON c.id = d.customer_id \
              WHERE d.workspace_id = $1 AND d.starts_at >= $2 ORDER BY d.starts_at, d.id LIMIT $3",
         )
@@ -62,27 +93,24 @@ impl Store {
         .fetch_all(self.reader())
         .await?;
         for r in demos {
-            let id: i64 = r.try_get(0)?;
-            let starts: String = r.try_get(3)?;
-            let at = DateTime::parse_from_rfc3339(&starts)
-                .map_err(|_| StoreError::Corrupt(format!("demo start '{starts}'")))?
+            let (id, customer) = (r.id, r.customer);
+            let at = DateTime::parse_from_rfc3339(&r.starts_at)
+                .map_err(|_| StoreError::Corrupt(format!("demo start '{}'", r.starts_at)))?
                 .with_timezone(&Utc);
-            let attendees: Vec<String> =
-                serde_json::from_str(&r.try_get::<String, _>(4)?).unwrap_or_default();
-            let customer: String = r.try_get(2)?;
+            let attendees: Vec<String> = serde_json::from_str(&r.attendees).unwrap_or_default();
             let mut description = format!("客户 Customer: {customer}");
             if !attendees.is_empty() {
                 description.push_str(&format!("\n参加 Attendees: {}", attendees.join("、")));
             }
             events.push(CalendarEvent {
                 uid: format!("demo-{id}@cunjin"),
-                summary: format!("演示 Demo: {}", r.try_get::<String, _>(1)?),
+                summary: format!("演示 Demo: {}", r.title),
                 description,
                 when: When::At(at, DEMO_MINUTES),
             });
         }
-        let deals = sqlx::query(
-            "SELECT d.id, d.name, c.name, d.acceptance_date FROM deals d \
+        let deals: Vec<AcceptanceEntry> = sqlx::query_as(
+            "SELECT d.id, d.name AS deal, c.name AS customer, d.acceptance_date AS day FROM deals d \
              JOIN customers c ON c.id = d.customer_id \
              WHERE d.workspace_id = $1 AND d.acceptance_date IS NOT NULL AND d.acceptance_date >= $2 \
              ORDER BY d.acceptance_date, d.id LIMIT $3",
@@ -92,12 +120,13 @@ impl Store {
         .bind(MAX_PER_KIND)
         .fetch_all(self.reader())
         .await?;
-        for r in deals {
-            let id: i64 = r.try_get(0)?;
-            let Some(day) = parse_date(r.try_get(3)?)? else {
-                continue;
-            };
-            let (deal, customer): (String, String) = (r.try_get(1)?, r.try_get(2)?);
+        for AcceptanceEntry {
+            id,
+            deal,
+            customer,
+            day,
+        } in deals
+        {
             events.push(CalendarEvent {
                 uid: format!("acceptance-{id}@cunjin"),
                 summary: format!("验收 Acceptance: {customer} · {deal}"),
@@ -105,8 +134,9 @@ impl Store {
                 when: When::Day(day),
             });
         }
-        let due = sqlx::query(
-            "SELECT k.id, f.title, c.name, k.due_date, k.critical, k.status FROM commitments k \
+        let due: Vec<DueEntry> = sqlx::query_as(
+            "SELECT k.id, f.title AS feature, c.name AS customer, k.due_date AS day, k.critical, k.status \
+             FROM commitments k \
              JOIN customers c ON c.id = k.customer_id JOIN features f ON f.id = k.feature_id \
              WHERE k.workspace_id = $1 AND k.status IN ('open', 'delivered') \
              AND k.due_date IS NOT NULL AND k.due_date >= $2 ORDER BY k.due_date, k.id LIMIT $3",
@@ -116,14 +146,15 @@ impl Store {
         .bind(MAX_PER_KIND)
         .fetch_all(self.reader())
         .await?;
-        for r in due {
-            let id: i64 = r.try_get(0)?;
-            let Some(day) = parse_date(r.try_get(3)?)? else {
-                continue;
-            };
-            let (feature, customer): (String, String) = (r.try_get(1)?, r.try_get(2)?);
-            let critical = r.try_get::<i64, _>(4)? != 0;
-            let status: String = r.try_get(5)?;
+        for DueEntry {
+            id,
+            feature,
+            customer,
+            day,
+            critical,
+            status,
+        } in due
+        {
             let mut description = format!(
                 "客户 Customer: {customer}\n功能 Feature: {feature}\n状态 Status: {status}"
             );

@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use cunjin_core::probe::{base_url, mask_secret, probe_path, timeout_ms};
 use cunjin_core::{required_text, Expectation, ExpectationFields, ProbeFailure, ProbeMethod};
 use serde::{Serialize, Serializer};
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
-use crate::{conflict_on_unique, now, parse_stored, Result, Store, StoreError};
+use crate::column::Flag;
+use crate::sql::Sql;
+use crate::{conflict_on_unique, now, Result, Store, StoreError};
 
 /// Header values are secrets (a demo-login token): answered masked, never in full.
 fn masked<S: Serializer>(
@@ -197,7 +196,7 @@ pub struct NewProbe {
 }
 
 /// An environment whose scheduled run is due, across workspaces.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueRun {
     /// Workspace.
     pub workspace_id: i64,
@@ -253,18 +252,31 @@ fn after_seconds(interval_s: i64) -> String {
 
 const ENV_COLUMNS: &str = "id, name, base_url, headers, interval_s, next_run_at, last_run_at";
 
-/// An environment as stored; its headers are decrypted (`secrets.rs`).
-fn env_from_row(store: &Store, r: &AnyRow) -> Result<Environment> {
-    let headers: String = r.try_get("headers")?;
-    Ok(Environment {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        base_url: r.try_get("base_url")?,
-        headers: store.unseal_headers(&headers)?,
-        interval_s: r.try_get("interval_s")?,
-        next_run_at: r.try_get("next_run_at")?,
-        last_run_at: r.try_get("last_run_at")?,
-    })
+/// An environment as stored, its headers still sealed (`secrets.rs`).
+#[derive(sqlx::FromRow)]
+struct EnvRow {
+    id: i64,
+    name: String,
+    base_url: String,
+    headers: String,
+    interval_s: i64,
+    next_run_at: String,
+    last_run_at: Option<String>,
+}
+
+impl EnvRow {
+    /// The environment, its headers decrypted.
+    fn open(self, store: &Store) -> Result<Environment> {
+        Ok(Environment {
+            id: self.id,
+            name: self.name,
+            base_url: self.base_url,
+            headers: store.unseal_headers(&self.headers)?,
+            interval_s: self.interval_s,
+            next_run_at: self.next_run_at,
+            last_run_at: self.last_run_at,
+        })
+    }
 }
 
 const PROBE_COLUMNS: &str = "p.id, p.environment_id, p.feature_id, f.title AS feature_title, p.dataset, p.method, p.path, \
@@ -274,45 +286,104 @@ const PROBE_COLUMNS: &str = "p.id, p.environment_id, p.feature_id, f.title AS fe
 const PROBE_FROM: &str = "probes p LEFT JOIN features f ON f.id = p.feature_id \
      LEFT JOIN probe_runs r ON r.id = (SELECT MAX(id) FROM probe_runs WHERE probe_id = p.id)";
 
-fn probe_from_row(r: &AnyRow) -> Result<Probe> {
-    let id: i64 = r.try_get("id")?;
-    let last_run = match r.try_get::<Option<String>, _>("run_at")? {
-        None => None,
-        Some(at) => {
-            let failure = r
-                .try_get::<Option<String>, _>("run_failure")?
-                .map(|f| {
-                    serde_json::from_str::<ProbeFailure>(&f)
-                        .map_err(|e| StoreError::Corrupt(format!("probe failure: {e}")))
-                })
-                .transpose()?;
-            Some(ProbeRun {
-                probe_id: id,
-                at,
-                passed: r.try_get::<i64, _>("run_passed")? != 0,
-                status: r.try_get("run_status")?,
-                elapsed_ms: r.try_get("run_elapsed")?,
-                failure_text: failure.as_ref().map(ProbeFailure::en),
-                failure,
-            })
+/// Why a run failed, stored as JSON.
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+struct FailureJson(Option<String>);
+
+impl TryFrom<FailureJson> for Option<ProbeFailure> {
+    type Error = serde_json::Error;
+    fn try_from(f: FailureJson) -> std::result::Result<Self, serde_json::Error> {
+        f.0.map(|f| serde_json::from_str(&f)).transpose()
+    }
+}
+
+/// One run as stored.
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    probe_id: i64,
+    at: String,
+    #[sqlx(try_from = "Flag")]
+    passed: bool,
+    status: Option<i64>,
+    elapsed_ms: i64,
+    #[sqlx(try_from = "FailureJson")]
+    failure: Option<ProbeFailure>,
+}
+
+impl From<RunRow> for ProbeRun {
+    fn from(r: RunRow) -> ProbeRun {
+        ProbeRun {
+            probe_id: r.probe_id,
+            at: r.at,
+            passed: r.passed,
+            status: r.status,
+            elapsed_ms: r.elapsed_ms,
+            failure_text: r.failure.as_ref().map(ProbeFailure::en),
+            failure: r.failure,
         }
-    };
-    Ok(Probe {
-        id,
-        environment_id: r.try_get("environment_id")?,
-        feature_id: r.try_get("feature_id")?,
-        feature_title: r.try_get("feature_title")?,
-        dataset: r.try_get("dataset")?,
-        method: parse_stored(&r.try_get::<String, _>("method")?, ProbeMethod::parse)?,
-        path: r.try_get("path")?,
-        expect_status: r.try_get("expect_status")?,
-        expect_body: r.try_get("expect_body")?,
-        expect_regex: r.try_get("expect_regex")?,
-        json_pointer: r.try_get("json_pointer")?,
-        json_value: r.try_get("json_value")?,
-        timeout_ms: r.try_get("timeout_ms")?,
-        last_run,
-    })
+    }
+}
+
+/// A probe as [`PROBE_COLUMNS`] read it: its latest run, if it has one, in the `run_` columns.
+#[derive(sqlx::FromRow)]
+struct ProbeRow {
+    id: i64,
+    environment_id: i64,
+    feature_id: Option<i64>,
+    feature_title: Option<String>,
+    dataset: Option<String>,
+    #[sqlx(try_from = "String")]
+    method: ProbeMethod,
+    path: String,
+    expect_status: i64,
+    expect_body: Option<String>,
+    expect_regex: Option<String>,
+    json_pointer: Option<String>,
+    json_value: Option<String>,
+    timeout_ms: i64,
+    run_at: Option<String>,
+    run_passed: Option<i64>,
+    run_status: Option<i64>,
+    run_elapsed: Option<i64>,
+    #[sqlx(try_from = "FailureJson")]
+    run_failure: Option<ProbeFailure>,
+}
+
+impl From<ProbeRow> for Probe {
+    fn from(r: ProbeRow) -> Probe {
+        let last_run = r.run_at.map(|at| ProbeRun {
+            probe_id: r.id,
+            at,
+            passed: r.run_passed.is_some_and(|p| p != 0),
+            status: r.run_status,
+            elapsed_ms: r.run_elapsed.unwrap_or(0),
+            failure_text: r.run_failure.as_ref().map(ProbeFailure::en),
+            failure: r.run_failure,
+        });
+        Probe {
+            id: r.id,
+            environment_id: r.environment_id,
+            feature_id: r.feature_id,
+            feature_title: r.feature_title,
+            dataset: r.dataset,
+            method: r.method,
+            path: r.path,
+            expect_status: r.expect_status,
+            expect_body: r.expect_body,
+            expect_regex: r.expect_regex,
+            json_pointer: r.json_pointer,
+            json_value: r.json_value,
+            timeout_ms: r.timeout_ms,
+            last_run,
+        }
+    }
+}
+
+/// The probes the query `q` (over [`PROBE_COLUMNS`]) finds.
+async fn fetch_probes(store: &Store, mut q: Sql<'_>) -> Result<Vec<Probe>> {
+    let rows: Vec<ProbeRow> = q.query_as().fetch_all(store.reader()).await?;
+    Ok(rows.into_iter().map(Probe::from).collect())
 }
 
 fn opt_text(s: Option<String>) -> Option<String> {
@@ -332,7 +403,7 @@ impl Store {
         let interval = check_interval(new.interval_s.unwrap_or(300))?;
         let ts = now();
         let headers = self.seal_headers(&new.headers)?;
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO environments (workspace_id, name, base_url, headers, interval_s, next_run_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
         )
@@ -344,27 +415,24 @@ impl Store {
         .bind(&ts)
         .fetch_one(self.writer())
         .await
-        .map_err(|e| conflict_on_unique(e, || format!("an environment named '{name}' exists")))?
-        .try_get(0)?;
+        .map_err(|e| conflict_on_unique(e, || format!("an environment named '{name}' exists")))?;
         self.get_environment(workspace_id, id).await
     }
 
     /// The environments of a workspace, by name.
     pub async fn list_environments(&self, workspace_id: i64) -> Result<Vec<Environment>> {
-        sqlx::query(&format!(
+        let rows: Vec<EnvRow> = sqlx::query_as(&format!(
             "SELECT {ENV_COLUMNS} FROM environments WHERE workspace_id = $1 ORDER BY name, id"
         ))
         .bind(workspace_id)
         .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(|r| env_from_row(self, r))
-        .collect()
+        .await?;
+        rows.into_iter().map(|r| r.open(self)).collect()
     }
 
     /// One environment.
     pub async fn get_environment(&self, workspace_id: i64, id: i64) -> Result<Environment> {
-        let r = sqlx::query(&format!(
+        let r: EnvRow = sqlx::query_as(&format!(
             "SELECT {ENV_COLUMNS} FROM environments WHERE workspace_id = $1 AND id = $2"
         ))
         .bind(workspace_id)
@@ -372,7 +440,7 @@ impl Store {
         .fetch_optional(self.reader())
         .await?
         .ok_or_else(|| StoreError::not_found("environment", id))?;
-        env_from_row(self, &r)
+        r.open(self)
     }
 
     /// The environment with exactly this name.
@@ -381,15 +449,14 @@ impl Store {
         workspace_id: i64,
         name: &str,
     ) -> Result<Option<Environment>> {
-        sqlx::query(&format!(
+        let r: Option<EnvRow> = sqlx::query_as(&format!(
             "SELECT {ENV_COLUMNS} FROM environments WHERE workspace_id = $1 AND name = $2"
         ))
         .bind(workspace_id)
         .bind(name.trim())
         .fetch_optional(self.reader())
-        .await?
-        .map(|r| env_from_row(self, &r))
-        .transpose()
+        .await?;
+        r.map(|r| r.open(self)).transpose()
     }
 
     /// Changes an environment.
@@ -479,7 +546,7 @@ impl Store {
             json_value: value.as_deref(),
         })?;
         let timeout = timeout_ms(new.timeout_ms)? as i64;
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO probes (workspace_id, environment_id, feature_id, dataset, method, path, expect_status, \
              expect_body, expect_regex, json_pointer, json_value, timeout_ms, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
@@ -498,22 +565,19 @@ impl Store {
         .bind(timeout)
         .bind(now())
         .fetch_one(self.writer())
-        .await?
-        .try_get(0)?;
+        .await?;
         self.get_probe(workspace_id, id).await
     }
 
     /// One probe with its latest run.
     pub async fn get_probe(&self, workspace_id: i64, id: i64) -> Result<Probe> {
-        let r = sqlx::query(&format!(
-            "SELECT {PROBE_COLUMNS} FROM {PROBE_FROM} WHERE p.workspace_id = $1 AND p.id = $2"
-        ))
-        .bind(workspace_id)
-        .bind(id)
-        .fetch_optional(self.reader())
-        .await?
-        .ok_or_else(|| StoreError::not_found("probe", id))?;
-        probe_from_row(&r)
+        let mut q = Sql::new(format!("SELECT {PROBE_COLUMNS} FROM {PROBE_FROM}"));
+        q.push_bind(" WHERE p.workspace_id = ", workspace_id)
+            .push_bind(" AND p.id = ", id);
+        fetch_probes(self, q)
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::not_found("probe", id))
     }
 
     /// Probes with their latest runs, of one environment or all.
@@ -522,17 +586,11 @@ impl Store {
         workspace_id: i64,
         environment_id: Option<i64>,
     ) -> Result<Vec<Probe>> {
-        sqlx::query(&format!(
-            "SELECT {PROBE_COLUMNS} FROM {PROBE_FROM} WHERE p.workspace_id = $1 AND ($2 IS NULL OR p.environment_id = $2) \
-             ORDER BY p.environment_id, p.id"
-        ))
-        .bind(workspace_id)
-        .bind(environment_id)
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(probe_from_row)
-        .collect()
+        let mut q = Sql::new(format!("SELECT {PROBE_COLUMNS} FROM {PROBE_FROM}"));
+        q.push_bind(" WHERE p.workspace_id = ", workspace_id)
+            .and_eq("p.environment_id", environment_id)
+            .push(" ORDER BY p.environment_id, p.id");
+        fetch_probes(self, q).await
     }
 
     /// Deletes a probe and its history.
@@ -602,7 +660,7 @@ impl Store {
         environment_id: i64,
         limit: i64,
     ) -> Result<Vec<ProbeRun>> {
-        let rows = sqlx::query(
+        let rows: Vec<RunRow> = sqlx::query_as(
             "SELECT probe_id, at, passed, status, elapsed_ms, failure FROM probe_runs \
              WHERE workspace_id = $1 AND environment_id = $2 ORDER BY id DESC LIMIT $3",
         )
@@ -611,48 +669,19 @@ impl Store {
         .bind(limit.clamp(1, 1000))
         .fetch_all(self.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let failure = r
-                    .try_get::<Option<String>, _>("failure")?
-                    .map(|f| {
-                        serde_json::from_str::<ProbeFailure>(&f)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))
-                    })
-                    .transpose()?;
-                Ok(ProbeRun {
-                    probe_id: r.try_get("probe_id")?,
-                    at: r.try_get("at")?,
-                    passed: r.try_get::<i64, _>("passed")? != 0,
-                    status: r.try_get("status")?,
-                    elapsed_ms: r.try_get("elapsed_ms")?,
-                    failure_text: failure.as_ref().map(ProbeFailure::en),
-                    failure,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(ProbeRun::from).collect())
     }
 
     /// Environments of every workspace whose scheduled run is due at `at`.
     pub async fn due_environment_runs(&self, at: &str, limit: i64) -> Result<Vec<DueRun>> {
-        sqlx::query(
-            "SELECT workspace_id, id, next_run_at, interval_s FROM environments WHERE next_run_at <= $1 \
-             ORDER BY next_run_at LIMIT $2",
+        Ok(sqlx::query_as(
+            "SELECT workspace_id, id AS environment_id, next_run_at, interval_s FROM environments \
+             WHERE next_run_at <= $1 ORDER BY next_run_at LIMIT $2",
         )
         .bind(at)
         .bind(limit)
         .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(DueRun {
-                workspace_id: r.try_get(0)?,
-                environment_id: r.try_get(1)?,
-                next_run_at: r.try_get(2)?,
-                interval_s: r.try_get(3)?,
-            })
-        })
-        .collect()
+        .await?)
     }
 
     /// Claims a due run: moves `next_run_at` one interval on, only if nobody else did first.

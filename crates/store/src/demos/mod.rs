@@ -8,14 +8,14 @@ pub mod environments;
 use chrono::{DateTime, Utc};
 use cunjin_core::{required_text, CustomerId, DealId, Mode};
 use serde::{Deserialize, Deserializer, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 use crate::ledger::catalogue::{get_feature_in, Feature};
 use crate::ledger::commitments::{
     record_promise_audited_in, Commitment, FeatureRef, NewCommitment,
 };
+use crate::column::Flag;
 use crate::notify;
+use crate::sql::Sql;
 use crate::{now, stored_time, Result, Store, StoreError};
 pub use cunjin_core::notify::CheckWindow;
 use cunjin_core::notify::{Notice, ReadinessFailure};
@@ -201,29 +201,74 @@ const DEMO_COLUMNS: &str = "d.id, d.customer_id, c.name AS customer_name, d.deal
      e.name AS environment_name, d.title, d.starts_at, d.attendees, d.last_check, d.promises_recorded_at";
 const DEMO_FROM: &str = "demos d JOIN customers c ON c.id = d.customer_id LEFT JOIN environments e ON e.id = d.environment_id";
 
-fn demo_from_row(r: &AnyRow) -> Result<Demo> {
-    let attendees: String = r.try_get("attendees")?;
-    let last_check = r
-        .try_get::<Option<String>, _>("last_check")?
-        .map(|s| {
-            serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("last check: {e}")))
+/// A demo as [`DEMO_COLUMNS`] read it: its attendees and last check still JSON text.
+#[derive(sqlx::FromRow)]
+struct DemoRow {
+    id: i64,
+    customer_id: i64,
+    customer_name: String,
+    deal_id: Option<i64>,
+    environment_id: Option<i64>,
+    environment_name: Option<String>,
+    title: String,
+    starts_at: String,
+    attendees: String,
+    last_check: Option<String>,
+    promises_recorded_at: Option<String>,
+}
+
+impl TryFrom<DemoRow> for Demo {
+    type Error = StoreError;
+    fn try_from(r: DemoRow) -> Result<Demo> {
+        let last_check = r
+            .last_check
+            .map(|s| {
+                serde_json::from_str(&s)
+                    .map_err(|e| StoreError::Corrupt(format!("last check: {e}")))
+            })
+            .transpose()?;
+        Ok(Demo {
+            id: r.id,
+            customer_id: r.customer_id,
+            customer_name: r.customer_name,
+            deal_id: r.deal_id,
+            environment_id: r.environment_id,
+            environment_name: r.environment_name,
+            title: r.title,
+            starts_at: r.starts_at,
+            attendees: serde_json::from_str(&r.attendees)
+                .map_err(|e| StoreError::Corrupt(format!("attendees: {e}")))?,
+            script: Vec::new(),
+            last_check,
+            promises_recorded_at: r.promises_recorded_at,
         })
-        .transpose()?;
-    Ok(Demo {
-        id: r.try_get("id")?,
-        customer_id: r.try_get("customer_id")?,
-        customer_name: r.try_get("customer_name")?,
-        deal_id: r.try_get("deal_id")?,
-        environment_id: r.try_get("environment_id")?,
-        environment_name: r.try_get("environment_name")?,
-        title: r.try_get("title")?,
-        starts_at: r.try_get("starts_at")?,
-        attendees: serde_json::from_str(&attendees)
-            .map_err(|e| StoreError::Corrupt(format!("attendees: {e}")))?,
-        script: Vec::new(),
-        last_check,
-        promises_recorded_at: r.try_get("promises_recorded_at")?,
-    })
+    }
+}
+
+/// The demos the query `q` (over [`DEMO_COLUMNS`]) finds, without their scripts.
+async fn fetch_demos(store: &Store, mut q: Sql<'_>) -> Result<Vec<Demo>> {
+    let rows: Vec<DemoRow> = q.query_as().fetch_all(store.reader()).await?;
+    rows.into_iter().map(Demo::try_from).collect()
+}
+
+/// A script item as stored, its feature not yet read.
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    id: i64,
+    position: i64,
+    feature_id: Option<i64>,
+    text: Option<String>,
+    #[sqlx(try_from = "Flag")]
+    must_show: bool,
+    commitment_id: Option<i64>,
+}
+
+/// A demo and its customer, as a readiness notice names them.
+#[derive(sqlx::FromRow)]
+struct DemoNamed {
+    title: String,
+    customer: String,
+    starts_at: String,
 }
 
 /// Changes to a demo; `None` keeps a field.
@@ -387,7 +432,7 @@ impl Store {
         let attendees = check_attendees(&new.attendees)?;
         let mut tx = self.writer().begin().await?;
         let ts = now();
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO demos (workspace_id, customer_id, deal_id, environment_id, title, starts_at, attendees, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -400,8 +445,7 @@ impl Store {
         .bind(serde_json::to_string(&attendees).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .bind(&ts)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await?;
         insert_script(&mut tx, workspace_id, id, &new.script).await?;
         tx.commit().await?;
         self.get_demo(workspace_id, id).await
@@ -409,16 +453,14 @@ impl Store {
 
     /// One demo with its script and last check.
     pub async fn get_demo(&self, workspace_id: i64, id: i64) -> Result<Demo> {
-        let r = sqlx::query(&format!(
-            "SELECT {DEMO_COLUMNS} FROM {DEMO_FROM} WHERE d.workspace_id = $1 AND d.id = $2"
-        ))
-        .bind(workspace_id)
-        .bind(id)
-        .fetch_optional(self.reader())
-        .await?
-        .ok_or_else(|| StoreError::not_found("demo", id))?;
-        let mut demo = demo_from_row(&r)?;
-        let rows = sqlx::query(
+        let mut q = Sql::new(format!("SELECT {DEMO_COLUMNS} FROM {DEMO_FROM}"));
+        q.push_bind(" WHERE d.workspace_id = ", workspace_id)
+            .push_bind(" AND d.id = ", id);
+        let mut demo = fetch_demos(self, q)
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::not_found("demo", id))?;
+        let rows: Vec<ItemRow> = sqlx::query_as(
             "SELECT id, position, feature_id, text, must_show, commitment_id FROM demo_items \
              WHERE workspace_id = $1 AND demo_id = $2 ORDER BY position, id",
         )
@@ -426,20 +468,19 @@ impl Store {
         .bind(id)
         .fetch_all(self.reader())
         .await?;
-        for r in &rows {
-            let feature_id: Option<i64> = r.try_get("feature_id")?;
-            let feature = match feature_id {
+        for r in rows {
+            let feature = match r.feature_id {
                 Some(f) => Some(get_feature_in(self.reader(), workspace_id, f).await?),
                 None => None,
             };
             demo.script.push(DemoItem {
-                id: r.try_get("id")?,
-                position: r.try_get("position")?,
-                feature_id,
-                text: r.try_get("text")?,
-                must_show: r.try_get::<i64, _>("must_show")? != 0,
+                id: r.id,
+                position: r.position,
+                feature_id: r.feature_id,
+                text: r.text,
+                must_show: r.must_show,
                 feature,
-                commitment_id: r.try_get("commitment_id")?,
+                commitment_id: r.commitment_id,
             });
         }
         Ok(demo)
@@ -447,17 +488,11 @@ impl Store {
 
     /// Demos starting after `from` (all when `None`), soonest first; without their scripts.
     pub async fn list_demos(&self, workspace_id: i64, from: Option<&str>) -> Result<Vec<Demo>> {
-        sqlx::query(&format!(
-            "SELECT {DEMO_COLUMNS} FROM {DEMO_FROM} WHERE d.workspace_id = $1 AND ($2 IS NULL OR d.starts_at >= $2) \
-             ORDER BY d.starts_at, d.id LIMIT 1000"
-        ))
-        .bind(workspace_id)
-        .bind(from)
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(demo_from_row)
-        .collect()
+        let mut q = Sql::new(format!("SELECT {DEMO_COLUMNS} FROM {DEMO_FROM}"));
+        q.push_bind(" WHERE d.workspace_id = ", workspace_id)
+            .and_cmp("d.starts_at", ">=", from)
+            .push(" ORDER BY d.starts_at, d.id LIMIT 1000");
+        fetch_demos(self, q).await
     }
 
     /// Keeps a readiness check on its demo.
@@ -484,22 +519,22 @@ impl Store {
         // the transaction that keeps the check.
         let window = CheckWindow::parse(&check.trigger).filter(|_| !check.ready);
         if let Some(window) = window {
-            let r = sqlx::query(
-                "SELECT d.title, c.name, d.starts_at FROM demos d JOIN customers c ON c.id = d.customer_id \
+            let r: DemoNamed = sqlx::query_as(
+                "SELECT d.title, c.name AS customer, d.starts_at FROM demos d JOIN customers c ON c.id = d.customer_id \
                  WHERE d.workspace_id = $1 AND d.id = $2",
             )
             .bind(workspace_id)
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-            let starts_at: String = r.try_get(2)?;
+            let starts_at = r.starts_at;
             // One notice per demo, window and start time: checking again does not repeat it, a
             // demo moved to another time is told again.
             let key = format!("readiness:{id}:{}:{starts_at}", window.as_str());
             let failure = ReadinessFailure {
                 demo_id: id,
-                title: r.try_get(0)?,
-                customer: r.try_get(1)?,
+                title: r.title,
+                customer: r.customer,
                 starts_at,
                 window,
                 readiness: check.readiness,
@@ -526,7 +561,7 @@ impl Store {
     pub async fn due_demo_checks(&self, at: DateTime<Utc>) -> Result<Vec<DueCheck>> {
         let mut due = Vec::new();
         for window in [CheckWindow::Day, CheckWindow::Hour] {
-            let rows = sqlx::query(&format!(
+            let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
                 "SELECT workspace_id, id FROM demos WHERE {} IS NULL AND starts_at > $1 AND starts_at <= $2 \
                  ORDER BY starts_at LIMIT 500",
                 done_column(window)
@@ -535,10 +570,10 @@ impl Store {
             .bind(stored_time(at + chrono::Duration::hours(window.hours())))
             .fetch_all(self.reader())
             .await?;
-            for r in rows {
+            for (workspace_id, demo_id) in rows {
                 due.push(DueCheck {
-                    workspace_id: r.try_get(0)?,
-                    demo_id: r.try_get(1)?,
+                    workspace_id,
+                    demo_id,
                     window,
                 });
             }

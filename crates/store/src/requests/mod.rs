@@ -6,7 +6,7 @@ mod bulk;
 
 use cunjin_core::{check_decision, required_text, Decision, DecisionInput, ParseError, SourceRole};
 use serde::Serialize;
-use sqlx::{Any, FromRow, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::access::audit::{Action, Entity};
 use crate::ledger::catalogue::{find_or_create_idea, get_feature_in};
@@ -411,11 +411,7 @@ impl Store {
                 sql.push(&format!(
                     " ORDER BY m.doc_id DESC LIMIT {index_limit} OFFSET {index_offset}"
                 ));
-                self.fetch_search(sql.query())
-                    .await?
-                    .iter()
-                    .map(|r| Ok(Request::from_row(r)?))
-                    .collect::<Result<Vec<_>>>()?
+                self.fetch_search(sql.query_as()).await?
             }
         };
         if backlog.is_empty() {

@@ -16,7 +16,7 @@ mod find;
 use std::collections::{BTreeSet, HashMap};
 
 use cunjin_core::search::{is_prefix_term, terms};
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::sql::Sql;
 use crate::{Result, Store, StoreError};
@@ -263,11 +263,8 @@ impl Store {
             .push(" AND ");
         push_match(&mut sql, &plan, "s.doc_id");
         sql.push(&format!(" ORDER BY s.doc_id DESC LIMIT {limit}"));
-        self.fetch_search(sql.query())
-            .await?
-            .iter()
-            .map(|r| Ok(r.try_get(0)?))
-            .collect()
+        let ids: Vec<(i64,)> = self.fetch_search(sql.query_as()).await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
     }
 
     /// Runs a search statement (see [`push_match`]). Each term is a join of `search_terms` with
@@ -277,10 +274,13 @@ impl Store {
     /// (`join_collapse_limit` and `from_collapse_limit` of 1, for this transaction only); the
     /// planner still picks how to join each pair (a merge of two posting lists, or a probe per
     /// row). SQLite plans in the order written anyway.
-    pub(crate) async fn fetch_search<'q>(
+    pub(crate) async fn fetch_search<'q, O>(
         &self,
-        query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    ) -> Result<Vec<sqlx::any::AnyRow>> {
+        query: sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Vec<O>>
+    where
+        O: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
         if self.engine() != crate::Engine::Postgres {
             return Ok(query.fetch_all(self.reader()).await?);
         }
@@ -457,6 +457,7 @@ pub(crate) fn push_match(q: &mut Sql<'_>, plan: &QueryPlan, doc: &str) {
                     q.push_bind("s.term >= ", lo.clone())
                         .push_bind(" AND s.term < ", hi.clone());
                 }
+                // `plan_query` gives no plan without a term; an empty one would match all.
                 None => {
                     q.push("1 = 1");
                 }
