@@ -121,7 +121,6 @@ impl Drop for TestDb {
 
 /// The number of rows in every table, to prove that a refused request wrote nothing.
 pub async fn row_counts(store: &Store) -> Result<std::collections::BTreeMap<String, i64>> {
-    use sqlx::Row;
     let list = match store.engine() {
         crate::Engine::Sqlite => {
             "SELECT name FROM sqlite_master WHERE type = 'table' \
@@ -132,18 +131,14 @@ pub async fn row_counts(store: &Store) -> Result<std::collections::BTreeMap<Stri
              WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'"
         }
     };
-    let tables: Vec<String> = sqlx::query(list)
+    let tables: Vec<String> = sqlx::query_scalar(list)
         .fetch_all(store.reader())
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
+        .await?;
     let mut counts = std::collections::BTreeMap::new();
     for t in tables {
-        let n: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {t}"))
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {t}"))
             .fetch_one(store.reader())
-            .await?
-            .try_get(0)?;
+            .await?;
         counts.insert(t, n);
     }
     Ok(counts)
@@ -244,19 +239,16 @@ pub async fn ranking_brought_up(
 /// Every stored value of the columns that hold secrets, as the database has it, to prove that
 /// no secret is stored in clear text.
 pub async fn raw_secret_values(store: &Store) -> Result<Vec<String>> {
-    use sqlx::Row;
     let mut out = Vec::new();
     for c in crate::ops::secrets::SecretColumn::ALL {
-        for r in sqlx::query(&format!(
+        let values: Vec<String> = sqlx::query_scalar(&format!(
             "SELECT {col} FROM {table} WHERE {col} IS NOT NULL ORDER BY id",
             col = c.column(),
             table = c.table()
         ))
         .fetch_all(store.reader())
-        .await?
-        {
-            out.push(r.try_get(0)?);
-        }
+        .await?;
+        out.extend(values);
     }
     Ok(out)
 }
@@ -284,16 +276,11 @@ pub async fn write_raw_secret(
 /// SQLite's `PRAGMA integrity_check`: `Some("ok")` when the file is sound, the problems found
 /// otherwise; `None` on PostgreSQL, which has no such check.
 pub async fn integrity_check(store: &Store) -> Result<Option<String>> {
-    use sqlx::Row;
     if store.engine() != crate::Engine::Sqlite {
         return Ok(None);
     }
-    let rows = sqlx::query("PRAGMA integrity_check")
+    let lines: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_all(store.reader())
         .await?;
-    let lines = rows
-        .iter()
-        .map(|r| r.try_get::<String, _>(0))
-        .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(lines.join("\n")))
 }

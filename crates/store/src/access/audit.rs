@@ -8,12 +8,12 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::{now, Result, Store};
 
 /// One change in the trail.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Id.
@@ -30,12 +30,26 @@ pub struct AuditEntry {
     pub at: String,
     /// The fields that changed, as they were (the whole record for a removal), as JSON.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[sqlx(rename = "before_json", try_from = "StoredJson")]
     pub before: Option<serde_json::Value>,
     /// The fields that changed, as they are now (the whole record for a creation), as JSON.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[sqlx(rename = "after_json", try_from = "StoredJson")]
     pub after: Option<serde_json::Value>,
     /// The reason given.
     pub reason: Option<String>,
+}
+
+/// A side of a change as stored, JSON text. Text that does not parse reads as no value: the
+/// trail is shown whatever an old entry holds.
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+struct StoredJson(Option<String>);
+
+impl From<StoredJson> for Option<Value> {
+    fn from(j: StoredJson) -> Option<Value> {
+        j.0.and_then(|s| serde_json::from_str(&s).ok())
+    }
 }
 
 /// Kinds of record in the trail.
@@ -283,7 +297,7 @@ impl Store {
         entity: &str,
         entity_id: i64,
     ) -> Result<Vec<AuditEntry>> {
-        sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, entity, entity_id, action, actor, at, before_json, after_json, reason \
              FROM audit_log WHERE workspace_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY id",
         )
@@ -291,23 +305,7 @@ impl Store {
         .bind(entity)
         .bind(entity_id)
         .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(|r| {
-            let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-            Ok(AuditEntry {
-                id: r.try_get("id")?,
-                entity: r.try_get("entity")?,
-                entity_id: r.try_get("entity_id")?,
-                action: r.try_get("action")?,
-                actor: r.try_get("actor")?,
-                at: r.try_get("at")?,
-                before: parse(r.try_get("before_json")?),
-                after: parse(r.try_get("after_json")?),
-                reason: r.try_get("reason")?,
-            })
-        })
-        .collect()
+        .await?)
     }
 }
 

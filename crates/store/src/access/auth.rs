@@ -8,9 +8,8 @@ use cunjin_core::{Email, ParseError, Role};
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
-use crate::{conflict_on_unique, now, parse_stored, Result, Store, StoreError};
+use crate::{conflict_on_unique, now, Result, Store, StoreError};
 
 /// How long a login lasts.
 pub const SESSION_DAYS: i64 = 30;
@@ -18,7 +17,7 @@ pub const SESSION_DAYS: i64 = 30;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// A person with an account.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// Id.
@@ -31,6 +30,7 @@ pub struct User {
     pub name: String,
     /// Role.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "pm"))]
+    #[sqlx(try_from = "String")]
     pub role: Role,
 }
 
@@ -185,14 +185,12 @@ fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
-    Ok(User {
-        id: r.try_get("id")?,
-        workspace_id: r.try_get("workspace_id")?,
-        email: r.try_get("email")?,
-        name: r.try_get("name")?,
-        role: parse_stored(&r.try_get::<String, _>("role")?, Role::parse)?,
-    })
+/// A user with the password hash, for checking a login.
+#[derive(sqlx::FromRow)]
+struct UserWithHash {
+    #[sqlx(flatten)]
+    user: User,
+    password_hash: String,
 }
 
 /// A new user whose password is hashed, ready to insert.
@@ -233,7 +231,7 @@ impl HashedUser {
     }
 
     async fn insert(self, conn: &mut sqlx::AnyConnection) -> Result<User> {
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (workspace_id, email, name, role, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -248,8 +246,7 @@ impl HashedUser {
         // Addresses are unique across workspaces; the message does not say where the other one is.
         .map_err(|e| {
             conflict_on_unique(e, || format!("the address {} cannot be used", self.email))
-        })?
-        .try_get(0)?;
+        })?;
         Ok(User {
             id,
             workspace_id: self.workspace_id,
@@ -272,23 +269,19 @@ impl Store {
 
     /// Number of users in the whole database.
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM users")
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(self.reader())
-            .await?
-            .try_get(0)?)
+            .await?)
     }
 
     /// The users of a workspace.
     pub async fn list_users(&self, workspace_id: i64) -> Result<Vec<User>> {
-        sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.workspace_id = $1 ORDER BY u.id"
         ))
         .bind(workspace_id)
         .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(user_from_row)
-        .collect()
+        .await?)
     }
 
     /// On an empty database: creates the first workspace and `admin@localhost`, with `password`
@@ -311,10 +304,9 @@ impl Store {
         // Run alone: two instances starting on an empty database would otherwise both see no
         // workspace and make one each.
         let mut tx = self.begin_alone(crate::AloneLock::FirstStart).await?;
-        let users: i64 = sqlx::query("SELECT COUNT(*) FROM users")
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+            .await?;
         if users > 0 {
             // Another instance starting on the same empty database created it first.
             return Ok(None);
@@ -342,7 +334,7 @@ impl Store {
         let Ok(email) = Email::parse(email) else {
             return Ok(None);
         };
-        let row = sqlx::query(&format!(
+        let row: Option<UserWithHash> = sqlx::query_as(&format!(
             "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"
         ))
         .bind(email.as_str())
@@ -356,17 +348,16 @@ impl Store {
                 tokio::task::spawn_blocking(move || verify_password(&password, &DUMMY_HASH)).await;
             return Ok(None);
         };
-        let hash: String = row.try_get("password_hash")?;
+        let UserWithHash {
+            user,
+            password_hash: hash,
+        } = row;
         let password = password.to_string();
         // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
         let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
             .await
             .unwrap_or(false);
-        if ok {
-            Ok(Some(user_from_row(&row)?))
-        } else {
-            Ok(None)
-        }
+        Ok(ok.then_some(user))
     }
 
     /// A token for the browser a user just logged in from, which makes it a known device of
@@ -376,12 +367,11 @@ impl Store {
     /// before: the hashes can be attacked offline anyway; a forged token only skips the
     /// per-client login back-off, never the password.
     pub async fn issue_device_token(&self, user: &User) -> Result<String> {
-        let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+        let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
             .bind(user.id)
             .fetch_optional(self.reader())
             .await?
-            .ok_or_else(|| StoreError::not_found("user", user.id))?
-            .try_get(0)?;
+            .ok_or_else(|| StoreError::not_found("user", user.id))?;
         let nonce = new_secret();
         let mac = device_mac(&hash, &user.email, &nonce);
         Ok(format!("{nonce}.{mac}"))
@@ -396,14 +386,14 @@ impl Store {
         let Ok(email) = Email::parse(email) else {
             return Ok(false);
         };
-        let Some(row) = sqlx::query("SELECT email, password_hash FROM users WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_optional(self.reader())
-            .await?
+        let Some((stored, hash)): Option<(String, String)> =
+            sqlx::query_as("SELECT email, password_hash FROM users WHERE email = $1")
+                .bind(email.as_str())
+                .fetch_optional(self.reader())
+                .await?
         else {
             return Ok(false);
         };
-        let (stored, hash): (String, String) = (row.try_get(0)?, row.try_get(1)?);
         let expected = device_mac(&hash, &stored, nonce);
         Ok(expected.len() == mac.len()
             && expected
@@ -432,15 +422,14 @@ impl Store {
 
     /// The user of a live session.
     pub async fn user_for_session(&self, token: &str) -> Result<Option<User>> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2"
         ))
         .bind(secret_hash(token))
         .bind(now())
         .fetch_optional(self.reader())
-        .await?;
-        row.as_ref().map(user_from_row).transpose()
+        .await?)
     }
 
     /// Ends a session.
@@ -456,7 +445,7 @@ impl Store {
     pub async fn create_api_token(&self, user_id: i64, name: &str) -> Result<(i64, String)> {
         let name = cunjin_core::required_text("name", name, 200)?;
         let token = format!("cj_{}", new_secret());
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(user_id)
@@ -464,20 +453,18 @@ impl Store {
         .bind(secret_hash(&token))
         .bind(now())
         .fetch_one(self.writer())
-        .await?
-        .try_get(0)?;
+        .await?;
         Ok((id, token))
     }
 
     /// The user an API token acts for.
     pub async fn user_for_token(&self, token: &str) -> Result<Option<User>> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
         ))
         .bind(secret_hash(token))
         .fetch_optional(self.reader())
-        .await?;
-        row.as_ref().map(user_from_row).transpose()
+        .await?)
     }
 }
 

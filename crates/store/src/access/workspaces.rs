@@ -2,7 +2,6 @@
 
 use cunjin_core::RoadmapWeights;
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::{now, AloneLock, Result, Store, StoreError};
 
@@ -10,7 +9,7 @@ use crate::{now, AloneLock, Result, Store, StoreError};
 pub const DEFAULT_WORKSPACE: &str = "默认工作区 Default workspace";
 
 /// A vendor's workspace.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Workspace {
     /// Id.
@@ -27,18 +26,19 @@ pub struct Settings {
     pub roadmap: RoadmapWeights,
 }
 
+const FIRST_WORKSPACE: &str = "SELECT id, name FROM workspaces ORDER BY id LIMIT 1";
+
 impl Store {
     /// Creates a workspace.
     pub async fn create_workspace(&self, name: &str) -> Result<Workspace> {
         let name = cunjin_core::required_text("name", name, 200)?;
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO workspaces (name, settings, created_at) VALUES ($1, '{}', $2) RETURNING id",
         )
         .bind(&name)
         .bind(now())
         .fetch_one(self.writer())
-        .await?
-        .try_get(0)?;
+        .await?;
         Ok(Workspace { id, name })
     }
 
@@ -55,41 +55,25 @@ impl Store {
 
     /// The first workspace, the one a single-vendor deployment uses.
     pub async fn first_workspace(&self) -> Result<Option<Workspace>> {
-        let row = sqlx::query("SELECT id, name FROM workspaces ORDER BY id LIMIT 1")
+        Ok(sqlx::query_as(FIRST_WORKSPACE)
             .fetch_optional(self.reader())
-            .await?;
-        row.map(|r| {
-            Ok(Workspace {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
-            })
-        })
-        .transpose()
+            .await?)
     }
 
     /// Every workspace, oldest first.
     pub async fn list_workspaces(&self) -> Result<Vec<Workspace>> {
-        sqlx::query("SELECT id, name FROM workspaces ORDER BY id")
+        Ok(sqlx::query_as("SELECT id, name FROM workspaces ORDER BY id")
             .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Workspace {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                })
-            })
-            .collect()
+            .await?)
     }
 
     /// A workspace's settings.
     pub async fn settings(&self, workspace_id: i64) -> Result<Settings> {
-        let raw: String = sqlx::query("SELECT settings FROM workspaces WHERE id = $1")
+        let raw: String = sqlx::query_scalar("SELECT settings FROM workspaces WHERE id = $1")
             .bind(workspace_id)
             .fetch_optional(self.reader())
             .await?
-            .ok_or_else(|| StoreError::not_found("workspace", workspace_id))?
-            .try_get(0)?;
+            .ok_or_else(|| StoreError::not_found("workspace", workspace_id))?;
         serde_json::from_str(&raw).map_err(|e| StoreError::Corrupt(format!("settings: {e}")))
     }
 
@@ -115,23 +99,19 @@ pub(crate) async fn first_or_new_workspace_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     name: &str,
 ) -> Result<Workspace> {
-    let first = sqlx::query("SELECT id, name FROM workspaces ORDER BY id LIMIT 1")
+    let first: Option<Workspace> = sqlx::query_as(FIRST_WORKSPACE)
         .fetch_optional(&mut **tx)
         .await?;
-    if let Some(r) = first {
-        return Ok(Workspace {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-        });
+    if let Some(ws) = first {
+        return Ok(ws);
     }
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO workspaces (name, settings, created_at) VALUES ($1, '{}', $2) RETURNING id",
     )
     .bind(name)
     .bind(now())
     .fetch_one(&mut **tx)
-    .await?
-    .try_get(0)?;
+    .await?;
     Ok(Workspace {
         id,
         name: name.to_string(),

@@ -19,11 +19,12 @@ use cunjin_core::{web_link, ParseError};
 use serde::Serialize;
 use std::collections::HashSet;
 
-use sqlx::{Any, AnyConnection, Row, Transaction};
+use sqlx::{Any, AnyConnection, Transaction};
 
+use crate::column::{Date, Flag};
 use crate::ops::secrets::SecretColumn;
 use crate::stored_time;
-use crate::{now, parse_stored, Result, Store, StoreError};
+use crate::{now, Result, Store, StoreError};
 
 /// A webhook, as answered: the signing secret is never echoed, only whether there is one.
 #[derive(Debug, Clone, Serialize)]
@@ -78,7 +79,7 @@ pub struct WebhookChange {
 }
 
 /// One message to one webhook and how its delivery went.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Delivery {
     /// Id.
@@ -91,6 +92,7 @@ pub struct Delivery {
     pub dedupe_key: String,
     /// The message as posted.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[sqlx(try_from = "PayloadJson")]
     pub payload: serde_json::Value,
     /// pending, sent or failed (given up after the last retry).
     pub status: String,
@@ -107,13 +109,14 @@ pub struct Delivery {
 }
 
 /// A claimed message, with what is needed to send it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Outgoing {
     /// Outbox row.
     pub id: i64,
     /// Webhook.
     pub webhook_id: i64,
     /// Service.
+    #[sqlx(try_from = "String")]
     pub kind: WebhookKind,
     /// Address.
     pub url: String,
@@ -203,44 +206,71 @@ fn masked_link(url: &str) -> String {
     format!("{prefix}/…{last}")
 }
 
-fn webhook_from_row(r: &sqlx::any::AnyRow) -> Result<Webhook> {
-    let events: String = r.try_get("events")?;
-    Ok(Webhook {
-        id: r.try_get("id")?,
-        kind: parse_stored(&r.try_get::<String, _>("kind")?, WebhookKind::parse)?,
-        url: masked_link(&r.try_get::<String, _>("url")?),
-        events: serde_json::from_str(&events)
-            .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?,
-        signed: r.try_get::<Option<String>, _>("secret")?.is_some(),
-        active: r.try_get::<i64, _>("active")? != 0,
-        created_by: r.try_get("created_by")?,
-        created_at: r.try_get("created_at")?,
-    })
+/// A list of event names stored as JSON text.
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+struct EventsJson(String);
+
+impl TryFrom<EventsJson> for Vec<String> {
+    type Error = serde_json::Error;
+    fn try_from(e: EventsJson) -> std::result::Result<Self, serde_json::Error> {
+        serde_json::from_str(&e.0)
+    }
 }
 
-fn delivery_from_row(r: &sqlx::any::AnyRow) -> Result<Delivery> {
-    let payload: String = r.try_get(4)?;
-    Ok(Delivery {
-        id: r.try_get(0)?,
-        webhook_id: r.try_get(1)?,
-        event: r.try_get(2)?,
-        dedupe_key: r.try_get(3)?,
-        payload: serde_json::from_str(&payload)
-            .map_err(|e| StoreError::Corrupt(format!("outbox payload: {e}")))?,
-        status: r.try_get(5)?,
-        attempts: r.try_get(6)?,
-        next_attempt_at: r.try_get(7)?,
-        last_error: r.try_get(8)?,
-        created_at: r.try_get(9)?,
-        sent_at: r.try_get(10)?,
-    })
+/// A webhook as stored: its address whole, its secret sealed.
+#[derive(sqlx::FromRow)]
+struct WebhookRow {
+    id: i64,
+    #[sqlx(try_from = "String")]
+    kind: WebhookKind,
+    url: String,
+    #[sqlx(try_from = "EventsJson")]
+    events: Vec<String>,
+    secret: Option<String>,
+    #[sqlx(try_from = "Flag")]
+    active: bool,
+    created_by: String,
+    created_at: String,
 }
+
+impl From<WebhookRow> for Webhook {
+    fn from(r: WebhookRow) -> Webhook {
+        Webhook {
+            id: r.id,
+            kind: r.kind,
+            url: masked_link(&r.url),
+            events: r.events,
+            signed: r.secret.is_some(),
+            active: r.active,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// A message as the outbox keeps it, the payload JSON text.
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+struct PayloadJson(String);
+
+impl TryFrom<PayloadJson> for serde_json::Value {
+    type Error = serde_json::Error;
+    fn try_from(p: PayloadJson) -> std::result::Result<Self, serde_json::Error> {
+        serde_json::from_str(&p.0)
+    }
+}
+
+const DELIVERY_COLUMNS: &str = "id, webhook_id, event, dedupe_key, payload, status, attempts, \
+     next_attempt_at, last_error, created_at, sent_at";
 
 const WEBHOOK_COLUMNS: &str = "id, kind, url, events, secret, active, created_by, created_at";
 
 /// A webhook as the outbox needs it to write a message.
+#[derive(sqlx::FromRow)]
 pub(crate) struct Target {
     id: i64,
+    #[sqlx(try_from = "String")]
     kind: WebhookKind,
     /// The workspace's name, shown in the message.
     workspace: String,
@@ -252,26 +282,27 @@ pub(crate) async fn subscribed(
     workspace_id: i64,
     event: Event,
 ) -> Result<Vec<Target>> {
-    let rows = sqlx::query(
-        "SELECT w.id, w.kind, w.events, s.name FROM webhooks w JOIN workspaces s ON s.id = w.workspace_id \
+    /// A webhook with the events it is subscribed to.
+    #[derive(sqlx::FromRow)]
+    struct Subscriber {
+        #[sqlx(flatten)]
+        target: Target,
+        #[sqlx(try_from = "EventsJson")]
+        events: Vec<String>,
+    }
+    let rows: Vec<Subscriber> = sqlx::query_as(
+        "SELECT w.id, w.kind, w.events, s.name AS workspace FROM webhooks w \
+         JOIN workspaces s ON s.id = w.workspace_id \
          WHERE w.workspace_id = $1 AND w.active = 1 ORDER BY w.id",
     )
     .bind(workspace_id)
     .fetch_all(conn)
     .await?;
-    let mut out = Vec::new();
-    for h in rows {
-        let events: Vec<String> = serde_json::from_str(&h.try_get::<String, _>(2)?)
-            .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?;
-        if events.iter().any(|e| e == event.as_str()) {
-            out.push(Target {
-                id: h.try_get(0)?,
-                kind: parse_stored(&h.try_get::<String, _>(1)?, WebhookKind::parse)?,
-                workspace: h.try_get(3)?,
-            });
-        }
-    }
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .filter(|h| h.events.iter().any(|e| e == event.as_str()))
+        .map(|h| h.target)
+        .collect())
 }
 
 /// Writes `notice` to the outbox of one webhook; `None` when its `dedupe_key` is already there.
@@ -285,7 +316,7 @@ async fn write_message(
     at: &str,
 ) -> Result<Option<(i64, serde_json::Value)>> {
     let payload = notice.render(target.kind, &target.workspace, dedupe_key);
-    let id = sqlx::query(
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO outbox (workspace_id, webhook_id, event, dedupe_key, payload, status, attempts, \
          next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
          ON CONFLICT (webhook_id, dedupe_key) DO NOTHING RETURNING id",
@@ -298,10 +329,7 @@ async fn write_message(
     .bind(at)
     .fetch_optional(conn)
     .await?;
-    match id {
-        Some(r) => Ok(Some((r.try_get(0)?, payload))),
-        None => Ok(None),
-    }
+    Ok(id.map(|id| (id, payload)))
 }
 
 /// Writes `notice` to the outbox of each of `targets`, inside the caller's transaction. Returns
@@ -352,17 +380,17 @@ impl Store {
         let secret = check_secret(new.kind, new.secret.as_deref())?
             .map(|s| self.seal(SecretColumn::WebhookSecret, &s))
             .transpose()?;
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM webhooks WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_one(self.reader())
-            .await?
-            .try_get(0)?;
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_one(self.reader())
+                .await?;
         if count >= MAX_WEBHOOKS {
             return Err(StoreError::Conflict(format!(
                 "a workspace has at most {MAX_WEBHOOKS} webhooks; remove one first"
             )));
         }
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO webhooks (workspace_id, kind, url, events, secret, active, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, 1, $6, $7) RETURNING id",
         )
@@ -374,27 +402,24 @@ impl Store {
         .bind(actor)
         .bind(now())
         .fetch_one(self.writer())
-        .await?
-        .try_get(0)?;
+        .await?;
         self.get_webhook(workspace_id, id).await
     }
 
     /// The workspace's webhooks, oldest first.
     pub async fn list_webhooks(&self, workspace_id: i64) -> Result<Vec<Webhook>> {
-        sqlx::query(&format!(
+        let rows: Vec<WebhookRow> = sqlx::query_as(&format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 ORDER BY id"
         ))
         .bind(workspace_id)
         .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(webhook_from_row)
-        .collect()
+        .await?;
+        Ok(rows.into_iter().map(Webhook::from).collect())
     }
 
     /// One webhook.
     pub async fn get_webhook(&self, workspace_id: i64, id: i64) -> Result<Webhook> {
-        let r = sqlx::query(&format!(
+        let r: WebhookRow = sqlx::query_as(&format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND id = $2"
         ))
         .bind(workspace_id)
@@ -402,7 +427,7 @@ impl Store {
         .fetch_optional(self.reader())
         .await?
         .ok_or_else(|| StoreError::not_found("webhook", id))?;
-        webhook_from_row(&r)
+        Ok(r.into())
     }
 
     /// Changes a webhook.
@@ -471,20 +496,15 @@ impl Store {
     pub async fn enqueue_test_message(&self, workspace_id: i64, id: i64) -> Result<Delivery> {
         let key = format!("test:{}", crate::access::auth::new_secret());
         let mut tx = self.writer().begin().await?;
-        let r = sqlx::query(
-            "SELECT w.kind, s.name FROM webhooks w JOIN workspaces s ON s.id = w.workspace_id \
-             WHERE w.workspace_id = $1 AND w.id = $2",
+        let target: Target = sqlx::query_as(
+            "SELECT w.id, w.kind, s.name AS workspace FROM webhooks w \
+             JOIN workspaces s ON s.id = w.workspace_id WHERE w.workspace_id = $1 AND w.id = $2",
         )
         .bind(workspace_id)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::not_found("webhook", id))?;
-        let target = Target {
-            id,
-            kind: parse_stored(&r.try_get::<String, _>(0)?, WebhookKind::parse)?,
-            workspace: r.try_get(1)?,
-        };
         let ts = now();
         let notice = Notice::test();
         let (row, payload) = write_message(&mut tx, workspace_id, &target, &notice, &key, &ts)
@@ -514,17 +534,15 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Delivery>> {
         self.get_webhook(workspace_id, webhook_id).await?;
-        let rows = sqlx::query(
-            "SELECT id, webhook_id, event, dedupe_key, payload, status, attempts, next_attempt_at, \
-             last_error, created_at, sent_at FROM outbox WHERE workspace_id = $1 AND webhook_id = $2 \
-             ORDER BY id DESC LIMIT $3",
-        )
+        Ok(sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE workspace_id = $1 AND webhook_id = $2 \
+             ORDER BY id DESC LIMIT $3"
+        ))
         .bind(workspace_id)
         .bind(webhook_id)
         .bind(limit)
         .fetch_all(self.reader())
-        .await?;
-        rows.iter().map(delivery_from_row).collect()
+        .await?)
     }
 
     /// The latest `per_webhook` messages of each of the workspace's webhooks, newest first.
@@ -533,24 +551,22 @@ impl Store {
         workspace_id: i64,
         per_webhook: i64,
     ) -> Result<Vec<Delivery>> {
-        let rows = sqlx::query(
-            "SELECT id, webhook_id, event, dedupe_key, payload, status, attempts, next_attempt_at, \
-             last_error, created_at, sent_at FROM (SELECT o.*, ROW_NUMBER() OVER \
+        Ok(sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM (SELECT o.*, ROW_NUMBER() OVER \
              (PARTITION BY webhook_id ORDER BY id DESC) AS n FROM outbox o WHERE workspace_id = $1) t \
-             WHERE n <= $2 ORDER BY id DESC",
-        )
+             WHERE n <= $2 ORDER BY id DESC"
+        ))
         .bind(workspace_id)
         .bind(per_webhook)
         .fetch_all(self.reader())
-        .await?;
-        rows.iter().map(delivery_from_row).collect()
+        .await?)
     }
 
     /// Messages due at `at`, in every workspace, that nobody holds: pending, due, unclaimed or
     /// with an expired lease, to an active webhook.
     pub async fn due_deliveries(&self, at: DateTime<Utc>, limit: i64) -> Result<Vec<i64>> {
         let at = stored_time(at);
-        sqlx::query(
+        Ok(sqlx::query_scalar(
             "SELECT o.id FROM outbox o JOIN webhooks w ON w.id = o.webhook_id \
              WHERE o.status = 'pending' AND o.next_attempt_at <= $1 \
              AND (o.claimed_until IS NULL OR o.claimed_until < $1) AND w.active = 1 \
@@ -559,10 +575,7 @@ impl Store {
         .bind(&at)
         .bind(limit)
         .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(|r| Ok(r.try_get(0)?))
-        .collect()
+        .await?)
     }
 
     /// Claims one message for `instance` until `at + lease`; `None` when another instance got
@@ -589,26 +602,18 @@ impl Store {
         if n != 1 {
             return Ok(None);
         }
-        let r = sqlx::query(
+        let mut out: Outgoing = sqlx::query_as(
             "SELECT o.id, o.webhook_id, w.kind, w.url, w.secret, o.payload, o.dedupe_key, o.attempts \
              FROM outbox o JOIN webhooks w ON w.id = o.webhook_id WHERE o.id = $1",
         )
         .bind(id)
         .fetch_one(self.writer())
         .await?;
-        Ok(Some(Outgoing {
-            id: r.try_get(0)?,
-            webhook_id: r.try_get(1)?,
-            kind: parse_stored(&r.try_get::<String, _>(2)?, WebhookKind::parse)?,
-            url: r.try_get(3)?,
-            secret: r
-                .try_get::<Option<String>, _>(4)?
-                .map(|s| self.unseal(SecretColumn::WebhookSecret, &s))
-                .transpose()?,
-            payload: r.try_get(5)?,
-            dedupe_key: r.try_get(6)?,
-            attempts: r.try_get(7)?,
-        }))
+        out.secret = out
+            .secret
+            .map(|s| self.unseal(SecretColumn::WebhookSecret, &s))
+            .transpose()?;
+        Ok(Some(out))
     }
 
     /// Marks a claimed message sent. `false` when this instance no longer holds it.
@@ -682,8 +687,20 @@ impl Store {
         let from = today - chrono::Days::new(30);
         let to = today + chrono::Days::new(14);
         let event = Event::CommitmentDue;
-        let rows = sqlx::query(
-            "SELECT c.workspace_id, c.id, c.due_date, c.critical, cu.name, f.title \
+        /// A commitment a reminder may be due for.
+        #[derive(sqlx::FromRow)]
+        struct DueRow {
+            workspace_id: i64,
+            id: i64,
+            #[sqlx(try_from = "Date")]
+            due_date: NaiveDate,
+            #[sqlx(try_from = "Flag")]
+            critical: bool,
+            customer: String,
+            feature: String,
+        }
+        let rows: Vec<DueRow> = sqlx::query_as(
+            "SELECT c.workspace_id, c.id, c.due_date, c.critical, cu.name AS customer, f.title AS feature \
              FROM commitments c JOIN customers cu ON cu.id = c.customer_id JOIN features f ON f.id = c.feature_id \
              WHERE c.status IN ('open', 'delivered') AND c.due_date IS NOT NULL \
              AND c.due_date >= $1 AND c.due_date <= $2 \
@@ -698,19 +715,17 @@ impl Store {
         // The reminders of each workspace, in the order of the rows.
         let mut by_workspace: Vec<(i64, Vec<(String, DueReminder)>)> = Vec::new();
         for r in rows {
-            let ws: i64 = r.try_get(0)?;
-            let due = crate::parse_date(r.try_get(2)?)?
-                .ok_or_else(|| StoreError::Corrupt("due date".into()))?;
+            let (ws, due) = (r.workspace_id, r.due_date);
             let Some(window) = DueWindow::of(today, due) else {
                 continue;
             };
             let reminder = DueReminder {
-                commitment_id: r.try_get(1)?,
-                customer: r.try_get(4)?,
-                feature: r.try_get(5)?,
+                commitment_id: r.id,
+                customer: r.customer,
+                feature: r.feature,
                 due_date: due,
                 days_left: (due - today).num_days(),
-                critical: r.try_get::<i64, _>(3)? != 0,
+                critical: r.critical,
             };
             let key = due_key(reminder.commitment_id, due, window);
             match by_workspace.last_mut() {
@@ -721,16 +736,14 @@ impl Store {
         let mut written = 0;
         for (ws, reminders) in by_workspace {
             // Reminders already enqueued, to each webhook, read once before writing.
-            let sent: HashSet<(i64, String)> = sqlx::query(
+            let sent: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT webhook_id, dedupe_key FROM outbox WHERE workspace_id = $1 AND event = $2",
             )
             .bind(ws)
             .bind(event.as_str())
             .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_>>()?;
+            .await?;
+            let sent: HashSet<(i64, String)> = sent.into_iter().collect();
             let mut tx = self.writer().begin().await?;
             let targets = subscribed(&mut tx, ws, event).await?;
             for (key, reminder) in &reminders {
@@ -752,12 +765,20 @@ impl Store {
     /// Enqueues the weekly digest of the week of `today` in every workspace with a webhook for
     /// it, once per ISO week, from Friday on. Returns the messages written.
     pub async fn enqueue_weekly_digests(&self, today: NaiveDate) -> Result<u64> {
+        /// A commitment due next week, as the digest lists it.
+        #[derive(sqlx::FromRow)]
+        struct DueNextWeek {
+            customer: String,
+            feature: String,
+            #[sqlx(try_from = "Date")]
+            due_date: NaiveDate,
+        }
         if !digest_due(today) {
             return Ok(0);
         }
         let key = digest_key(today);
         // Workspaces with a subscribed webhook that has not had this week's digest yet.
-        let candidates = sqlx::query(
+        let candidates: Vec<i64> = sqlx::query_scalar(
             "SELECT DISTINCT w.workspace_id FROM webhooks w WHERE w.active = 1 AND w.events LIKE $1 \
              AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.webhook_id = w.id AND o.dedupe_key = $2) \
              ORDER BY w.workspace_id",
@@ -770,20 +791,18 @@ impl Store {
         let next_monday = monday + chrono::Days::new(7);
         let next_sunday = monday + chrono::Days::new(13);
         let mut written = 0;
-        for c in candidates {
-            let ws: i64 = c.try_get(0)?;
+        for ws in candidates {
             let week = self.week_progress(ws, None, today).await?;
-            let decisions: i64 = sqlx::query(
+            let decisions: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM requests WHERE workspace_id = $1 AND decision <> 'new' \
                  AND decided_at IS NOT NULL AND decided_at >= $2",
             )
             .bind(ws)
             .bind(monday.to_string())
             .fetch_one(self.reader())
-            .await?
-            .try_get(0)?;
-            let due = sqlx::query(
-                "SELECT cu.name, f.title, c.due_date FROM commitments c \
+            .await?;
+            let due: Vec<DueNextWeek> = sqlx::query_as(
+                "SELECT cu.name AS customer, f.title AS feature, c.due_date FROM commitments c \
                  JOIN customers cu ON cu.id = c.customer_id JOIN features f ON f.id = c.feature_id \
                  WHERE c.workspace_id = $1 AND c.status IN ('open', 'delivered') \
                  AND c.due_date >= $2 AND c.due_date <= $3 ORDER BY c.due_date, c.id",
@@ -792,14 +811,7 @@ impl Store {
             .bind(next_monday.to_string())
             .bind(next_sunday.to_string())
             .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(|r| {
-                let d = crate::parse_date(r.try_get(2)?)?
-                    .ok_or_else(|| StoreError::Corrupt("due date".into()))?;
-                Ok((r.try_get(0)?, r.try_get(1)?, d))
-            })
-            .collect::<Result<Vec<(String, String, NaiveDate)>>>()?;
+            .await?;
             let digest = Digest {
                 week: cunjin_core::notify::iso_week(today),
                 chi: week.now.chi,
@@ -807,7 +819,10 @@ impl Store {
                 gained_chi: week.gained.chi,
                 gained_cun: week.gained.cun,
                 decisions: decisions.max(0) as u64,
-                due_next_week: due,
+                due_next_week: due
+                    .into_iter()
+                    .map(|d| (d.customer, d.feature, d.due_date))
+                    .collect(),
             };
             let mut tx = self.writer().begin().await?;
             written += enqueue(&mut tx, ws, &Notice::weekly_digest(&digest), &key).await?;

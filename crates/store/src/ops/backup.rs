@@ -111,12 +111,9 @@ impl Store {
                  WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'"
             }
         };
-        let mut names: Vec<String> = sqlx::query(q)
+        let mut names: Vec<String> = sqlx::query_scalar(q)
             .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?;
+            .await?;
         names.sort();
         Ok(names)
     }
@@ -184,10 +181,9 @@ impl Store {
                 "not a cunjin backup (no cunjin_backup header)".into(),
             ));
         }
-        let used: i64 = sqlx::query("SELECT COUNT(*) FROM workspaces")
+        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces")
             .fetch_one(self.reader())
-            .await?
-            .try_get(0)?;
+            .await?;
         if used > 0 {
             return Err(StoreError::Conflict(
                 "the database is not empty: restore into a new database".into(),
@@ -286,22 +282,18 @@ impl Store {
             // Identity columns continue after the restored ids. Only tables that have an `id`
             // are asked: an error would abort the transaction, and PostgreSQL answers the COMMIT
             // of an aborted transaction with a silent rollback.
-            let with_id: Vec<String> = sqlx::query(
+            let with_id: Vec<String> = sqlx::query_scalar(
                 "SELECT CAST(table_name AS TEXT) FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND column_name = 'id'",
             )
             .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?;
+            .await?;
             for table in TABLES.iter().filter(|t| with_id.iter().any(|w| w == *t)) {
                 let seq: Option<String> =
-                    sqlx::query("SELECT CAST(pg_get_serial_sequence($1, 'id') AS TEXT)")
+                    sqlx::query_scalar("SELECT CAST(pg_get_serial_sequence($1, 'id') AS TEXT)")
                         .bind(*table)
                         .fetch_one(&mut *tx)
-                        .await?
-                        .try_get(0)?;
+                        .await?;
                 if let Some(seq) = seq {
                     sqlx::query(&format!(
                         "SELECT setval('{seq}', COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"

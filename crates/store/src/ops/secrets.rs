@@ -24,7 +24,6 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::{now, Engine, Result, Store, StoreError};
 
@@ -415,6 +414,7 @@ pub fn write_new_key_file(
 }
 
 /// The row of `secret_key_check`.
+#[derive(sqlx::FromRow)]
 struct KeyCheck {
     key_id: String,
     value: String,
@@ -570,16 +570,11 @@ impl Store {
     }
 
     async fn key_check(&self) -> Result<Option<KeyCheck>> {
-        sqlx::query("SELECT key_id, check_value FROM secret_key_check WHERE id = 1")
-            .fetch_optional(self.writer())
-            .await?
-            .map(|r| {
-                Ok(KeyCheck {
-                    key_id: r.try_get(0)?,
-                    value: r.try_get(1)?,
-                })
-            })
-            .transpose()
+        Ok(
+            sqlx::query_as("SELECT key_id, check_value AS value FROM secret_key_check WHERE id = 1")
+                .fetch_optional(self.writer())
+                .await?,
+        )
     }
 
     async fn write_key_check(&self, key: &SecretKey) -> Result<()> {
@@ -597,22 +592,20 @@ impl Store {
 
     /// No workspace and no encrypted secret: a key that does not match loses nothing.
     async fn holds_nothing_to_protect(&self) -> Result<bool> {
-        let workspaces: i64 = sqlx::query("SELECT COUNT(*) FROM workspaces")
+        let workspaces: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces")
             .fetch_one(self.writer())
-            .await?
-            .try_get(0)?;
+            .await?;
         if workspaces > 0 {
             return Ok(false);
         }
         for c in SecretColumn::ALL {
-            let n: i64 = sqlx::query(&format!(
+            let n: i64 = sqlx::query_scalar(&format!(
                 "SELECT COUNT(*) FROM {} WHERE {} LIKE 'enc:%'",
                 c.table(),
                 c.column()
             ))
             .fetch_one(self.writer())
-            .await?
-            .try_get(0)?;
+            .await?;
             if n > 0 {
                 return Ok(false);
             }
@@ -623,16 +616,14 @@ impl Store {
     /// The id of another key that a stored secret was encrypted with, if any.
     async fn sealed_with_other_key(&self, key: &SecretKey) -> Result<Option<String>> {
         for c in SecretColumn::ALL {
-            let other: Option<String> = sqlx::query(&format!(
+            let other: Option<String> = sqlx::query_scalar(&format!(
                 "SELECT {col} FROM {table} WHERE {col} LIKE 'enc:%' AND {col} NOT LIKE $1 LIMIT 1",
                 col = c.column(),
                 table = c.table()
             ))
             .bind(format!("{PREFIX}{VERSION}:{}:%", key.id()))
             .fetch_optional(self.writer())
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?;
+            .await?;
             if let Some(v) = other {
                 return Ok(Some(
                     key_id_of(&v)
@@ -653,16 +644,14 @@ impl Store {
         let key = self.current_key()?;
         let mut done = 0;
         for c in SecretColumn::ALL {
-            let rows = sqlx::query(&format!(
+            let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
                 "SELECT id, {col} FROM {table} WHERE {col} IS NOT NULL AND {col} NOT LIKE 'enc:%'",
                 col = c.column(),
                 table = c.table()
             ))
             .fetch_all(self.writer())
             .await?;
-            for r in rows {
-                let id: i64 = r.try_get(0)?;
-                let value: String = r.try_get(1)?;
+            for (id, value) in rows {
                 if c.is_empty_value(&value) {
                     continue;
                 }
@@ -696,16 +685,14 @@ impl Store {
         let mut tx = self.writer().begin().await?;
         let mut done = 0;
         for c in SecretColumn::ALL {
-            let rows = sqlx::query(&format!(
+            let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
                 "SELECT id, {col} FROM {table} WHERE {col} IS NOT NULL",
                 col = c.column(),
                 table = c.table()
             ))
             .fetch_all(&mut *tx)
             .await?;
-            for r in rows {
-                let id: i64 = r.try_get(0)?;
-                let value: String = r.try_get(1)?;
+            for (id, value) in rows {
                 if c.is_empty_value(&value) {
                     continue;
                 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use cunjin_core::scale::{RequestGenerator, Scale, Vendor};
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::requests::BulkRequest;
 use crate::search::{feature_text, DocKind};
@@ -161,10 +161,9 @@ impl Store {
     /// The first free id of `table`.
     async fn next_id(&self, table: &str) -> Result<i64> {
         Ok(
-            sqlx::query(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
+            sqlx::query_scalar(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
                 .fetch_one(self.writer())
-                .await?
-                .try_get(0)?,
+                .await?,
         )
     }
 
@@ -260,14 +259,13 @@ impl Store {
     /// Refuses a workspace that already has features or customers: generated ids would
     /// interleave with theirs.
     async fn check_empty(&self, workspace_id: i64) -> Result<()> {
-        let existing: i64 = sqlx::query(
+        let existing: i64 = sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM features WHERE workspace_id = $1) \
              + (SELECT COUNT(*) FROM customers WHERE workspace_id = $1)",
         )
         .bind(workspace_id)
         .fetch_one(self.reader())
-        .await?
-        .try_get(0)?;
+        .await?;
         if existing > 0 {
             return Err(StoreError::Conflict(
                 "the workspace already has features or customers; generate into an empty one / 工作区已有数据"
