@@ -1,12 +1,12 @@
 //! Time entries: who wore which hat, on which day, for how long.
 
+use crate::column::Date;
+use crate::sql::Sql;
+use crate::{now, parse_date, Result, Store, StoreError};
 use chrono::NaiveDate;
 use cunjin_core::hats::{check_minutes, Attendance, Spent};
 use cunjin_core::{Hat, ParseError};
 use serde::Serialize;
-use crate::column::Date;
-use crate::sql::Sql;
-use crate::{now, parse_date, Result, Store, StoreError};
 
 /// One entry of the hats ledger.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -61,7 +61,8 @@ pub struct TimeFilter {
     pub limit: Option<i64>,
 }
 
-const ENTRY_COLUMNS: &str = "SELECT id, person, date, hat, minutes, note, created_by FROM time_entries";
+const ENTRY_COLUMNS: &str =
+    "SELECT id, person, date, hat, minutes, note, created_by FROM time_entries";
 
 /// Time spent as the report reads it: the minutes of one person, day and hat added up.
 #[derive(sqlx::FromRow)]

@@ -14,7 +14,7 @@
 //! ```
 
 use sqlx::any::{Any, AnyArguments};
-use sqlx::query::{Query, QueryAs, QueryScalar};
+use sqlx::query::{QueryAs, QueryScalar};
 use sqlx::{Arguments, Encode, FromRow, Type};
 
 /// A query text and the values bound to its placeholders, in order.
@@ -26,8 +26,6 @@ pub(crate) struct Sql<'q> {
     persistent: bool,
 }
 
-// Until every filtered list is written with it (this change is under way).
-#[allow(dead_code)]
 impl<'q> Sql<'q> {
     /// A query starting with `text`, which holds no placeholder.
     pub(crate) fn new(text: impl Into<String>) -> Self {
@@ -104,19 +102,15 @@ impl<'q> Sql<'q> {
     }
 
     /// How many values are bound so far.
+    #[cfg(test)]
     pub(crate) fn bound(&self) -> usize {
         self.count
     }
 
     /// The query text as written so far.
+    #[cfg(test)]
     pub(crate) fn text(&self) -> &str {
         &self.text
-    }
-
-    /// The statement, to execute or fetch rows with. The bound values move into it.
-    pub(crate) fn query(&mut self) -> Query<'_, Any, AnyArguments<'_>> {
-        let args: AnyArguments<'_> = std::mem::take(&mut self.args);
-        sqlx::query_with(&self.text, args).persistent(self.persistent)
     }
 
     /// The statement, reading each row into `O`.

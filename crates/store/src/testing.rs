@@ -131,9 +131,7 @@ pub async fn row_counts(store: &Store) -> Result<std::collections::BTreeMap<Stri
              WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'"
         }
     };
-    let tables: Vec<String> = sqlx::query_scalar(list)
-        .fetch_all(store.reader())
-        .await?;
+    let tables: Vec<String> = sqlx::query_scalar(list).fetch_all(store.reader()).await?;
     let mut counts = std::collections::BTreeMap::new();
     for t in tables {
         let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {t}"))

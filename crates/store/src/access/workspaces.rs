@@ -62,9 +62,11 @@ impl Store {
 
     /// Every workspace, oldest first.
     pub async fn list_workspaces(&self) -> Result<Vec<Workspace>> {
-        Ok(sqlx::query_as("SELECT id, name FROM workspaces ORDER BY id")
-            .fetch_all(self.reader())
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT id, name FROM workspaces ORDER BY id")
+                .fetch_all(self.reader())
+                .await?,
+        )
     }
 
     /// A workspace's settings.

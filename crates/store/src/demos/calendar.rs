@@ -4,10 +4,10 @@
 //! The token is kept as is (like status links) so that the link can be shown again; it only
 //! grants reading dates, titles and customer names.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use cunjin_core::calendar::{CalendarEvent, When};
 use crate::column::{Date, Flag};
 use crate::{access::links, Result, Store, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use cunjin_core::calendar::{CalendarEvent, When};
 
 /// How far back the feed reaches.
 const PAST_DAYS: u64 = 90;

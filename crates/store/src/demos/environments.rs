@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use cunjin_core::probe::{base_url, mask_secret, probe_path, timeout_ms};
-use cunjin_core::{required_text, Expectation, ExpectationFields, ProbeFailure, ProbeMethod};
-use serde::{Serialize, Serializer};
 use crate::column::Flag;
 use crate::sql::Sql;
 use crate::{conflict_on_unique, now, Result, Store, StoreError};
+use cunjin_core::probe::{base_url, mask_secret, probe_path, timeout_ms};
+use cunjin_core::{required_text, Expectation, ExpectationFields, ProbeFailure, ProbeMethod};
+use serde::{Serialize, Serializer};
 
 /// Header values are secrets (a demo-login token): answered masked, never in full.
 fn masked<S: Serializer>(

@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use cunjin_core::{required_text, CustomerId, DealId, Mode};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::column::Flag;
 use crate::ledger::catalogue::{get_feature_in, Feature};
 use crate::ledger::commitments::{
     record_promise_audited_in, Commitment, FeatureRef, NewCommitment,
 };
-use crate::column::Flag;
 use crate::notify;
 use crate::sql::Sql;
 use crate::{now, stored_time, Result, Store, StoreError};

@@ -111,9 +111,7 @@ impl Store {
                  WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'"
             }
         };
-        let mut names: Vec<String> = sqlx::query_scalar(q)
-            .fetch_all(self.reader())
-            .await?;
+        let mut names: Vec<String> = sqlx::query_scalar(q).fetch_all(self.reader()).await?;
         names.sort();
         Ok(names)
     }

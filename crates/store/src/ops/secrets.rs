@@ -571,9 +571,11 @@ impl Store {
 
     async fn key_check(&self) -> Result<Option<KeyCheck>> {
         Ok(
-            sqlx::query_as("SELECT key_id, check_value AS value FROM secret_key_check WHERE id = 1")
-                .fetch_optional(self.writer())
-                .await?,
+            sqlx::query_as(
+                "SELECT key_id, check_value AS value FROM secret_key_check WHERE id = 1",
+            )
+            .fetch_optional(self.writer())
+            .await?,
         )
     }
 
